@@ -1,0 +1,93 @@
+/**
+ * Wraps a command's action: builds the Reporter from the global options, wires SIGINT to an
+ * AbortSignal, and maps errors to documented exit codes (the only place besides main.ts that sets one).
+ */
+import type { Command } from 'commander';
+import { ExitCode, M1kitError } from '../core/errors.js';
+import { Reporter, type GlobalOptions } from './reporter.js';
+
+export interface CommandContext {
+  reporter: Reporter;
+  signal: AbortSignal;
+  globals: GlobalOptions & { threads?: number };
+}
+
+type ActionFn = (ctx: CommandContext, ...args: any[]) => Promise<void>;
+
+/** Translate Node system errors that reach the CLI into typed errors with an exit code. */
+export function classifyError(err: unknown): M1kitError | undefined {
+  if (err instanceof M1kitError) return err;
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (e && typeof e.code === 'string') {
+    const where = e.path ? `${e.path}: ` : '';
+    switch (e.code) {
+      case 'ENOENT':
+        return new M1kitError('E_NOT_FOUND', ExitCode.badInput, `${where}no such file or directory`);
+      case 'EISDIR':
+      case 'ENOTDIR':
+        return new M1kitError('E_BAD_PATH', ExitCode.badInput, `${where}${e.code === 'EISDIR' ? 'is a directory' : 'not a directory'}`);
+      case 'EACCES':
+      case 'EPERM':
+        return new M1kitError('E_PERMISSION', ExitCode.badInput, `${where}permission denied`);
+      case 'ENOSPC':
+        return new M1kitError('E_DISK_FULL', ExitCode.badInput, `${where}no space left on device`, {
+          hint: 'free disk space and run the same command again; finished files are kept',
+        });
+      case 'ABORT_ERR':
+        return new M1kitError('E_INTERRUPTED', ExitCode.interrupted, 'interrupted');
+    }
+  }
+  return undefined;
+}
+
+export function globalsOf(cmd: Command): CommandContext['globals'] {
+  const o = cmd.optsWithGlobals() as Record<string, unknown>;
+  const g: CommandContext['globals'] = { json: Boolean(o.json), quiet: Boolean(o.quiet), verbose: Boolean(o.verbose) };
+  if (typeof o.threads === 'number') g.threads = o.threads;
+  return g;
+}
+
+/** Build a commander action handler for command `name`. */
+export function action(name: string, fn: ActionFn): (...args: any[]) => Promise<void> {
+  return async (...args: any[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const globals = globalsOf(cmd);
+    const reporter = new Reporter(name, globals);
+    const ac = new AbortController();
+    const onSigint = () => {
+      if (ac.signal.aborted) process.exit(ExitCode.interrupted);
+      ac.abort();
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    try {
+      await fn({ reporter, signal: ac.signal, globals }, ...args.slice(0, -1));
+      if (ac.signal.aborted) throw new M1kitError('E_INTERRUPTED', ExitCode.interrupted, 'interrupted');
+    } catch (err) {
+      const known = classifyError(err) ?? (ac.signal.aborted ? new M1kitError('E_INTERRUPTED', ExitCode.interrupted, 'interrupted') : undefined);
+      if (known) {
+        reporter.error(known, (err as Error).stack);
+        process.exitCode = known.exitCode;
+      } else {
+        const e = err as Error;
+        reporter.error({ code: 'E_INTERNAL', message: `internal error: ${e?.message ?? String(err)}`, hint: 'this is a bug in m1kit; please report it with the output of --verbose' });
+        process.stderr.write(`${e?.stack ?? String(err)}\n`);
+        process.exitCode = ExitCode.internal;
+      }
+    } finally {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+    }
+  };
+}
+
+/** Parse a positive integer option (commander argParser). */
+export function intArg(name: string, min = 1): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) {
+      throw new M1kitError('E_USAGE', ExitCode.usage, `${name} expects an integer ≥ ${min}, got "${v}"`);
+    }
+    return n;
+  };
+}

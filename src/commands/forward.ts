@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import { action } from '../cli/action.js';
+import { UnavailableError } from '../core/errors.js';
+
+export function register(program: Command): void {
+  program
+    .command('forward')
+    .description('(not available in this build)')
+    .action(
+      action('forward', async () => {
+        throw new UnavailableError('E_NOT_BUILT', 'forward is not available in this build');
+      }),
+    );
+}

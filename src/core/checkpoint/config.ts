@@ -1,0 +1,128 @@
+/**
+ * Typed MiniMax-M1 configuration, parsed from a HF `config.json` (either the original field names or the
+ * HF-native aliases: `layer_types`, `linear_attn_alpha_factor`, …). Pure: no I/O.
+ */
+import { InputError } from '../errors.js';
+
+export type AttnType = 0 | 1; // 0 = lightning (linear) attention, 1 = softmax attention
+
+export interface M1Config {
+  architectures: string[];
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  attnTypes: AttnType[];
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  rotaryDim: number;
+  ropeTheta: number;
+  intermediateSize: number;
+  numExperts: number;
+  expertsPerTok: number;
+  sharedIntermediateSize: number;
+  postnorm: boolean;
+  linearAlpha: number;
+  linearBeta: number;
+  fullAlpha: number;
+  fullBeta: number;
+  mlpAlpha: number;
+  mlpBeta: number;
+  rmsNormEps: number;
+  /** eps of the lightning-attention inner RMSNorm (official HF code: 1e-6, not rms_norm_eps). */
+  lightningNormEps: number;
+  /** Lightning block size (module constant 256 in the official code; vLLM reads optional `block`). */
+  blockSize: number;
+  tieWordEmbeddings: boolean;
+  maxPositionEmbeddings: number;
+  /** The raw JSON object, kept so converters can carry it over unchanged. */
+  raw: Record<string, unknown>;
+}
+
+const num = (raw: Record<string, unknown>, file: string, key: string, fallback?: number): number => {
+  const v = raw[key];
+  if (v === undefined || v === null) {
+    if (fallback !== undefined) return fallback;
+    throw new InputError('E_CONFIG', `${file}: missing field "${key}"`);
+  }
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError('E_CONFIG', `${file}: field "${key}" must be a number, got ${JSON.stringify(v)}`);
+  return v;
+};
+const posInt = (raw: Record<string, unknown>, file: string, key: string, fallback?: number, min = 1): number => {
+  const v = num(raw, file, key, fallback);
+  if (!Number.isInteger(v) || v < min || v > 2 ** 31) throw new InputError('E_CONFIG', `${file}: field "${key}" must be an integer ≥ ${min}, got ${v}`);
+  return v;
+};
+const firstDefined = (raw: Record<string, unknown>, keys: string[]): string | undefined => keys.find((k) => raw[k] !== undefined && raw[k] !== null);
+
+/**
+ * Parse and validate a MiniMax-M1 config object.
+ * @example parseConfig(JSON.parse(fs.readFileSync('config.json', 'utf8')), 'config.json')
+ */
+export function parseConfig(raw: unknown, file = 'config.json'): M1Config {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InputError('E_CONFIG', `${file}: expected a JSON object`);
+  const r = raw as Record<string, unknown>;
+  const numLayers = posInt(r, file, 'num_hidden_layers');
+  let attnTypes: AttnType[];
+  if (Array.isArray(r.attn_type_list)) {
+    attnTypes = r.attn_type_list.map((v, i) => {
+      if (v !== 0 && v !== 1) throw new InputError('E_CONFIG', `${file}: attn_type_list[${i}] must be 0 or 1, got ${JSON.stringify(v)}`);
+      return v;
+    });
+  } else if (Array.isArray(r.layer_types)) {
+    attnTypes = r.layer_types.map((v, i) => {
+      if (v === 'linear_attention') return 0;
+      if (v === 'full_attention') return 1;
+      throw new InputError('E_CONFIG', `${file}: layer_types[${i}] must be "linear_attention" or "full_attention", got ${JSON.stringify(v)}`);
+    });
+  } else {
+    throw new InputError('E_CONFIG', `${file}: missing field "attn_type_list" (or "layer_types")`);
+  }
+  if (attnTypes.length !== numLayers) throw new InputError('E_CONFIG', `${file}: attn_type_list has ${attnTypes.length} entries, expected num_hidden_layers = ${numLayers}`);
+  const hiddenSize = posInt(r, file, 'hidden_size');
+  const numHeads = posInt(r, file, 'num_attention_heads');
+  const headDim = posInt(r, file, 'head_dim', hiddenSize / numHeads);
+  const numKvHeads = posInt(r, file, 'num_key_value_heads', numHeads);
+  if (numHeads % numKvHeads !== 0) throw new InputError('E_CONFIG', `${file}: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads})`);
+  const rotaryDim = posInt(r, file, 'rotary_dim', headDim);
+  if (rotaryDim > headDim || rotaryDim % 2 !== 0) throw new InputError('E_CONFIG', `${file}: rotary_dim (${rotaryDim}) must be even and ≤ head_dim (${headDim})`);
+  const alias = (orig: string, hf: string) => firstDefined(r, [orig, hf]) ?? orig;
+  const numExperts = posInt(r, file, 'num_local_experts');
+  const expertsPerTok = posInt(r, file, 'num_experts_per_tok');
+  if (expertsPerTok > numExperts) throw new InputError('E_CONFIG', `${file}: num_experts_per_tok (${expertsPerTok}) exceeds num_local_experts (${numExperts})`);
+  const archs = Array.isArray(r.architectures) ? r.architectures.filter((a): a is string => typeof a === 'string') : [];
+  return {
+    architectures: archs,
+    vocabSize: posInt(r, file, 'vocab_size'),
+    hiddenSize,
+    numLayers,
+    attnTypes,
+    numHeads,
+    numKvHeads,
+    headDim,
+    rotaryDim,
+    ropeTheta: num(r, file, 'rope_theta', 10000),
+    intermediateSize: posInt(r, file, 'intermediate_size'),
+    numExperts,
+    expertsPerTok,
+    sharedIntermediateSize: posInt(r, file, 'shared_intermediate_size', 0, 0),
+    postnorm: r.postnorm === undefined ? true : Boolean(r.postnorm),
+    linearAlpha: num(r, file, alias('layernorm_linear_attention_alpha', 'linear_attn_alpha_factor'), 1),
+    linearBeta: num(r, file, alias('layernorm_linear_attention_beta', 'linear_attn_beta_factor'), 1),
+    fullAlpha: num(r, file, alias('layernorm_full_attention_alpha', 'full_attn_alpha_factor'), 1),
+    fullBeta: num(r, file, alias('layernorm_full_attention_beta', 'full_attn_beta_factor'), 1),
+    mlpAlpha: num(r, file, alias('layernorm_mlp_alpha', 'mlp_alpha_factor'), 1),
+    mlpBeta: num(r, file, alias('layernorm_mlp_beta', 'mlp_beta_factor'), 1),
+    rmsNormEps: num(r, file, 'rms_norm_eps', 1e-5),
+    lightningNormEps: num(r, file, 'lightning_norm_eps', 1e-6),
+    blockSize: posInt(r, file, 'block', 256),
+    tieWordEmbeddings: Boolean(r.tie_word_embeddings),
+    maxPositionEmbeddings: posInt(r, file, 'max_position_embeddings', 4096),
+    raw: r,
+  };
+}
+
+/** Indices of softmax-attention layers. */
+export const softmaxLayers = (c: M1Config): number[] => c.attnTypes.flatMap((t, i) => (t === 1 ? [i] : []));
+/** Indices of lightning-attention layers. */
+export const lightningLayers = (c: M1Config): number[] => c.attnTypes.flatMap((t, i) => (t === 0 ? [i] : []));

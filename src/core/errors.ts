@@ -1,0 +1,87 @@
+/**
+ * Typed errors with stable codes. Core throws these; only cli/main.ts turns them into exit codes.
+ *
+ * Exit codes (documented in README): 0 ok · 1 internal bug · 2 usage · 3 bad input/format ·
+ * 4 verification mismatch / regression · 5 native or device unavailable · 6 network · 130 interrupted.
+ */
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  badInput: 3,
+  verification: 4,
+  unavailable: 5,
+  network: 6,
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface M1kitErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  /** Path of the file the error is about, if any. */
+  file?: string;
+}
+
+export class M1kitError extends Error {
+  readonly code: string;
+  readonly exitCode: ExitCodeValue;
+  readonly hint?: string;
+  readonly file?: string;
+
+  constructor(code: string, exitCode: ExitCodeValue, message: string, opts: M1kitErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'M1kitError';
+    this.code = code;
+    this.exitCode = exitCode;
+    if (opts.hint !== undefined) this.hint = opts.hint;
+    if (opts.file !== undefined) this.file = opts.file;
+  }
+}
+
+/** Invalid command-line usage detected after parsing (bad flag combination, bad value). */
+export class UsageError extends M1kitError {
+  constructor(message: string, opts?: M1kitErrorOptions) {
+    super('E_USAGE', ExitCode.usage, message, opts);
+  }
+}
+
+/** Malformed or unexpected input data (file format, shapes, config). */
+export class InputError extends M1kitError {
+  constructor(code: string, message: string, opts?: M1kitErrorOptions) {
+    super(code, ExitCode.badInput, message, opts);
+  }
+}
+
+/** A verification or regression check failed (results differ beyond the threshold). */
+export class VerificationError extends M1kitError {
+  constructor(code: string, message: string, opts?: M1kitErrorOptions) {
+    super(code, ExitCode.verification, message, opts);
+  }
+}
+
+/** A native addon, CUDA device or optional engine is not available. */
+export class UnavailableError extends M1kitError {
+  constructor(code: string, message: string, opts?: M1kitErrorOptions) {
+    super(code, ExitCode.unavailable, message, opts);
+  }
+}
+
+/** Network or remote-server failure. */
+export class NetworkError extends M1kitError {
+  constructor(code: string, message: string, opts?: M1kitErrorOptions) {
+    super(code, ExitCode.network, message, opts);
+  }
+}
+
+/** The operation was aborted (SIGINT or AbortSignal). */
+export class InterruptedError extends M1kitError {
+  constructor(message = 'interrupted', opts?: M1kitErrorOptions) {
+    super('E_INTERRUPTED', ExitCode.interrupted, message, opts);
+  }
+}
+
+/** Throw InterruptedError if the signal is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new InterruptedError();
+}
