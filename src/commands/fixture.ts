@@ -1,14 +1,49 @@
 import type { Command } from 'commander';
-import { action } from '../cli/action.js';
-import { UnavailableError } from '../core/errors.js';
+import { action, intArg } from '../cli/action.js';
+import { formatBytes } from '../cli/reporter.js';
+import { generateCheckpoint } from '../core/fixture/generate.js';
+import { FIXTURE_PRESETS } from '../core/checkpoint/presets.js';
+import { UsageError } from '../core/errors.js';
+import { readJsonFile } from '../core/safetensors/index-json.js';
 
 export function register(program: Command): void {
   program
     .command('fixture')
-    .description('(not available in this build)')
+    .description('generate a deterministic MiniMax-M1-shaped checkpoint with random weights (for tests and benchmarks)')
+    .argument('<out>', 'output directory')
+    .option('--preset <name>', `size preset: ${Object.keys(FIXTURE_PRESETS).join(', ')}`, 'tiny')
+    .option('--config <config.json>', 'use this config.json instead of a preset')
+    .option('--seed <n>', 'random seed', intArg('--seed', 0), 0)
+    .option('--shards <k>', 'number of weight files (1 = single model.safetensors)', intArg('--shards'), 1)
+    .option('--force', 'overwrite an existing checkpoint in <out>', false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  m1kit fixture /tmp/m1-tiny                       # ~1.6 MB, single file
+  m1kit fixture /tmp/m1-small --preset small --shards 4 --seed 7
+  m1kit fixture /tmp/m1-large --preset large --shards 8   # ~2.2 GB, for benchmarks`,
+    )
     .action(
-      action('fixture', async () => {
-        throw new UnavailableError('E_NOT_BUILT', 'fixture is not available in this build');
+      action('fixture', async (ctx, out: string, o: { preset: string; config?: string; seed: number; shards: number; force: boolean }) => {
+        if (!o.config && !FIXTURE_PRESETS[o.preset]) throw new UsageError(`unknown preset "${o.preset}"; expected one of ${Object.keys(FIXTURE_PRESETS).join(', ')}`);
+        const config = o.config ? ((await readJsonFile(o.config, 'config.json')) as Record<string, unknown>) : undefined;
+        const bar = ctx.reporter.progress('fixture', 1, 'bytes');
+        const res = await generateCheckpoint({
+          out,
+          preset: o.preset,
+          ...(config ? { config } : {}),
+          seed: o.seed,
+          shards: o.shards,
+          force: o.force,
+          signal: ctx.signal,
+          onProgress: (d, t) => {
+            bar.setTotal(t);
+            bar.update(d);
+          },
+        });
+        bar.stop();
+        ctx.reporter.result(res, () => `wrote ${res.tensors} tensors (${formatBytes(res.bytes)}) in ${res.files.length} file(s) to ${res.dir} (seed ${res.seed})`);
       }),
     );
 }

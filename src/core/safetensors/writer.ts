@@ -1,0 +1,117 @@
+/**
+ * Streaming safetensors writer. The header (all names, dtypes, shapes) is fixed at creation; tensor
+ * bytes are then written by position in any order and in any number of pieces, so tensors larger than
+ * any Buffer (stacked experts > 4 GiB) stream straight to disk. Output goes to `<path>.incomplete`,
+ * and `finish()` checks every byte was written, fsyncs and renames it into place.
+ */
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+import type { DType } from '../dtype/dtypes.js';
+import { encodeHeader } from './header.js';
+
+export interface TensorSpec {
+  name: string;
+  dtype: DType;
+  shape: number[];
+}
+
+export class SafetensorsWriter {
+  readonly path: string;
+  readonly tmpPath: string;
+  readonly fd: FileHandle;
+  readonly dataStart: number;
+  readonly totalBytes: number;
+  private readonly offsets: Map<string, [number, number]>;
+  private readonly written = new Map<string, number>();
+  private closed = false;
+
+  private constructor(path: string, fd: FileHandle, dataStart: number, offsets: Map<string, [number, number]>, totalBytes: number) {
+    this.path = path;
+    this.tmpPath = `${path}.incomplete`;
+    this.fd = fd;
+    this.dataStart = dataStart;
+    this.offsets = offsets;
+    this.totalBytes = totalBytes;
+  }
+
+  /**
+   * Create `<path>.incomplete` with the header for `specs` (in this order) and `metadata`.
+   * @example const w = await SafetensorsWriter.create('out/model-00000-of-00002.safetensors', [{ name: 'a', dtype: 'BF16', shape: [2, 3] }]);
+   *          await w.write('a', bytes); await w.finish();
+   */
+  static async create(path: string, specs: TensorSpec[], metadata?: Record<string, string>): Promise<SafetensorsWriter> {
+    const { bytes, offsets } = encodeHeader(specs, metadata);
+    const dataBytes = [...offsets.values()].reduce((a, [, e]) => Math.max(a, e), 0);
+    const fd = await open(`${path}.incomplete`, 'w');
+    try {
+      await fd.write(bytes, 0, bytes.length, 0);
+      await fd.truncate(bytes.length + dataBytes);
+    } catch (e) {
+      await fd.close();
+      await rm(`${path}.incomplete`, { force: true });
+      throw e;
+    }
+    return new SafetensorsWriter(path, fd, bytes.length, offsets, bytes.length + dataBytes);
+  }
+
+  /** Absolute file offset of tensor `name`'s first byte. */
+  absoluteOffset(name: string): number {
+    return this.dataStart + this.range(name)[0];
+  }
+
+  private range(name: string): [number, number] {
+    const r = this.offsets.get(name);
+    if (!r) throw new InputError('E_TENSOR_MISSING', `${this.path}: no tensor named "${name}" in this file's header`);
+    return r;
+  }
+
+  /** Write `data` at `byteOffset` within tensor `name`. */
+  async write(name: string, data: Uint8Array, byteOffset = 0): Promise<void> {
+    const [b, e] = this.range(name);
+    if (byteOffset < 0 || byteOffset + data.length > e - b) {
+      throw new InputError('E_RANGE', `${this.path}: write of ${data.length} bytes at ${byteOffset} overflows tensor "${name}" (${e - b} bytes)`);
+    }
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await this.fd.write(data, done, data.length - done, this.dataStart + b + byteOffset + done);
+      done += bytesWritten;
+    }
+    this.written.set(name, (this.written.get(name) ?? 0) + data.length);
+  }
+
+  /** Check all tensor bytes were written, fsync, close and rename `.incomplete` into place. */
+  async finish(): Promise<void> {
+    for (const [name, [b, e]] of this.offsets) {
+      const got = this.written.get(name) ?? 0;
+      if (got < e - b) {
+        await this.abort();
+        throw new InputError('E_WRITE_INCOMPLETE', `${this.path}: tensor "${name}" got ${got} of ${e - b} bytes`);
+      }
+    }
+    await this.fd.sync();
+    await this.fd.close();
+    this.closed = true;
+    await rename(this.tmpPath, this.path);
+  }
+
+  /** Close and delete the partial file. */
+  async abort(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      await this.fd.close().catch(() => undefined);
+    }
+    await rm(this.tmpPath, { force: true });
+  }
+}
+
+/** Write a whole small file in one go (tests, fixtures). */
+export async function writeSafetensors(path: string, tensors: { spec: TensorSpec; data: Uint8Array }[], metadata?: Record<string, string>): Promise<void> {
+  const w = await SafetensorsWriter.create(path, tensors.map((t) => t.spec), metadata);
+  try {
+    for (const t of tensors) await w.write(t.spec.name, t.data);
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+  await w.finish();
+}
