@@ -27,6 +27,8 @@ export class Reporter {
   private readonly command: string;
   private readonly tty: boolean;
   private multibar: cliProgress.MultiBar | undefined;
+  /** stdout carries exactly one JSON document: set once it has been written. */
+  private emitted = false;
 
   constructor(command: string, opts: GlobalOptions, stderrIsTTY = Boolean(process.stderr.isTTY)) {
     this.command = command;
@@ -92,6 +94,8 @@ export class Reporter {
   result(result: unknown, human?: () => string): void {
     this.stopProgress();
     if (this.opts.json) {
+      if (this.emitted) throw new Error(`${this.command}: result emitted twice`);
+      this.emitted = true;
       process.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: this.command, result }, null, 2) + '\n');
     } else if (human) {
       const text = human();
@@ -102,7 +106,8 @@ export class Reporter {
   /** Emit an error document (JSON mode) or a one-line message (human mode). */
   error(err: { code: string; message: string; hint?: string | undefined }, stack?: string): void {
     this.stopProgress();
-    if (this.opts.json) {
+    if (this.opts.json && !this.emitted) {
+      this.emitted = true;
       const e: Record<string, string> = { code: err.code, message: err.message };
       if (err.hint) e.hint = err.hint;
       process.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: this.command, error: e }, null, 2) + '\n');

@@ -1,14 +1,67 @@
 import type { Command } from 'commander';
-import { action } from '../cli/action.js';
-import { UnavailableError } from '../core/errors.js';
+import { action, intArg } from '../cli/action.js';
+import { formatBytes, table } from '../cli/reporter.js';
+import { InputError } from '../core/errors.js';
+import { inspectCheckpoint, type InspectReport } from '../core/inspect/inspect.js';
+
+const PROBLEMS_SHOWN = 20;
+
+function render(r: InspectReport): string {
+  const c = r.config;
+  const p = r.params;
+  const mp = r.memoryPlan;
+  const lines = [
+    `${r.dir}: ${r.architecture.join(', ') || '(no architectures field)'}`,
+    `  layers       ${c.layers} (${r.layers.lightning.length} lightning, ${r.layers.softmax.length} softmax at ${r.layers.softmax.join(', ') || '—'})`,
+    `  dims         hidden ${c.hiddenSize}, heads ${c.heads}×${c.headDim} (kv ${c.kvHeads}, rotary ${c.rotaryDim}), experts ${c.experts} top-${c.expertsPerToken} × ${c.intermediateSize}, vocab ${c.vocabSize}`,
+    `  parameters   ${p.total.toLocaleString('en-US')} from config (${p.actual.toLocaleString('en-US')} in files), activated ${p.activated.toLocaleString('en-US')} per token`,
+    `  tensors      ${r.tensors} in ${r.shards.count} file(s), ${formatBytes(r.dataBytes)} of data` + (r.indexTotalSize !== null ? ` (index total_size ${r.indexTotalSize.toLocaleString('en-US')})` : ''),
+    `  dtypes       ${Object.entries(r.bytesByDtype).map(([d, b]) => `${d} ${formatBytes(b ?? 0)}`).join(', ')}`,
+    `  shards       min ${formatBytes(r.shards.minBytes)}, max ${formatBytes(r.shards.maxBytes)}` + (r.shards.missing.length ? `, ${r.shards.missing.length} MISSING` : ''),
+    `  quantization ${r.quantization ? JSON.stringify(r.quantization).slice(0, 120) : 'none'}`,
+    `  complete     ${r.complete ? 'yes' : `no — ${r.problems.length} problem(s)`}`,
+    ...r.problems.slice(0, PROBLEMS_SHOWN).map((x) => `    ${x.message}`),
+    ...(r.problems.length > PROBLEMS_SHOWN ? [`    … and ${r.problems.length - PROBLEMS_SHOWN} more (see --json)`] : []),
+    '',
+    `Memory plan: TP ${mp.tp}, EP ${mp.ep} (${mp.gpus} GPUs), context ${mp.ctx.toLocaleString('en-US')} tokens, batch ${mp.batch}`,
+    table(
+      ['weights as', 'total', 'per GPU', '+ KV + state per GPU'],
+      mp.formats.map((f) => [f.format, formatBytes(f.weightBytesTotal), formatBytes(f.weightBytesPerGpu), formatBytes(f.weightBytesPerGpu + mp.kvCacheBytesPerGpu + mp.lightningStateBytesPerGpu)]),
+    ),
+    `  softmax KV cache (bf16): ${formatBytes(mp.kvCacheBytesPerToken)}/token → ${formatBytes(mp.kvCacheBytesTotal)} total, ${formatBytes(mp.kvCacheBytesPerGpu)} per GPU`,
+    `  lightning state (fp32, constant in context): ${formatBytes(mp.lightningStateBytesTotal)} total, ${formatBytes(mp.lightningStateBytesPerGpu)} per GPU`,
+    ...mp.warnings.map((w) => `  note: ${w}`),
+  ];
+  return lines.join('\n');
+}
 
 export function register(program: Command): void {
   program
     .command('inspect')
-    .description('(not available in this build)')
+    .description('headers-only view of a checkpoint: parameters, dtypes, completeness, memory plan per GPU')
+    .argument('<dir>', 'checkpoint directory (config.json + safetensors shards)')
+    .option('--tp <n>', 'tensor-parallel ranks for the memory plan', intArg('--tp'), 8)
+    .option('--ep <n>', 'expert-parallel ranks for the memory plan (1 = experts TP-split)', intArg('--ep'), 1)
+    .option('--ctx <tokens>', 'context length for KV-cache sizing', intArg('--ctx'), 1_000_000)
+    .option('--strict', 'exit with code 3 when the checkpoint is incomplete', false)
+    .addHelpText(
+      'after',
+      `
+Reads only config.json, the index and the safetensors headers (seconds, even for the 912 GB release).
+
+Examples:
+  m1kit inspect fixtures/tiny
+  m1kit inspect ~/models/MiniMax-M1-80k --tp 8 --ctx 1000000 --json
+  m1kit inspect ./partial-download --strict    # exit 3 if any tensor is missing`,
+    )
     .action(
-      action('inspect', async () => {
-        throw new UnavailableError('E_NOT_BUILT', 'inspect is not available in this build');
+      action('inspect', async (ctx, dir: string, o: { tp: number; ep: number; ctx: number; strict: boolean }) => {
+        const bar = ctx.reporter.progress('headers', 1);
+        const report = await inspectCheckpoint({ dir, tp: o.tp, ep: o.ep, ctx: o.ctx, signal: ctx.signal, onProgress: (d, t) => (bar.setTotal(t), bar.update(d)) });
+        bar.stop();
+        if (!(o.strict && !report.complete)) return ctx.reporter.result(report, () => render(report));
+        ctx.reporter.info(render(report));
+        throw new InputError('E_INCOMPLETE', `${dir}: checkpoint is incomplete (${report.problems.length} problem(s)); first: ${report.problems[0]?.message}`);
       }),
     );
 }

@@ -27,6 +27,8 @@ export interface OpenOptions {
   signal?: AbortSignal;
   /** Called after each shard header is read. */
   onProgress?: (done: number, total: number) => void;
+  /** Open even if shards listed in the index are absent (their tensors are then missing); see `missingShards`. */
+  allowMissingShards?: boolean;
 }
 
 export class Checkpoint {
@@ -41,9 +43,11 @@ export class Checkpoint {
   readonly tensors: Map<string, TensorLocation>;
   /** File sizes in bytes by relative name. */
   readonly fileSizes: Map<string, number>;
+  /** Shards listed in the index but absent on disk (only with `allowMissingShards`). */
+  readonly missingShards: string[];
   private readonly readers = new Map<string, Promise<SafetensorsReader>>();
 
-  private constructor(p: { dir: string; config: M1Config; files: string[]; indexed: boolean; indexMetadata: Record<string, unknown>; tensors: Map<string, TensorLocation>; fileSizes: Map<string, number> }) {
+  private constructor(p: { dir: string; config: M1Config; files: string[]; indexed: boolean; indexMetadata: Record<string, unknown>; tensors: Map<string, TensorLocation>; fileSizes: Map<string, number>; missingShards: string[] }) {
     this.dir = p.dir;
     this.config = p.config;
     this.configRaw = p.config.raw;
@@ -52,6 +56,7 @@ export class Checkpoint {
     this.indexMetadata = p.indexMetadata;
     this.tensors = p.tensors;
     this.fileSizes = p.fileSizes;
+    this.missingShards = p.missingShards;
   }
 
   /**
@@ -74,6 +79,7 @@ export class Checkpoint {
     let files: string[];
     let weightMap: Map<string, string> | undefined;
     let indexMetadata: Record<string, unknown> = {};
+    const missingShards: string[] = [];
     const indexed = entries.includes(INDEX_FILE);
     if (indexed) {
       const idx = await readIndex(join(dir, INDEX_FILE));
@@ -81,7 +87,12 @@ export class Checkpoint {
       indexMetadata = idx.metadata;
       files = shardFiles(idx);
       const present = new Set(entries);
-      for (const f of files) if (!present.has(f)) throw new InputError('E_SHARD_MISSING', `${join(dir, INDEX_FILE)}: shard "${f}" listed in weight_map does not exist`);
+      for (const f of files) {
+        if (present.has(f)) continue;
+        if (!opts.allowMissingShards) throw new InputError('E_SHARD_MISSING', `${join(dir, INDEX_FILE)}: shard "${f}" listed in weight_map does not exist`);
+        missingShards.push(f);
+      }
+      files = files.filter((f) => present.has(f));
     } else {
       files = entries.filter((e) => e.endsWith('.safetensors')).sort();
       if (files.length === 0) throw new InputError('E_NOT_A_CHECKPOINT', `${dir}: no *.safetensors files and no ${INDEX_FILE}`);
@@ -111,7 +122,9 @@ export class Checkpoint {
     await Promise.all(Array.from({ length: Math.min(HEADER_CONCURRENCY, files.length) }, worker));
 
     if (weightMap) {
+      const missing = new Set(missingShards);
       for (const [name, f] of weightMap) {
+        if (missing.has(f)) continue;
         const loc = tensors.get(name);
         if (!loc) throw new InputError('E_INDEX_MISMATCH', `${join(dir, INDEX_FILE)}: tensor "${name}" is mapped to ${f} but that file has no such tensor`);
         if (loc.file !== f) throw new InputError('E_INDEX_MISMATCH', `${join(dir, INDEX_FILE)}: tensor "${name}" is mapped to ${f} but found in ${loc.file}`);
@@ -120,7 +133,7 @@ export class Checkpoint {
         if (!weightMap.has(name)) throw new InputError('E_INDEX_MISMATCH', `${join(dir, INDEX_FILE)}: tensor "${name}" in ${loc.file} is not listed in weight_map`);
       }
     }
-    return new Checkpoint({ dir, config, files, indexed, indexMetadata, tensors, fileSizes });
+    return new Checkpoint({ dir, config, files, indexed, indexMetadata, tensors, fileSizes, missingShards });
   }
 
   has(name: string): boolean {
