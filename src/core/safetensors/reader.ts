@@ -82,6 +82,17 @@ export class SafetensorsReader {
     return buf;
   }
 
+  /** Read `target.length` bytes starting `byteOffset` bytes into tensor `name` into a caller-owned buffer (reusable; ≤ 256 MiB). */
+  async readInto(name: string, target: Uint8Array, byteOffset = 0): Promise<void> {
+    const t = this.tensor(name);
+    const size = t.end - t.begin;
+    if (byteOffset < 0 || byteOffset + target.length > size) {
+      throw new InputError('E_RANGE', `${this.path}: range [${byteOffset}, ${byteOffset + target.length}) is outside tensor "${name}" (${size} bytes)`);
+    }
+    if (target.length > MAX_READ_BYTES) throw new InputError('E_READ_TOO_LARGE', `${this.path}: reading ${target.length} bytes at once exceeds the ${MAX_READ_BYTES}-byte read cap`);
+    await readExactly(this.fd, target, this.header.dataStart + t.begin + byteOffset, this.path);
+  }
+
   /** Iterate a tensor's bytes in chunks of at most `chunkBytes` (aligned to its element size). */
   async *chunks(name: string, chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<{ offset: number; data: Buffer }> {
     const t = this.tensor(name);
