@@ -12,7 +12,8 @@ export interface CommandContext {
   globals: GlobalOptions & { threads?: number };
 }
 
-type ActionFn = (ctx: CommandContext, ...args: any[]) => Promise<void>;
+/** A command action; it may return an exit code (e.g. ExitCode.verification after printing its result). */
+type ActionFn = (ctx: CommandContext, ...args: any[]) => Promise<void | number>;
 
 /** Translate Node system errors that reach the CLI into typed errors with an exit code. */
 export function classifyError(err: unknown): M1kitError | undefined {
@@ -61,7 +62,8 @@ export function action(name: string, fn: ActionFn): (...args: any[]) => Promise<
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
     try {
-      await fn({ reporter, signal: ac.signal, globals }, ...args.slice(0, -1));
+      const code = await fn({ reporter, signal: ac.signal, globals }, ...args.slice(0, -1));
+      if (typeof code === 'number') process.exitCode = code;
       if (ac.signal.aborted) throw new M1kitError('E_INTERRUPTED', ExitCode.interrupted, 'interrupted');
     } catch (err) {
       const known = classifyError(err) ?? (ac.signal.aborted ? new M1kitError('E_INTERRUPTED', ExitCode.interrupted, 'interrupted') : undefined);

@@ -42,6 +42,11 @@ Examples:
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `m1kit … | head` closes stdout early: that is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(ExitCode.ok);
+    throw e;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -1,14 +1,125 @@
-import type { Command } from 'commander';
-import { action } from '../cli/action.js';
-import { UnavailableError } from '../core/errors.js';
+import { Option, type Command } from 'commander';
+import { action, intArg } from '../cli/action.js';
+import { table } from '../cli/reporter.js';
+import { Checkpoint } from '../core/checkpoint/checkpoint.js';
+import { ExitCode, UsageError } from '../core/errors.js';
+import { parseByteSize } from '../core/model/budget.js';
+import { loadTokens } from '../core/model/tokens.js';
+import { randomSequences, verifyAgainst } from '../core/verify/against.js';
+import { verifyLlamaCppAgainst } from '../core/verify/against-llama.js';
+import { trainVsInfer } from '../core/verify/train-vs-infer.js';
+import { trainVsInferPlotSpec } from '../core/verify/plot-spec.js';
+import { againstJson, trainVsInferJson, type AgainstJson, type TrainVsInferJson } from '../core/verify/report.js';
+import { plotFormatOf, renderVegaLite } from '../core/plot/render.js';
+import type { Precision } from '../core/model/session.js';
+
+interface VerifyOpts {
+  trainVsInfer?: boolean; against?: string; engine: 'm1kit' | 'llama.cpp'; tokens?: string; precision?: Precision; lmHead?: string;
+  promptLen: number; genLen: number; sequences?: number; seqLen: number; seed: number; logitScale: number;
+  plot?: string; maxKld?: number; minTop1?: number; maxMemory?: string;
+}
+
+const num = (name: string, min = 0) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) throw new UsageError(`${name} expects a number ≥ ${min}, got "${v}"`);
+  return n;
+};
+const f = (x: number, d = 6) => (!Number.isFinite(x) ? String(x) : x !== 0 && Math.abs(x) < 10 ** -(d - 2) ? x.toExponential(3) : x.toFixed(d));
+
+function tviText(r: TrainVsInferJson): string {
+  const rows = r.runs.map((x) => [x.lmHead, x.tokens, f(x.pearson), f(x.meanAbsDelta), f(x.maxAbsDelta), f(x.fracAbsDeltaOver01, 4), f(x.meanRowMaxAbsLogit, 2)]);
+  return `train vs inference, ${r.sequences} × (${r.promptLen} prompt + ${r.genLen} generated), ${r.precision} body, logit scale ${r.logitScale}\n`
+    + table(['LM head', 'tokens', 'Pearson r', 'mean |Δp|', 'max |Δp|', '|Δp|>0.1', 'mean max|z|'], rows)
+    + `\npaper (Fig. 3): bf16 head r = ${r.paper.bf16Head}, fp32 head r = ${r.paper.fp32Head}` + (r.plot ? `\nplot: ${r.plot.path}` : '');
+}
+
+function againstText(r: AgainstJson): string {
+  const k = r.kld;
+  const rows: (string | number)[][] = [['mean KLD', f(k.mean)], ['median KLD', f(k.median)], ['p99 KLD', f(k.p99)], ['max KLD', f(k.max)],
+    ['same top-1', `${r.sameTop1Percent.toFixed(3)} %`], ['RMS Δp', f(r.rmsDeltaP)], ['PPL(test)/PPL(ref)', f(r.pplRatio)]];
+  return `${r.checkpoint} vs ${r.reference} (${r.engine}; ${r.sequences} sequences, ${r.tokens} tokens)\n` + table(['metric', 'value'], rows)
+    + `\n${r.pass ? 'PASS' : `FAIL: ${r.failures.join('; ')}`}`;
+}
 
 export function register(program: Command): void {
   program
     .command('verify')
-    .description('(not available in this build)')
-    .action(
-      action('verify', async () => {
-        throw new UnavailableError('E_NOT_BUILT', 'verify is not available in this build');
-      }),
-    );
+    .description('numerical verification: train-vs-inference probability agreement, or checkpoint/engine vs reference checkpoint')
+    .argument('<checkpoint>', 'checkpoint directory (or a .gguf file with --engine llama.cpp)')
+    .option('--train-vs-infer', 'reproduce Figure 3: inference-path vs training-path probabilities of sampled tokens')
+    .option('--against <reference>', 'compare logits with a reference checkpoint on the same tokens')
+    .addOption(new Option('--engine <name>', 'engine running <checkpoint> for --against').choices(['m1kit', 'llama.cpp']).default('m1kit'))
+    .option('--tokens <ids>', 'token ids (JSON file or comma list): the sequences for --against, the prompt for --train-vs-infer')
+    .addOption(new Option('--precision <p>', 'body precision (default: bf16 for --train-vs-infer, fp32 for --against)').choices(['fp32', 'bf16']))
+    .addOption(new Option('--lm-head <p>', 'LM head precision (--train-vs-infer default: both)').choices(['fp32', 'bf16', 'both']))
+    .option('--prompt-len <n>', 'prompt tokens (random, seeded)', intArg('--prompt-len'), 300)
+    .option('--gen-len <n>', 'tokens generated per sequence', intArg('--gen-len'), 1000)
+    .option('--sequences <n>', 'number of sequences (default 20 for --train-vs-infer, 4 for --against)', intArg('--sequences'))
+    .option('--seq-len <n>', 'tokens per random sequence for --against', intArg('--seq-len'), 300)
+    .option('--seed <n>', 'random seed', intArg('--seed', 0), 0)
+    .option('--logit-scale <x>', 'multiply the final-norm weight by x (reach trained-model logit magnitudes)', num('--logit-scale', 1e-9), 1)
+    .option('--plot <out.svg|out.png>', 'draw the train-vs-infer scatter')
+    .option('--max-kld <x>', 'fail (exit 4) when the mean KLD exceeds x', num('--max-kld'))
+    .option('--min-top1 <pct>', 'fail (exit 4) when same-top-1 is below pct %', num('--min-top1'))
+    .option('--max-memory <size>', 'bound on memory held for weights, e.g. 8G')
+    .addHelpText('after', `
+Examples:
+  m1kit verify fixtures/tiny --train-vs-infer --prompt-len 300 --gen-len 1000 --sequences 20 --logit-scale 40 --plot fig3.png
+  m1kit verify /tmp/tiny-fp8 --against fixtures/tiny --max-kld 0.01 --min-top1 95 --json
+  m1kit verify tiny-f32.gguf --engine llama.cpp --against fixtures/tiny --tokens ids.json`)
+    .action(action('verify', async (ctx, target: string, o: VerifyOpts) => {
+      if (Boolean(o.trainVsInfer) === Boolean(o.against)) throw new UsageError('choose exactly one of --train-vs-infer or --against <reference>');
+      if (o.engine === 'llama.cpp' && !o.against) throw new UsageError('--engine llama.cpp needs --against <hf-checkpoint>');
+      if (o.plot && !o.trainVsInfer) throw new UsageError('--plot is only for --train-vs-infer');
+      if (o.plot) plotFormatOf(o.plot);
+      const maxMemory = { ...(o.maxMemory !== undefined ? { maxMemory: parseByteSize(o.maxMemory) } : {}), ...(ctx.globals.threads !== undefined ? { threads: ctx.globals.threads } : {}) };
+      const tokens = o.tokens !== undefined ? await loadTokens(o.tokens) : undefined;
+      const bar = ctx.reporter.progress('verify', 1);
+      const onProgress = (d: number, t: number) => { bar.setTotal(t); bar.update(d); };
+      if (o.trainVsInfer) {
+        if (tokens && tokens.length !== 1) throw new UsageError('--tokens for --train-vs-infer must hold one prompt');
+        const ckpt = await Checkpoint.open(target, { signal: ctx.signal });
+        try {
+          const r = await trainVsInfer({
+            checkpoint: ckpt, promptLen: o.promptLen, genLen: o.genLen, sequences: o.sequences ?? 20, seed: o.seed, logitScale: o.logitScale,
+            precision: o.precision ?? 'bf16', lmHeads: !o.lmHead || o.lmHead === 'both' ? ['bf16', 'fp32'] : [o.lmHead as Precision],
+            ...(tokens ? { prompt: tokens[0]! } : {}), ...maxMemory, signal: ctx.signal, onProgress,
+          });
+          bar.stop();
+          const json = trainVsInferJson(target, r);
+          if (o.plot) {
+            const p = await renderVegaLite(trainVsInferPlotSpec(r), o.plot);
+            json.plot = { path: p.path, format: p.format, bytes: p.bytes };
+          }
+          ctx.reporter.result(json, () => tviText(json));
+        } finally {
+          await ckpt.close();
+        }
+        return;
+      }
+      if (o.lmHead === 'both') throw new UsageError('--lm-head both is only for --train-vs-infer');
+      const ref = await Checkpoint.open(o.against!, { signal: ctx.signal });
+      const closers: (() => Promise<void>)[] = [() => ref.close()];
+      try {
+        const sequences = tokens ?? randomSequences(o.seed, o.sequences ?? 4, o.seqLen, ref.config.vocabSize);
+        const precision = o.precision ?? 'fp32';
+        const lmHead = (o.lmHead ?? 'fp32') as Precision;
+        const thresholds = { maxKld: o.maxKld, minTop1: o.minTop1 === undefined ? undefined : o.minTop1 / 100 };
+        const common = { sequences, precision, lmHead, thresholds, ...maxMemory, signal: ctx.signal, onProgress };
+        let r;
+        if (o.engine === 'llama.cpp') {
+          r = await verifyLlamaCppAgainst({ gguf: target, reference: ref, ...(ctx.globals.threads ? { threads: ctx.globals.threads } : {}), ...common });
+        } else {
+          const ckpt = await Checkpoint.open(target, { signal: ctx.signal });
+          closers.push(() => ckpt.close());
+          r = await verifyAgainst({ checkpoint: ckpt, reference: ref, ...common });
+        }
+        bar.stop();
+        const json = againstJson({ engine: o.engine, checkpoint: target, reference: o.against!, precision, lmHead }, r);
+        ctx.reporter.result(json, () => againstText(json));
+        if (!json.pass) return ExitCode.verification;
+      } finally {
+        for (const c of closers) await c();
+      }
+    }));
 }

@@ -1,0 +1,54 @@
+/**
+ * One-call forward pass: logits for every token of a sequence, through either the prefill (block
+ * form, full causal softmax) or the decode (token-by-token recurrence, KV cache) path.
+ */
+import { InputError } from '../errors.js';
+import { createSession, type CheckpointLike, type Precision } from './session.js';
+
+export interface ForwardOptions {
+  checkpoint: CheckpointLike;
+  tokens: number[];
+  /** 'prefill' (default): one block-form pass; 'decode': every token fed through the recurrent path from an empty state. */
+  mode?: 'prefill' | 'decode';
+  precision?: Precision;
+  lmHead?: Precision;
+  logitScale?: number;
+  /** Approximate bound (bytes) on memory held for weights (see budget.ts). */
+  maxMemory?: number;
+  /** 'auto' (default): native gemm when available; 'ts': TypeScript loops only (bit-reproducible). */
+  kernels?: 'auto' | 'ts';
+  threads?: number;
+  signal?: AbortSignal;
+  /** (done, total) in layer passes: prefill counts layers, decode counts tokens × layers. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Logits [n, vocab] (row i = logits after token i).
+ * @example const logits = await forward({ checkpoint: await Checkpoint.open('fixtures/tiny'), tokens: [1, 2, 3] });
+ */
+export async function forward(o: ForwardOptions): Promise<Float32Array> {
+  const n = o.tokens.length;
+  if (n === 0) throw new InputError('E_TOKENS', 'forward needs at least one token');
+  const L = o.checkpoint.config.numLayers;
+  let base = 0;
+  const session = createSession({
+    checkpoint: o.checkpoint,
+    precision: o.precision ?? 'fp32',
+    lmHead: o.lmHead ?? 'fp32',
+    logitScale: o.logitScale ?? 1,
+    ...(o.maxMemory !== undefined ? { maxMemory: o.maxMemory } : {}),
+    ...(o.kernels ? { kernels: o.kernels } : {}),
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    onProgress: (done) => o.onProgress?.(base + done, o.mode === 'decode' ? n * L : L),
+  });
+  if (o.mode !== 'decode') return session.prefill(o.tokens);
+  const V = o.checkpoint.config.vocabSize;
+  const out = new Float32Array(n * V);
+  for (let t = 0; t < n; t++) {
+    base = t * L;
+    out.set(await session.decodeStep(o.tokens[t]!), t * V);
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+/**
+ * Lightning-attention layer (spec §3.3): qkv projection + SiLU, per-head split of the interleaved
+ * [h, 3d] rows, block-form (prefill) or recurrent (decode) attention, RMSNorm over all h·d features
+ * (eps config.lightningNormEps), sigmoid output gate, output projection.
+ */
+import { lightningBlock, lightningStep } from './lightning-core.js';
+import { bf16, rmsNorm, sigmoid, silu } from './math.js';
+import { layerDecays } from './slopes.js';
+import { linear, maybeRound, type LayerContext } from './context.js';
+
+export interface LightningState {
+  /** [h, d, d] fp32 state S. */
+  S: Float32Array;
+  decays: Float32Array;
+}
+
+export function newLightningState(ctx: LayerContext, layer: number): LightningState {
+  const { numHeads: h, headDim: d, numLayers } = ctx.config;
+  return { S: new Float32Array(h * d * d), decays: layerDecays(layer, numLayers, h) };
+}
+
+/**
+ * Run lightning layer `layer` on u [n, H] (the normalised input). `recurrent` selects the decode path
+ * (one recurrence step per row) instead of the block form. Returns a [n, H].
+ */
+export async function lightningLayer(ctx: LayerContext, layer: number, u: Float32Array, n: number, st: LightningState, recurrent: boolean): Promise<Float32Array> {
+  const { numHeads: h, headDim: d } = ctx.config;
+  const p = `model.layers.${layer}.self_attn.`;
+  const P = await ctx.store.linear(`${p}qkv_proj.weight`, u, n);
+  if (ctx.bf16 && !ctx.siluFp32) {
+    for (let i = 0; i < P.length; i++) P[i] = bf16(silu(bf16(P[i]!)));
+  } else {
+    for (let i = 0; i < P.length; i++) P[i] = silu(ctx.bf16 ? bf16(P[i]!) : P[i]!);
+  }
+  // split rows [n, h, 3d] → q, k, v [h, n, d]
+  const q = new Float32Array(h * n * d);
+  const k = new Float32Array(h * n * d);
+  const v = new Float32Array(h * n * d);
+  for (let t = 0; t < n; t++) {
+    for (let j = 0; j < h; j++) {
+      const src = t * 3 * h * d + j * 3 * d;
+      const dst = j * n * d + t * d;
+      q.set(P.subarray(src, src + d), dst);
+      k.set(P.subarray(src + d, src + 2 * d), dst);
+      v.set(P.subarray(src + 2 * d, src + 3 * d), dst);
+    }
+  }
+  let oh: Float32Array; // [h, n, d]
+  if (!recurrent) {
+    oh = lightningBlock({ q, k, v, n, h, d, decays: st.decays, state: st.S, bf16: ctx.bf16 }, ctx.config.blockSize);
+  } else {
+    oh = new Float32Array(h * n * d);
+    const qt = new Float32Array(h * d);
+    const kt = new Float32Array(h * d);
+    const vt = new Float32Array(h * d);
+    for (let t = 0; t < n; t++) {
+      for (let j = 0; j < h; j++) {
+        qt.set(q.subarray(j * n * d + t * d, j * n * d + (t + 1) * d), j * d);
+        kt.set(k.subarray(j * n * d + t * d, j * n * d + (t + 1) * d), j * d);
+        vt.set(v.subarray(j * n * d + t * d, j * n * d + (t + 1) * d), j * d);
+      }
+      const o = lightningStep({ q: qt, k: kt, v: vt, h, d, decays: st.decays, state: st.S, bf16: ctx.bf16 });
+      for (let j = 0; j < h; j++) oh.set(o.subarray(j * d, (j + 1) * d), j * n * d + t * d);
+    }
+  }
+  // concat heads → O [n, h·d] (head-major within a row)
+  const O = new Float32Array(n * h * d);
+  for (let j = 0; j < h; j++) for (let t = 0; t < n; t++) O.set(oh.subarray(j * n * d + t * d, j * n * d + (t + 1) * d), t * h * d + j * d);
+  const normed = rmsNorm(O, await ctx.store.vector(`${p}norm.weight`, h * d), n, h * d, ctx.config.lightningNormEps, ctx.bf16);
+  const G = await linear(ctx, `${p}output_gate.weight`, u, n);
+  for (let i = 0; i < G.length; i++) {
+    const g = ctx.bf16 ? bf16(sigmoid(G[i]!)) : sigmoid(G[i]!);
+    G[i] = g * normed[i]!;
+  }
+  maybeRound(ctx, G);
+  return linear(ctx, `${p}out_proj.weight`, G, n);
+}

@@ -1,0 +1,79 @@
+/**
+ * Mixture of experts (spec §3.5): fp32 router logits and softmax, top-k with ties broken towards the
+ * lower expert index, renormalised weights, experts W2·(SiLU(W1 v) ⊙ W3 v) loaded lazily (only experts
+ * that receive a token), combined in fp32. In bf16 emulation each expert Linear output, the SiLU and
+ * the product are rounded to bf16 as in the official code.
+ */
+import { bf16, gemm, silu } from './math.js';
+import { linear, maybeRound, type LayerContext } from './context.js';
+
+export interface Routing {
+  /** [n, k] expert indices, best first. */
+  experts: Int32Array;
+  /** [n, k] renormalised weights (fp32). */
+  weights: Float32Array;
+}
+
+/**
+ * Route each row of router logits [n, E] (fp32): softmax in fp32, pick the k largest probabilities
+ * (lowest index first on ties), renormalise them to sum to 1.
+ */
+export function route(logits: Float32Array, n: number, E: number, k: number): Routing {
+  const experts = new Int32Array(n * k);
+  const weights = new Float32Array(n * k);
+  const p = new Float32Array(E);
+  const order = Array.from({ length: E }, (_, i) => i);
+  for (let t = 0; t < n; t++) {
+    let max = -Infinity;
+    for (let e = 0; e < E; e++) max = Math.max(max, logits[t * E + e]!);
+    let sum = 0;
+    for (let e = 0; e < E; e++) sum += Math.exp(logits[t * E + e]! - max);
+    for (let e = 0; e < E; e++) p[e] = Math.exp(logits[t * E + e]! - max) / sum;
+    order.sort((a, b) => p[b]! - p[a]! || a - b);
+    let sel = 0;
+    for (let i = 0; i < k; i++) sel += p[order[i]!]!;
+    for (let i = 0; i < k; i++) {
+      experts[t * k + i] = order[i]!;
+      weights[t * k + i] = p[order[i]!]! / Math.fround(sel);
+    }
+  }
+  return { experts, weights };
+}
+
+/** Router + experts for v [n, H]; returns m [n, H]. */
+export async function moeLayer(ctx: LayerContext, layer: number, v: Float32Array, n: number): Promise<Float32Array> {
+  const { hiddenSize: H, numExperts: E, expertsPerTok: k } = ctx.config;
+  const p = `model.layers.${layer}.block_sparse_moe.`;
+  const gate = await ctx.store.full(`${p}gate.weight`);
+  const { experts, weights } = route(gemm(v, gate, n, H, E), n, E, k);
+  const m = new Float64Array(n * H);
+  for (let e = 0; e < E; e++) {
+    const rows: number[] = [];
+    const ws: number[] = [];
+    for (let t = 0; t < n; t++) {
+      for (let i = 0; i < k; i++) {
+        if (experts[t * k + i] === e) {
+          rows.push(t);
+          ws.push(weights[t * k + i]!);
+        }
+      }
+    }
+    if (rows.length === 0) continue;
+    const x = new Float32Array(rows.length * H);
+    rows.forEach((t, r) => x.set(v.subarray(t * H, (t + 1) * H), r * H));
+    const ep = `${p}experts.${e}.`;
+    const h1 = await linear(ctx, `${ep}w1.weight`, x, rows.length);
+    const h3 = await linear(ctx, `${ep}w3.weight`, x, rows.length);
+    for (let i = 0; i < h1.length; i++) {
+      const a = ctx.bf16 ? bf16(silu(h1[i]!)) : silu(h1[i]!);
+      h1[i] = a * h3[i]!;
+    }
+    maybeRound(ctx, h1);
+    const y = await linear(ctx, `${ep}w2.weight`, h1, rows.length);
+    rows.forEach((t, r) => {
+      const w = ws[r]!;
+      for (let c = 0; c < H; c++) m[t * H + c]! += w * y[r * H + c]!;
+    });
+  }
+  return Float32Array.from(m);
+}

@@ -1,0 +1,47 @@
+/**
+ * Token input for forward/verify: a JSON file holding an array of ids, `{"input_ids": [...]}`, or an
+ * array of such sequences (`[[...], [...]]` / `{"input_ids": [[...], ...]}`); or an inline comma list
+ * ("1,2,3").
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+import { MAX_JSON_FILE_BYTES } from '../limits.js';
+
+function asSequence(v: unknown, where: string): number[] {
+  if (!Array.isArray(v) || v.length === 0) throw new InputError('E_TOKENS', `${where}: expected a non-empty array of token ids`);
+  return v.map((t, i) => {
+    if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw new InputError('E_TOKENS', `${where}: token ${i} must be a non-negative integer, got ${JSON.stringify(t)}`);
+    return t;
+  });
+}
+
+/** Parse token JSON (already decoded) into one or more sequences. */
+export function parseTokenJson(raw: unknown, where: string): number[][] {
+  const ids = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>).input_ids : raw;
+  if (ids === undefined) throw new InputError('E_TOKENS', `${where}: expected an array of token ids or an object with "input_ids"`);
+  if (Array.isArray(ids) && ids.length > 0 && Array.isArray(ids[0])) return ids.map((s, i) => asSequence(s, `${where} sequence ${i}`));
+  return [asSequence(ids, where)];
+}
+
+/**
+ * Load token sequences from a path to a JSON file, or parse an inline comma-separated list.
+ * @example await loadTokens('1,2,3') // [[1, 2, 3]]
+ */
+export async function loadTokens(spec: string): Promise<number[][]> {
+  const s = spec.trim();
+  if (/^\d+(\s*,\s*\d+)*$/.test(s)) return [s.split(',').map((t) => Number(t.trim()))];
+  let size: number;
+  try {
+    size = (await stat(spec)).size;
+  } catch {
+    throw new InputError('E_TOKENS', `--tokens: "${spec}" is neither a comma-separated list of ids nor a readable JSON file`);
+  }
+  if (size > MAX_JSON_FILE_BYTES) throw new InputError('E_TOKENS', `${spec}: token file is ${size} bytes, more than the ${MAX_JSON_FILE_BYTES}-byte limit`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(spec, 'utf8'));
+  } catch (e) {
+    throw new InputError('E_TOKENS', `${spec}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseTokenJson(raw, spec);
+}

@@ -1,0 +1,95 @@
+/**
+ * The documented --json shapes of `m1kit verify` (schemaVersion 1), built from the core results.
+ * Probabilities and fractions are in [0, 1]; `sameTop1Percent` repeats sameTop1 × 100 for reading.
+ */
+import type { CompareResult } from './against.js';
+import type { Summary } from './metrics.js';
+import type { TrainVsInferResult } from './train-vs-infer.js';
+
+/** Pearson r of Figure 3 in the MiniMax-M1 report, before and after the FP32 LM head. */
+export const PAPER_PEARSON = { bf16Head: 0.987319, fp32Head: 0.997135 } as const;
+
+export interface TrainVsInferJson {
+  mode: 'train-vs-infer';
+  checkpoint: string;
+  promptLen: number;
+  genLen: number;
+  sequences: number;
+  seed: number;
+  precision: string;
+  logitScale: number;
+  runs: {
+    lmHead: string;
+    tokens: number;
+    pearson: number;
+    meanAbsDelta: number;
+    maxAbsDelta: number;
+    fracAbsDeltaOver01: number;
+    maxAbsLogit: number;
+    meanRowMaxAbsLogit: number;
+  }[];
+  paper: typeof PAPER_PEARSON;
+  plot?: { path: string; format: string; bytes: number };
+}
+
+export function trainVsInferJson(checkpoint: string, r: TrainVsInferResult): TrainVsInferJson {
+  return {
+    mode: 'train-vs-infer',
+    checkpoint,
+    promptLen: r.promptLen,
+    genLen: r.genLen,
+    sequences: r.sequences,
+    seed: r.seed,
+    precision: r.precision,
+    logitScale: r.logitScale,
+    runs: r.runs.map((x) => ({ lmHead: x.lmHead, ...x.agreement, maxAbsLogit: x.maxAbsLogit, meanRowMaxAbsLogit: x.meanRowMaxAbsLogit })),
+    paper: PAPER_PEARSON,
+  };
+}
+
+export interface AgainstJson {
+  mode: 'against';
+  engine: 'm1kit' | 'llama.cpp';
+  checkpoint: string;
+  reference: string;
+  precision: string;
+  lmHead: string;
+  sequences: number;
+  tokens: number;
+  vocab: number;
+  kld: Summary;
+  sameTop1: number;
+  sameTop1Percent: number;
+  deltaP: Summary;
+  rmsDeltaP: number;
+  pplRef: number;
+  pplTest: number;
+  pplRatio: number;
+  meanLnPplRatio: number;
+  thresholds: { maxKld: number | null; minTop1: number | null };
+  pass: boolean;
+  failures: string[];
+}
+
+export function againstJson(p: { engine: 'm1kit' | 'llama.cpp'; checkpoint: string; reference: string; precision: string; lmHead: string }, r: CompareResult): AgainstJson {
+  const m = r.metrics;
+  return {
+    mode: 'against',
+    ...p,
+    sequences: r.sequences,
+    tokens: r.tokens,
+    vocab: r.vocab,
+    kld: m.kld,
+    sameTop1: m.sameTop1,
+    sameTop1Percent: 100 * m.sameTop1,
+    deltaP: m.deltaP,
+    rmsDeltaP: m.rmsDeltaP,
+    pplRef: m.pplRef,
+    pplTest: m.pplTest,
+    pplRatio: m.pplRatio,
+    meanLnPplRatio: m.meanLnPplRatio,
+    thresholds: { maxKld: r.thresholds.maxKld ?? null, minTop1: r.thresholds.minTop1 ?? null },
+    pass: r.pass,
+    failures: r.failures,
+  };
+}
