@@ -117,7 +117,10 @@ export class Reporter {
   }
 
   private writeErr(msg: string): void {
-    process.stderr.write(msg.endsWith('\n') ? msg : msg + '\n');
+    const line = msg.endsWith('\n') ? msg : msg + '\n';
+    // while bars are drawn, print through them so the message does not garble a redraw
+    if (this.multibar) this.multibar.log(line);
+    else process.stderr.write(line);
   }
 }
 

@@ -1,14 +1,134 @@
-import type { Command } from 'commander';
-import { action } from '../cli/action.js';
-import { UnavailableError } from '../core/errors.js';
+import { Option, type Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { action, intArg, type CommandContext } from '../cli/action.js';
+import { formatBytes, table } from '../cli/reporter.js';
+import { M1kitError, UsageError, VerificationError } from '../core/errors.js';
+import { downloadRepo, type DownloadDestination, type DownloadEvent } from '../core/hub/download-repo.js';
+import { hubSettings, redactToken } from '../core/hub/env.js';
+import { isRepoId } from '../core/hub/repo-files.js';
+import { verifyDownload } from '../core/hub/verify-download.js';
+
+interface Opts {
+  revision: string; include?: string[]; exclude?: string[]; localDir?: string; cacheDir?: string; concurrency: number;
+  endpoint?: string; dryRun: boolean; verify: boolean; retries: number; timeout: number;
+}
+
+/** Overall bar (bytes, rate, ETA) plus one bar per worker showing its current file. */
+function progressView(ctx: CommandContext, concurrency: number): (e: DownloadEvent) => void {
+  const r = ctx.reporter;
+  let total: ReturnType<typeof r.progress> | undefined;
+  const slots: ReturnType<typeof r.progress>[] = [];
+  const perSlot: number[] = [];
+  let done = 0;
+  let last = 0;
+  const t0 = Date.now();
+  let base = 0;
+  return (e) => {
+    if (e.type === 'plan') {
+      r.debug(`commit ${e.commit}: ${e.files.length} files, ${formatBytes(e.totalBytes)}, ${formatBytes(e.doneBytes)} already on disk`);
+      done = base = e.doneBytes;
+      total = r.progress('total', e.totalBytes, 'bytes');
+      total.update(done);
+      for (let i = 0; i < Math.min(concurrency, e.files.length); i++) slots.push(r.progress(`#${i + 1}`, 1, 'bytes'));
+    } else if (e.type === 'start') {
+      perSlot[e.slot] = 0;
+      slots[e.slot]?.setTotal(e.size);
+      slots[e.slot]?.update(0, e.path);
+      r.debug(`start ${e.path} (${formatBytes(e.size)})`);
+    } else if (e.type === 'bytes') {
+      done += e.delta;
+      perSlot[e.slot] = (perSlot[e.slot] ?? 0) + e.delta;
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      const rate = (done - base) / Math.max(0.001, (now - t0) / 1000);
+      total?.update(done, `${formatBytes(Math.round(rate))}/s`);
+      slots[e.slot]?.update(perSlot[e.slot]!, e.path);
+    } else if (e.type === 'done') r.debug(`done ${e.path}`);
+    else if (e.type === 'resume') r.debug(`resume ${e.path} from byte ${e.from}`);
+    else if (e.type === 'restart') r.warn(`${e.path}: restarting from byte 0 (${e.reason})`);
+    else if (e.type === 'retry') r.warn(`${e.path}: ${e.reason}; retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`);
+  };
+}
+
+async function run(ctx: CommandContext, target: string, o: Opts): Promise<void> {
+  if (o.localDir && o.cacheDir) throw new UsageError('--local-dir and --cache-dir are exclusive');
+  const env = hubSettings(process.env, { ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}) });
+  // with --verify, a directory written by --local-dir wins over a repo id that happens to look like its path
+  const repoGiven = isRepoId(target) && !(o.verify && existsSync(join(target, '.cache', 'huggingface')));
+  if (!repoGiven && !o.verify) throw new UsageError(`"${target}" is not a repository id (expected org/name, e.g. MiniMaxAI/MiniMax-M1-40k)`);
+  const localDir = o.localDir ?? (repoGiven ? undefined : target);
+  const destination: DownloadDestination = localDir ? { kind: 'local', dir: localDir } : { kind: 'cache', cacheDir: env.cacheDir };
+  const common = {
+    endpoint: env.endpoint, destination, revision: o.revision, offline: env.offline, signal: ctx.signal,
+    retry: { maxAttempts: o.retries }, ...(env.token ? { token: env.token } : {}),
+    ...(o.include ? { include: o.include } : {}), ...(o.exclude ? { exclude: o.exclude } : {}),
+  };
+  ctx.reporter.debug(`endpoint ${env.endpoint}; ${destination.kind === 'cache' ? `cache ${env.cacheDir}` : `local dir ${localDir}`}; token ${env.token ? 'set' : 'not set'}`);
+  if (o.verify) {
+    const bar = ctx.reporter.progress('verify', 1, 'bytes');
+    const res = await verifyDownload({ ...common, ...(repoGiven ? { repo: target } : {}), onProgress: (d, t, p) => (bar.setTotal(t), bar.update(d, p)) });
+    const bad = res.files.filter((f) => f.status !== 'ok');
+    if (bad.length > 0) {
+      const list = bad.slice(0, 5).map((f) => `${f.path} (${f.status}${f.found ? `: found ${f.found}` : ''})`).join(', ');
+      throw new VerificationError('E_VERIFY', `${bad.length} of ${res.files.length} files failed verification in ${res.path}: ${list}${bad.length > 5 ? ', …' : ''}`);
+    }
+    ctx.reporter.result({ mode: 'verify', ...res }, () => `${res.files.length} files verified in ${res.path}${res.listingChecked ? ' (complete against the hub listing)' : ' against the hashes recorded at download (hub listing not checked: offline or no repo id)'}`);
+    return;
+  }
+  const res = await downloadRepo({ ...common, repo: target, concurrency: o.concurrency, ...(ctx.globals.threads ? { threads: ctx.globals.threads } : {}), dryRun: o.dryRun, stallTimeoutMs: o.timeout * 1000, onEvent: progressView(ctx, o.concurrency) });
+  ctx.reporter.result({ mode: 'download', ...res }, () => {
+    if (res.dryRun) {
+      const rows = res.files.map((f) => [f.path, formatBytes(f.size), f.status === 'present' ? 'present' : 'to download']);
+      return `${table(['file', 'size', 'state'], rows)}\n${res.repo}@${res.commit}: ${res.totals.files} files, ${formatBytes(res.totals.bytes)}; ${formatBytes(res.totals.bytesToFetch)} to fetch`;
+    }
+    return `${res.repo}@${res.commit.slice(0, 12)}: ${res.totals.downloadedFiles} downloaded, ${res.totals.presentFiles} already present (${formatBytes(res.totals.bytes)}, sha256/size verified)\n${res.path}`;
+  });
+}
 
 export function register(program: Command): void {
   program
     .command('download')
-    .description('(not available in this build)')
+    .description('download a model repository (e.g. MiniMaxAI/MiniMax-M1-40k) into the Hugging Face cache: parallel, resumable, sha256-verified')
+    .argument('<repo>', 'repository id org/name (with --verify: a repository id or a --local-dir directory)')
+    .option('--revision <rev>', 'branch, tag or commit; resolved once to a commit', 'main')
+    .option('--include <glob...>', 'only files matching a glob (fnmatch: * also matches /; "dir/" means everything under dir)')
+    .option('--exclude <glob...>', 'skip files matching a glob')
+    .option('--local-dir <dir>', 'write real files into <dir> instead of the cache')
+    .option('--cache-dir <dir>', 'hub cache folder (default: $HF_HUB_CACHE or $HF_HOME/hub)')
+    .option('--concurrency <n>', 'files downloaded at once', intArg('--concurrency'), 8)
+    .option('--endpoint <url>', 'hub endpoint or mirror (default: $HF_ENDPOINT or https://huggingface.co)')
+    .option('--dry-run', 'list what would be downloaded and how many bytes are missing', false)
+    .option('--verify', 're-hash an existing download against the listing; downloads nothing', false)
+    .addOption(new Option('--retries <n>', 'attempts per request before giving up').argParser(intArg('--retries')).default(6))
+    .addOption(new Option('--timeout <s>', 'retry a transfer that received no data for <s> seconds').argParser(intArg('--timeout')).default(60))
+    .addHelpText(
+      'after',
+      `
+Environment: HF_ENDPOINT (mirror, e.g. https://hf-mirror.com), HF_TOKEN (sent only to the endpoint's origin,
+never printed), HF_HUB_CACHE / HF_HOME (cache location), HF_HUB_OFFLINE=1 (cache only, no network).
+Interrupted downloads resume from blobs/<sha256>.incomplete; finished files are not fetched again.
+
+Examples:
+  m1kit download MiniMaxAI/MiniMax-M1-40k
+  HF_ENDPOINT=https://hf-mirror.com m1kit download MiniMaxAI/MiniMax-M1-80k --concurrency 16
+  m1kit download MiniMaxAI/MiniMax-M1-40k --include '*.json' '*.py' --dry-run
+  m1kit download MiniMaxAI/MiniMax-M1-40k --local-dir /data/m1-40k --exclude '*.md'
+  m1kit download --verify MiniMaxAI/MiniMax-M1-40k --json`,
+    )
     .action(
-      action('download', async () => {
-        throw new UnavailableError('E_NOT_BUILT', 'download is not available in this build');
+      action('download', async (ctx, target: string, o: Opts) => {
+        const token = hubSettings(process.env, o.endpoint ? { endpoint: o.endpoint } : {}).token;
+        try {
+          await run(ctx, target, o);
+        } catch (err) {
+          // servers may echo request headers in error bodies: the token must not reach any output
+          if (err instanceof Error) err.message = redactToken(err.message, token);
+          if (err instanceof M1kitError && err.hint) (err as { hint?: string }).hint = redactToken(err.hint, token);
+          if (err instanceof Error && err.stack) err.stack = redactToken(err.stack, token);
+          throw err;
+        }
       }),
     );
 }

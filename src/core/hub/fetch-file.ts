@@ -1,0 +1,224 @@
+/**
+ * Download one file into its partial path with HTTP Range resume and a streaming hash:
+ * - an existing partial file is re-hashed once, then continued with `Range: bytes=<size>-`;
+ * - a 200 answer to a Range request (server ignores Range) restarts the file cleanly from byte 0;
+ * - stalls, dropped connections, 408/429/5xx are retried with backoff (Retry-After honoured);
+ *   the attempt budget is refilled whenever an attempt made real progress, so a long file on a flaky
+ *   link finishes while a server that never delivers still fails after `maxAttempts`;
+ * - the size and hash are checked before returning; a mismatch empties the partial file and retries,
+ *   and finally fails naming the file. 401/403/404 fail at once.
+ */
+import { constants } from 'node:fs';
+import { mkdir, open, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { InterruptedError, M1kitError, NetworkError, VerificationError } from '../errors.js';
+import { createContentHasher, hashFilePrefix } from './hashing.js';
+import type { RemoteFile } from './repo-files.js';
+import type { Transport, TransportResponse } from './transport.js';
+import { RetryableError, backoffDelay, describeNetworkFailure, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
+
+/** Received bytes are gathered into writes of this size (fewer syscalls; the unwritten tail is at most this). */
+export const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
+/** An attempt that advanced the file by at least this much refills the attempt budget. */
+export const PROGRESS_RESET_BYTES = 1024 * 1024;
+
+export type TransferEvent =
+  | { type: 'resume'; path: string; from: number }
+  | { type: 'restart'; path: string; reason: string }
+  | { type: 'retry'; path: string; attempt: number; delayMs: number; reason: string };
+
+export interface FetchFileParams {
+  /** `{endpoint}/{repo}/resolve/{commit}/{path}`. */
+  url: string;
+  file: RemoteFile;
+  /** Partial file to continue (created when absent). */
+  partial: string;
+  /** HTTP GET with the hub's redirect and token rules. */
+  transport: Transport;
+  retry: RetryPolicy;
+  /** Abort an attempt when no byte arrives for this long (ms). */
+  stallTimeoutMs: number;
+  signal?: AbortSignal;
+  /** Bytes newly written to the partial file (negative when it is emptied for a restart). */
+  onBytes?: (delta: number) => void;
+  onEvent?: (e: TransferEvent) => void;
+  /** fsync before returning so a renamed file is never a hole after a crash (default true). */
+  durable?: boolean;
+}
+
+export interface FetchFileResult {
+  resumedFrom: number;
+  attempts: number;
+}
+
+class HashMismatch extends Error {}
+
+const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
+
+/**
+ * Fetch `p.file` into `p.partial` until it is complete and its hash matches.
+ * @example await fetchFile({ url, file, partial: blob + '.incomplete', transport: nodeTransport({ endpoint }), retry: DEFAULT_RETRY, stallTimeoutMs: 60_000 })
+ */
+export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
+  const { file, signal } = p;
+  await mkdir(dirname(p.partial), { recursive: true });
+  const fd = await open(p.partial, constants.O_RDWR | constants.O_CREAT, 0o644);
+  try {
+    let pos = (await fd.stat()).size;
+    let hasher = createContentHasher(file.hash.kind, file.size);
+    const reset = async (reason: string) => {
+      await fd.truncate(0);
+      if (pos > 0) p.onBytes?.(-pos);
+      pos = 0;
+      hasher = createContentHasher(file.hash.kind, file.size);
+      p.onEvent?.({ type: 'restart', path: file.path, reason });
+    };
+    if (pos > file.size) await reset(`partial file is larger (${pos} bytes) than the file (${file.size} bytes)`);
+    const resumedFrom = pos;
+    if (pos > 0) {
+      await hashFilePrefix(p.partial, pos, hasher, signal ? { signal } : {});
+      p.onEvent?.({ type: 'resume', path: file.path, from: pos });
+    }
+
+    const once = async (): Promise<void> => {
+      const headers: Record<string, string> = { 'accept-encoding': 'identity' };
+      if (pos > 0) headers.range = `bytes=${pos}-`;
+      const ac = new AbortController();
+      let stalled = false;
+      let timer: NodeJS.Timeout | undefined;
+      let lastData = performance.now();
+      // one timer per attempt, re-armed lazily: cheaper than resetting a timer for every 64 KiB chunk
+      const check = () => {
+        const idle = performance.now() - lastData;
+        if (idle < p.stallTimeoutMs) timer = setTimeout(check, p.stallTimeoutMs - idle);
+        else {
+          stalled = true;
+          ac.abort();
+        }
+      };
+      const arm = () => {
+        lastData = performance.now();
+        timer ??= setTimeout(check, p.stallTimeoutMs);
+      };
+      const onAbort = () => ac.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // chunks are copied into one reused buffer and written in batches: the socket's 64 KiB buffers die
+      // young (cheap scavenges) instead of piling up until a batched writev
+      const batch = Buffer.allocUnsafe(Math.max(1, Math.min(WRITE_BATCH_BYTES, file.size - pos)));
+      let used = 0;
+      const flush = async () => {
+        let off = 0;
+        while (off < used) {
+          const { bytesWritten } = await fd.write(batch, off, used - off, pos);
+          off += bytesWritten;
+          pos += bytesWritten;
+        }
+        if (used > 0) p.onBytes?.(used);
+        used = 0;
+      };
+      try {
+        arm();
+        const res = await p.transport(p.url, { headers, signal: ac.signal });
+        await checkStatus(res, file, pos, reset);
+        if (res.status === 200 && pos > 0) await reset('the server ignored the Range request');
+        try {
+          for await (const value of res.body) {
+            arm();
+            const room = file.size - pos - used;
+            const chunk = value.length > room ? value.subarray(0, room) : value;
+            hasher.update(chunk);
+            for (let off = 0; off < chunk.length; ) {
+              const n = Math.min(chunk.length - off, batch.length - used);
+              batch.set(off === 0 && n === chunk.length ? chunk : chunk.subarray(off, off + n), used);
+              used += n;
+              off += n;
+              if (used === batch.length) await flush();
+            }
+            if (value.length > room) throw new HashMismatch(`the server sent more than ${file.size} bytes`);
+          }
+        } finally {
+          res.discard();
+        }
+        if (pos + used < file.size) throw new RetryableError(`connection closed at byte ${pos + used} of ${file.size}`);
+      } catch (err) {
+        if (signal?.aborted) throw new InterruptedError();
+        if (err instanceof M1kitError || err instanceof RetryableError || err instanceof HashMismatch) throw err;
+        if (stalled) throw new RetryableError(`no data for ${p.stallTimeoutMs} ms`);
+        if (typeof (err as NodeJS.ErrnoException)?.syscall === 'string') throw err; // local I/O (ENOSPC…), not the network
+        throw new RetryableError(describeNetworkFailure(err), undefined, err);
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        await flush(); // bytes received before a failure are valid and already hashed: keep them
+      }
+    };
+
+    let lastError: Error | undefined;
+    for (let attempt = 1, startPos = pos; ; attempt++, startPos = pos) {
+      if (signal?.aborted) throw new InterruptedError();
+      try {
+        if (pos < file.size) await once();
+        const digest = hasher.digest('hex');
+        if (digest === file.hash.hex) {
+          if (p.durable !== false) await fd.datasync();
+          return { resumedFrom, attempts: attempt };
+        }
+        await reset(`${file.hash.kind} mismatch`);
+        throw new HashMismatch(`${file.hash.kind} mismatch: expected ${file.hash.hex}, got ${digest}`);
+      } catch (err) {
+        if (signal?.aborted) throw new InterruptedError();
+        if (!(err instanceof RetryableError || err instanceof HashMismatch)) throw err;
+        lastError = err;
+        if (err instanceof HashMismatch && pos > 0) await reset(err.message);
+      }
+      if (!(lastError instanceof HashMismatch) && pos - startPos >= PROGRESS_RESET_BYTES) attempt = 0;
+      if (attempt >= p.retry.maxAttempts) break;
+      const delayMs = backoffDelay(Math.max(1, attempt), p.retry, (lastError as RetryableError).retryAfterMs);
+      p.onEvent?.({ type: 'retry', path: file.path, attempt: Math.max(1, attempt), delayMs, reason: lastError.message });
+      await sleep(delayMs, signal);
+    }
+    if (lastError instanceof HashMismatch) {
+      await fd.close().catch(() => {});
+      await unlink(p.partial).catch(() => {});
+      throw new VerificationError('E_HASH_MISMATCH', `${file.path}: ${lastError.message} (after ${p.retry.maxAttempts} attempts)`, {
+        hint: 'the server keeps sending different bytes than its listing announces; try again later or another endpoint',
+      });
+    }
+    throw new NetworkError('E_NETWORK', `${file.path}: ${lastError?.message} (gave up after ${p.retry.maxAttempts} attempts)`, {
+      hint: 'run the same command again to resume; partial files are kept',
+    });
+  } finally {
+    await fd.close().catch(() => {});
+  }
+}
+
+async function checkStatus(res: TransportResponse, file: RemoteFile, pos: number, reset: (why: string) => Promise<void>): Promise<void> {
+  const s = res.status;
+  if (s === 200 || s === 206) {
+    if (s === 206) {
+      const m = CONTENT_RANGE.exec(res.header('content-range') ?? '');
+      if (!m || Number(m[1]) !== pos || (m[3] !== '*' && Number(m[3]) !== file.size)) {
+        res.discard();
+        await reset(`unexpected Content-Range "${res.header('content-range')}" for a request from byte ${pos}`);
+        throw new RetryableError('unexpected Content-Range');
+      }
+    }
+    return;
+  }
+  res.discard();
+  if (s === 416) {
+    await reset('the server refused the Range request (416)');
+    throw new RetryableError('HTTP 416');
+  }
+  if (s === 401 || s === 403) {
+    throw new NetworkError('E_AUTH', `${file.path}: access denied (HTTP ${s})`, {
+      hint: 'the repository may be gated or private: accept its terms on the hub and set HF_TOKEN',
+    });
+  }
+  if (s === 404) {
+    const code = res.header('x-error-code');
+    throw new NetworkError('E_REMOTE_NOT_FOUND', `${file.path}: not found on the server (HTTP 404${code ? ` ${code}` : ''})`);
+  }
+  if (isRetryableStatus(s)) throw new RetryableError(`HTTP ${s}`, parseRetryAfter(res.header('retry-after')));
+  throw new NetworkError('E_HTTP', `${file.path}: unexpected HTTP ${s}`);
+}

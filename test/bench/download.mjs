@@ -1,0 +1,116 @@
+// Download throughput: m1kit vs curl (sequential and --parallel) against the loopback hub + CDN.
+// Every tool fetches the same files through the same /resolve → 302 → CDN path in the same run, so the
+// ratio is meaningful even though the absolute numbers depend on the machine (loopback, page cache, disk).
+//
+//   npm run build && npm run bench:download
+//   M1KIT_BENCH_DOWNLOAD_GB=8 M1KIT_BENCH_DOWNLOAD_FILES=16 M1KIT_BENCH_CONCURRENCY=8 npm run bench:download
+//
+// Napkin math: sha256 with SHA-NI runs at ~1.5–2 GB/s on one core; at loopback rates of 1–3 GB/s hashing
+// alone can fill a core, which is why the CPU cost is printed next to the ratio.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startHubServer } from '../hub/helpers/hub-server.mjs';
+
+const GB = 1e9;
+const totalGB = Number(process.env.M1KIT_BENCH_DOWNLOAD_GB ?? 2);
+const nFiles = Number(process.env.M1KIT_BENCH_DOWNLOAD_FILES ?? 8);
+const concurrency = Number(process.env.M1KIT_BENCH_CONCURRENCY ?? 8);
+const bin = fileURLToPath(new URL('../../bin/m1kit.js', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'm1kit-bench-dl-'));
+const timeBin = '/usr/bin/time';
+const hasTime = spawnSync(timeBin, ['-f', '%e', 'true']).status === 0;
+
+function makeFile(path, size, seed) {
+  const fd = openSync(path, 'w');
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(16 << 20);
+  let left = size;
+  randomFillSync(buf);
+  buf.writeUInt32LE(seed, 0);
+  while (left > 0) {
+    const n = Math.min(left, buf.length);
+    buf.writeUInt32LE(left >>> 0, 4); // vary each chunk so files are not trivially repetitive
+    h.update(buf.subarray(0, n));
+    writeSync(fd, buf, 0, n);
+    left -= n;
+  }
+  closeSync(fd);
+  return h.digest('hex');
+}
+
+/** Run a command (async: the hub server lives in this process) under /usr/bin/time; wall and CPU seconds. */
+async function timed(cmd, args, env = {}) {
+  const out = join(work, 'time.txt');
+  const t0 = performance.now();
+  const [c, a] = hasTime ? [timeBin, ['-f', '%U %S', '-o', out, cmd, ...args]] : [cmd, args];
+  const child = spawn(c, a, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
+  const status = await new Promise((ok) => child.on('exit', (code) => ok(code)));
+  const wall = (performance.now() - t0) / 1000;
+  if (status !== 0) throw new Error(`${cmd} exited with ${status}`);
+  const cpu = hasTime ? readFileSync(out, 'utf8').trim().split('\n').pop().split(' ').map(Number).reduce((a, b) => a + b, 0) : NaN;
+  return { wall, cpu };
+}
+
+const size = Math.floor((totalGB * GB) / nFiles);
+const src = join(work, 'src');
+execFileSync('mkdir', ['-p', src]);
+process.stderr.write(`generating ${nFiles} × ${(size / GB).toFixed(2)} GB in ${src}\n`);
+const files = [];
+for (let i = 0; i < nFiles; i++) {
+  const path = `model-${String(i).padStart(5, '0')}-of-${String(nFiles).padStart(5, '0')}.safetensors`;
+  const file = join(src, path);
+  files.push({ path, file, size, sha256: makeFile(file, size, i), lfs: true });
+}
+const server = await startHubServer();
+const commit = server.addCommit('bench/m1', files);
+const urls = files.map((f) => `${server.url}/bench/m1/resolve/${commit}/${f.path}`);
+const bytes = size * nFiles;
+
+const results = [];
+function record(name, t, check) {
+  check();
+  const gbps = bytes / GB / t.wall;
+  results.push({ name, wall: t.wall, gbps, cpu: t.cpu });
+  process.stderr.write(`${name.padEnd(22)} ${t.wall.toFixed(2)} s  ${gbps.toFixed(2)} GB/s  cpu ${Number.isNaN(t.cpu) ? 'n/a' : `${t.cpu.toFixed(2)} s`}\n`);
+}
+const curlOut = join(work, 'curl');
+const curlArgs = (extra) => ['-sS', '-f', '-L', ...extra, '--create-dirs', ...urls.flatMap((u, i) => ['-o', join(curlOut, files[i].path), u])];
+const checkCurl = () => {
+  for (const f of files) if (statSync(join(curlOut, f.path)).size !== f.size) throw new Error(`curl wrote a short ${f.path}`);
+  rmSync(curlOut, { recursive: true, force: true });
+};
+
+record('curl sequential', await timed('curl', curlArgs([])), checkCurl);
+record(`curl --parallel ${concurrency}`, await timed('curl', curlArgs(['--parallel', '--parallel-max', String(concurrency)])), checkCurl);
+const cache = join(work, 'cache');
+record(
+  `m1kit -c ${concurrency}`,
+  await timed('node', [bin, 'download', 'bench/m1', '--quiet', '--cache-dir', cache, '--concurrency', String(concurrency)], { HF_ENDPOINT: server.url, HF_TOKEN: '' }),
+  () => {
+    for (const f of files) if (statSync(join(cache, 'models--bench--m1', 'blobs', f.sha256)).size !== f.size) throw new Error(`m1kit missed ${f.path}`);
+    rmSync(cache, { recursive: true, force: true });
+  },
+);
+await server.close();
+
+// hashing cost in isolation: sha256 over 256 MiB in memory, one core
+const buf = Buffer.allocUnsafe(256 << 20);
+randomFillSync(buf);
+const h0 = performance.now();
+createHash('sha256').update(buf).digest();
+const hashGBps = buf.length / GB / ((performance.now() - h0) / 1000);
+rmSync(work, { recursive: true, force: true });
+
+const par = results[1];
+const m1 = results[2];
+const hashCpu = bytes / GB / hashGBps;
+console.log(`download ${nFiles} files, ${(bytes / GB).toFixed(2)} GB over loopback (hub 302 → CDN), concurrency ${concurrency}`);
+for (const r of results) console.log(`  ${r.name.padEnd(22)} ${r.gbps.toFixed(2)} GB/s  (${r.wall.toFixed(2)} s wall, ${Number.isNaN(r.cpu) ? 'n/a' : `${r.cpu.toFixed(2)} s`} CPU)`);
+console.log(`  ratio m1kit / curl --parallel: ${(m1.gbps / par.gbps).toFixed(2)}x   (target ≥ 0.90x)`);
+console.log(`  ratio m1kit / curl sequential: ${(m1.gbps / results[0].gbps).toFixed(2)}x`);
+console.log(`  sha256 alone: ${hashGBps.toFixed(2)} GB/s per core → ${hashCpu.toFixed(2)} s CPU for this set` +
+  (Number.isNaN(m1.cpu) ? '' : ` = ${((100 * hashCpu) / m1.cpu).toFixed(0)}% of m1kit's ${m1.cpu.toFixed(2)} s CPU`));
