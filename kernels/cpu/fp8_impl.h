@@ -1,0 +1,185 @@
+// Block FP8 E4M3FN quantizer and dequantizer, bit-exact with src/core/quant/fp8.ts on every ISA:
+// every step is an exactly rounded IEEE operation (division, x·2^k, magic-number RNE, max).
+#pragma once
+#include "quant_common.h"
+
+namespace m1k {
+namespace M1K_ISA_NS {
+
+// fp32 → E4M3FN: RNE, saturate to ±448 (Inf too), NaN → 0x7f | sign.
+static inline uint8_t fp8_encode(float x) {
+  const uint32_t b = f32_bits(x), sign = (b >> 24) & 0x80u, a = b & 0x7fffffffu;
+  const float ax = bits_f32(a);
+  const float sv = (ax < 0.015625f ? ax : 0.f) * 512.f;                               // subnormal step 2^-9
+  const uint32_t rsub = static_cast<uint32_t>((sv + 8388608.f) - 8388608.f);          // RNE to integer
+  uint32_t rn = (((a >> 23) - 120u) << 3) | ((a >> 20) & 7u);
+  const uint32_t rem = a & 0xfffffu;
+  rn += static_cast<uint32_t>(rem > 0x80000u) | (static_cast<uint32_t>(rem == 0x80000u) & rn & 1u);
+  uint32_t r = a < 0x3c800000u ? rsub : rn;
+  r = a >= 0x43e00000u ? 0x7eu : r;
+  r = a > 0x7f800000u ? 0x7fu : r;
+  return static_cast<uint8_t>(sign | r);
+}
+
+static inline float fp8_decode(uint8_t c) {
+  const int e = (c >> 3) & 15, m = c & 7;
+  float v = e == 0 ? static_cast<float>(m) * 0.001953125f : std::ldexp(1.f + static_cast<float>(m) / 8.f, e - 7);
+  if (e == 15 && m == 7) v = std::nanf("");
+  return (c & 0x80) ? -v : v;
+}
+
+#if defined(M1K_ISA_AVX512)
+// 16 lanes of fp8_encode (same bit operations, mask registers for the selects).
+static inline __m128i fp8_encode16(__m512 x) {
+  const __m512i b = _mm512_castps_si512(x);
+  const __m512i sign = _mm512_and_si512(_mm512_srli_epi32(b, 24), _mm512_set1_epi32(0x80));
+  const __m512i a = _mm512_and_si512(b, _mm512_set1_epi32(0x7fffffff));
+  const __mmask16 small = _mm512_cmplt_epu32_mask(a, _mm512_set1_epi32(0x3c800000));
+  const __m512 sv = _mm512_mul_ps(_mm512_maskz_mov_ps(small, _mm512_castsi512_ps(a)), _mm512_set1_ps(512.f));
+  const __m512 magic = _mm512_set1_ps(8388608.f);
+  const __m512i rsub = _mm512_cvttps_epi32(_mm512_sub_ps(_mm512_add_ps(sv, magic), magic));
+  __m512i rn = _mm512_or_si512(_mm512_slli_epi32(_mm512_sub_epi32(_mm512_srli_epi32(a, 23), _mm512_set1_epi32(120)), 3),
+                               _mm512_and_si512(_mm512_srli_epi32(a, 20), _mm512_set1_epi32(7)));
+  const __m512i rem = _mm512_and_si512(a, _mm512_set1_epi32(0xfffff)), half = _mm512_set1_epi32(0x80000);
+  const __mmask16 up = _mm512_cmpgt_epu32_mask(rem, half) |
+                       (_mm512_cmpeq_epi32_mask(rem, half) & _mm512_test_epi32_mask(rn, _mm512_set1_epi32(1)));
+  rn = _mm512_mask_add_epi32(rn, up, rn, _mm512_set1_epi32(1));
+  __m512i r = _mm512_mask_blend_epi32(small, rn, rsub);
+  r = _mm512_mask_mov_epi32(r, _mm512_cmpge_epu32_mask(a, _mm512_set1_epi32(0x43e00000)), _mm512_set1_epi32(0x7e));
+  r = _mm512_mask_mov_epi32(r, _mm512_cmpgt_epu32_mask(a, _mm512_set1_epi32(0x7f800000)), _mm512_set1_epi32(0x7f));
+  return _mm512_cvtepi32_epi8(_mm512_or_si512(r, sign));
+}
+#elif defined(M1K_ISA_AVX2)
+// 8 lanes of fp8_encode; |x| bits fit in 31 bits, so signed compares are exact here.
+static inline __m128i fp8_encode8(__m256 x) {
+  const __m256i b = _mm256_castps_si256(x);
+  const __m256i sign = _mm256_and_si256(_mm256_srli_epi32(b, 24), _mm256_set1_epi32(0x80));
+  const __m256i a = _mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff));
+  const __m256i small = _mm256_cmpgt_epi32(_mm256_set1_epi32(0x3c800000), a);
+  const __m256 sv = _mm256_mul_ps(_mm256_and_ps(_mm256_castsi256_ps(small), _mm256_castsi256_ps(a)), _mm256_set1_ps(512.f));
+  const __m256 magic = _mm256_set1_ps(8388608.f);
+  const __m256i rsub = _mm256_cvttps_epi32(_mm256_sub_ps(_mm256_add_ps(sv, magic), magic));
+  __m256i rn = _mm256_or_si256(_mm256_slli_epi32(_mm256_sub_epi32(_mm256_srli_epi32(a, 23), _mm256_set1_epi32(120)), 3),
+                               _mm256_and_si256(_mm256_srli_epi32(a, 20), _mm256_set1_epi32(7)));
+  const __m256i rem = _mm256_and_si256(a, _mm256_set1_epi32(0xfffff)), half = _mm256_set1_epi32(0x80000);
+  const __m256i one = _mm256_set1_epi32(1);
+  const __m256i up = _mm256_or_si256(_mm256_cmpgt_epi32(rem, half),
+                                     _mm256_and_si256(_mm256_cmpeq_epi32(rem, half), _mm256_cmpeq_epi32(_mm256_and_si256(rn, one), one)));
+  rn = _mm256_sub_epi32(rn, up);  // up lanes are −1
+  __m256i r = _mm256_blendv_epi8(rn, rsub, small);
+  r = _mm256_blendv_epi8(r, _mm256_set1_epi32(0x7e), _mm256_cmpgt_epi32(a, _mm256_set1_epi32(0x43dfffff)));
+  r = _mm256_blendv_epi8(r, _mm256_set1_epi32(0x7f), _mm256_cmpgt_epi32(a, _mm256_set1_epi32(0x7f800000)));
+  r = _mm256_or_si256(r, sign);
+  const __m128i p16 = _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+  return _mm_packus_epi16(p16, p16);
+}
+#endif
+
+// Encode fp32(w / s) for one row segment. The vector paths divide only when needed: q = w·(1/s) is
+// within 2 ulp of fp32(w / s), and e4m3(q) can differ from e4m3(fp32(w / s)) only when q lies within
+// 2 ulp of an e4m3 rounding tie (we flag ≤ 4 ulp: mantissa bits [19:0] ≈ 0x80000) or in the e4m3 subnormal range;
+// vectors with such a lane (rare) take the exact division, so the result is bit-identical.
+// `exact_only` (tiny or huge scales whose reciprocal is not finite and normal) forces division.
+static inline void fp8_encode_row(const float* __restrict__ w, uint8_t* __restrict__ out, int64_t n, float s) {
+  int64_t c = 0;
+  const float rcp = 1.f / s;
+  const bool exact_only = !(s >= 1.1754944e-38f * 4.f && rcp >= 1.1754944e-38f * 4.f && rcp < 1e37f);
+#if defined(M1K_ISA_AVX512)
+  const __m512 vs = _mm512_set1_ps(s), vr = _mm512_set1_ps(rcp);
+  const __m512i mant20 = _mm512_set1_epi32(0xfffff), tie = _mm512_set1_epi32(0x80000), win = _mm512_set1_epi32(4);
+  const __m512i absm = _mm512_set1_epi32(0x7fffffff), small = _mm512_set1_epi32(0x3c800000 + (3 << 20));
+  for (; c + 16 <= n; c += 16) {
+    const __m512 x = _mm512_loadu_ps(w + c);
+    __m512 q = _mm512_mul_ps(x, vr);
+    const __m512i a = _mm512_and_si512(_mm512_castps_si512(q), absm);
+    const __m512i dist = _mm512_abs_epi32(_mm512_sub_epi32(_mm512_and_si512(a, mant20), tie));
+    const __mmask16 risky = _mm512_cmple_epi32_mask(dist, win) | _mm512_cmplt_epi32_mask(a, small);
+    if (exact_only || risky) q = _mm512_mask_div_ps(x, _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q), x, vs);  // NaN kept as is
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), fp8_encode16(q));
+  }
+#elif defined(M1K_ISA_AVX2)
+  const __m256 vs = _mm256_set1_ps(s), vr = _mm256_set1_ps(rcp);
+  const __m256i mant20 = _mm256_set1_epi32(0xfffff), tie = _mm256_set1_epi32(0x80000), win = _mm256_set1_epi32(5);
+  const __m256i absm = _mm256_set1_epi32(0x7fffffff), small = _mm256_set1_epi32(0x3c800000 + (3 << 20));
+  for (; c + 8 <= n; c += 8) {
+    const __m256 x = _mm256_loadu_ps(w + c);
+    __m256 q = _mm256_mul_ps(x, vr);
+    const __m256i a = _mm256_and_si256(_mm256_castps_si256(q), absm);
+    const __m256i dist = _mm256_abs_epi32(_mm256_sub_epi32(_mm256_and_si256(a, mant20), tie));
+    const __m256i risky = _mm256_or_si256(_mm256_cmpgt_epi32(win, dist), _mm256_cmpgt_epi32(small, a));
+    if (exact_only || !_mm256_testz_si256(risky, risky))
+      q = _mm256_blendv_ps(x, _mm256_div_ps(x, vs), _mm256_cmp_ps(x, x, _CMP_ORD_Q));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + c), fp8_encode8(q));
+  }
+#endif
+  (void)exact_only;
+  for (; c < n; ++c) {
+    const float x = w[c];
+    out[c] = fp8_encode(x != x ? x : x / s);
+  }
+}
+
+// Work item = one band of B rows (all block columns), read row by row — whole rows are contiguous,
+// so the hardware prefetchers stream them — once for the per-block amax (16 lanes per block), then
+// again (from L2/L3) for the encode pass.
+static void quant_fp8(const QuantArgs& a) {
+  const int64_t B = a.group, nbr = (a.rows + B - 1) / B, nbc = (a.cols + B - 1) / B;
+  parallel_for(nbr, a.threads, [&](int64_t b0, int64_t b1) {
+    Buf<float> buf;
+    float* m = buf.get(static_cast<size_t>(nbc * 17));
+    if (!m) return;
+    float* sc = m + nbc * 16;
+    for (int64_t br = b0; br < b1; ++br) {
+      const int64_t r0 = br * B, rn = std::min(B, a.rows - r0);
+      std::memset(m, 0, static_cast<size_t>(nbc * 16) * sizeof(float));
+      for (int64_t r = 0; r < rn; ++r) {
+        const float* row = a.w + (r0 + r) * a.cols;
+#if defined(M1K_ISA_AVX512) || defined(M1K_ISA_AVX2)
+        // rows are 4 KiB-page multiples apart: prefetch a few rows ahead so each page is not a cold stream
+        if (r + 4 < rn) {
+          const char* ahead = reinterpret_cast<const char*>(row + 4 * a.cols);
+          for (int64_t off = 0; off < a.cols * 4; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T1);
+        }
+#endif
+        for (int64_t bc = 0; bc < nbc; ++bc) {
+          const int64_t c0 = bc * B;
+          amax_lanes(row + c0, std::min(B, a.cols - c0), m + bc * 16);
+        }
+      }
+      for (int64_t bc = 0; bc < nbc; ++bc) {
+        float mx = 0.f;
+        for (int l = 0; l < 16; ++l) mx = m[bc * 16 + l] > mx ? m[bc * 16 + l] : mx;
+        float s = mx / 448.f;
+        s = s > 0.f ? s : 1.f;
+        sc[bc] = s;
+        a.scale[br * nbc + bc] = s;
+      }
+      for (int64_t r = 0; r < rn; ++r)
+        for (int64_t bc = 0; bc < nbc; ++bc) {
+          const int64_t c0 = bc * B, off = (r0 + r) * a.cols + c0;
+          fp8_encode_row(a.w + off, a.codes + off, std::min(B, a.cols - c0), sc[bc]);
+        }
+    }
+  });
+}
+
+static inline void fp8_decode_row(const uint8_t* __restrict__ codes, const float* __restrict__ table, float* __restrict__ out,
+                                  int64_t n, float s) {
+  for (int64_t c = 0; c < n; ++c) out[c] = table[codes[c]] * s;
+}
+
+static void dequant_fp8(const QuantArgs& a) {
+  float table[256];
+  for (int c = 0; c < 256; ++c) table[c] = fp8_decode(static_cast<uint8_t>(c));
+  const int64_t B = a.group, nbc = (a.cols + B - 1) / B;
+  parallel_for(a.rows, a.threads, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t b = 0; b < nbc; ++b) {
+        const int64_t c0 = b * B, cn = std::min(B, a.cols - c0);
+        fp8_decode_row(a.codes + r * a.cols + c0, table, a.out + r * a.cols + c0, cn, a.scale[(r / B) * nbc + b]);
+      }
+  });
+}
+
+}  // namespace M1K_ISA_NS
+}  // namespace m1k

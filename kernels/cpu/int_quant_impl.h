@@ -1,0 +1,131 @@
+// Symmetric INT8 (per row) and INT4 (per group, compressed-tensors packing) quantizers and
+// dequantizers, bit-exact with src/core/quant/{int8,int4}.ts on every ISA.
+#pragma once
+#include "quant_common.h"
+
+namespace m1k {
+namespace M1K_ISA_NS {
+
+static inline float sym_scale(float amax, float half_range, bool bf16) {
+  float s = amax / half_range;
+  s = s < 1.1920928955078125e-7f ? 1.1920928955078125e-7f : s;
+  return bf16 ? bits_f32(static_cast<uint32_t>(bf16_of_bits(f32_bits(s))) << 16) : s;
+}
+
+// clamp(RNE(x / s), lo, hi) with NaN → 0; clamping first is equivalent for integer bounds.
+static inline int32_t sym_q(float x, float s, float lo, float hi) {
+  float v = x / s;
+  v = v != v ? 0.f : v;
+  v = v < lo ? lo : (v > hi ? hi : v);
+  return static_cast<int32_t>((v + 12582912.f) - 12582912.f);
+}
+
+// Vector form of sym_q (same operations: IEEE division, NaN → 0, clamp, magic-number RNE), storing
+// q + bias as bytes: bias 0 for int8 codes, 8 for int4 nibbles.
+static inline void sym_q_bytes(const float* __restrict__ w, uint8_t* __restrict__ out, int64_t n, float s, float lo,
+                               float hi, int bias) {
+  int64_t c = 0;
+#if defined(M1K_ISA_AVX512)
+  const __m512 vs = _mm512_set1_ps(s), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi), magic = _mm512_set1_ps(12582912.f);
+  const __m512i vb = _mm512_set1_epi32(bias);
+  for (; c + 16 <= n; c += 16) {
+    __m512 v = _mm512_div_ps(_mm512_loadu_ps(w + c), vs);
+    v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);
+    v = _mm512_min_ps(_mm512_max_ps(v, vlo), vhi);
+    v = _mm512_sub_ps(_mm512_add_ps(v, magic), magic);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvttps_epi32(v), vb)));
+  }
+#elif defined(M1K_ISA_AVX2)
+  const __m256 vs = _mm256_set1_ps(s), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi), magic = _mm256_set1_ps(12582912.f);
+  const __m256i vb = _mm256_set1_epi32(bias);
+  for (; c + 8 <= n; c += 8) {
+    __m256 v = _mm256_div_ps(_mm256_loadu_ps(w + c), vs);
+    v = _mm256_and_ps(_mm256_cmp_ps(v, v, _CMP_ORD_Q), v);
+    v = _mm256_min_ps(_mm256_max_ps(v, vlo), vhi);
+    v = _mm256_sub_ps(_mm256_add_ps(v, magic), magic);
+    const __m256i q = _mm256_add_epi32(_mm256_cvttps_epi32(v), vb);
+    const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + c), _mm_packs_epi16(p16, p16));
+  }
+#endif
+  for (; c < n; ++c) out[c] = static_cast<uint8_t>(sym_q(w[c], s, lo, hi) + bias);
+}
+
+static inline void sym_q_row(const float* __restrict__ w, int8_t* __restrict__ q, int64_t n, float s, float lo, float hi) {
+  sym_q_bytes(w, reinterpret_cast<uint8_t*>(q), n, s, lo, hi, 0);
+}
+
+static void quant_int8(const QuantArgs& a) {
+  int8_t* q = reinterpret_cast<int8_t*>(a.codes);
+  parallel_for(a.rows, a.threads, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* w = a.w + r * a.cols;
+      const float s = sym_scale(finite_amax(w, a.cols), 127.5f, a.bf16Scale);
+      a.scale[r] = s;
+      sym_q_row(w, q + r * a.cols, a.cols, s, -128.f, 127.f);
+    }
+  });
+}
+
+static void dequant_int8(const QuantArgs& a) {
+  const int8_t* q = reinterpret_cast<const int8_t*>(a.codes);
+  parallel_for(a.rows, a.threads, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float s = a.scale[r];
+      for (int64_t c = 0; c < a.cols; ++c) a.out[r * a.cols + c] = static_cast<float>(q[r * a.cols + c]) * s;
+    }
+  });
+}
+
+// Nibbles q + 8 (0…15) of one row segment.
+static inline void nib_row(const float* __restrict__ w, uint8_t* __restrict__ nib, int64_t n, float s) {
+  sym_q_bytes(w, nib, n, s, -8.f, 7.f, 8);
+}
+
+// Word j = Σ_i nib[8j+i] << 4i (nib zero-padded to 8·words): three shift/or/mask steps per 8 bytes.
+static inline void pack_nibbles(const uint8_t* __restrict__ nib, int32_t* __restrict__ out, int64_t words) {
+  for (int64_t j = 0; j < words; ++j) {
+    uint64_t x;
+    std::memcpy(&x, nib + j * 8, 8);
+    x = (x | (x >> 4)) & 0x00ff00ff00ff00ffull;
+    x = (x | (x >> 8)) & 0x0000ffff0000ffffull;
+    x = (x | (x >> 16)) & 0x00000000ffffffffull;
+    out[j] = static_cast<int32_t>(static_cast<uint32_t>(x));
+  }
+}
+
+static void quant_int4(const QuantArgs& a) {
+  const int64_t G = a.group, ng = (a.cols + G - 1) / G, words = (a.cols + 7) / 8;
+  parallel_for(a.rows, a.threads, [&](int64_t r0, int64_t r1) {
+    Buf<uint8_t> buf;
+    uint8_t* nib = buf.get(static_cast<size_t>(words * 8));
+    if (!nib) return;
+    std::memset(nib, 0, static_cast<size_t>(words * 8));  // padding nibbles stay 0
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* w = a.w + r * a.cols;
+      for (int64_t g = 0; g < ng; ++g) {
+        const int64_t c0 = g * G, cn = std::min(G, a.cols - c0);
+        const float s = sym_scale(finite_amax(w + c0, cn), 7.5f, a.bf16Scale);
+        a.scale[r * ng + g] = s;
+        nib_row(w + c0, nib + c0, cn, s);
+      }
+      pack_nibbles(nib, a.packed + r * words, words);
+    }
+  });
+}
+
+static void dequant_int4(const QuantArgs& a) {
+  const int64_t G = a.group, ng = (a.cols + G - 1) / G, words = (a.cols + 7) / 8;
+  parallel_for(a.rows, a.threads, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const uint32_t* pr = reinterpret_cast<const uint32_t*>(a.packed) + r * words;
+      for (int64_t c = 0; c < a.cols; ++c) {
+        const int32_t q = static_cast<int32_t>((pr[c >> 3] >> ((c & 7) * 4)) & 15u) - 8;
+        a.out[r * a.cols + c] = static_cast<float>(q) * a.scale[r * ng + c / G];
+      }
+    }
+  });
+}
+
+}  // namespace M1K_ISA_NS
+}  // namespace m1k

@@ -1,0 +1,87 @@
+// Minimal vector abstraction `vf` for one instruction set, selected by the translation unit:
+// M1K_ISA_AVX512 (16 lanes), M1K_ISA_AVX2 (8 lanes, FMA) or neither (1 lane, plain C++).
+#pragma once
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#if defined(M1K_ISA_AVX512) || defined(M1K_ISA_AVX2)
+#include <immintrin.h>
+#endif
+
+namespace m1k {
+namespace M1K_ISA_NS {
+
+// Scratch buffer local to this ISA's namespace. std::vector is avoided in kernels on purpose: its
+// out-of-line template code would be emitted once per ISA and the linker could keep the AVX-512 copy
+// for the scalar path (an ODR trap of multi-ISA builds).
+template <class T>
+struct Buf {
+  T* p = nullptr;
+  size_t n = 0;
+  Buf() = default;
+  Buf(const Buf&) = delete;
+  Buf& operator=(const Buf&) = delete;
+  ~Buf() { std::free(p); }
+  T* get(size_t m) {
+    if (m > n) {
+      std::free(p);
+      p = static_cast<T*>(std::malloc(m * sizeof(T)));
+      n = p ? m : 0;
+    }
+    return p;
+  }
+};
+
+#if defined(M1K_ISA_AVX512)
+constexpr int VW = 16;
+struct vf { __m512 v; };
+static inline vf vload(const float* p) { return {_mm512_loadu_ps(p)}; }
+static inline void vstore(float* p, vf a) { _mm512_storeu_ps(p, a.v); }
+static inline vf vset1(float x) { return {_mm512_set1_ps(x)}; }
+static inline vf vzero() { return {_mm512_setzero_ps()}; }
+static inline vf vfma(vf a, vf b, vf c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }
+static inline vf vmul(vf a, vf b) { return {_mm512_mul_ps(a.v, b.v)}; }
+static inline float vsum(vf a) { return _mm512_reduce_add_ps(a.v); }
+static inline vf vload_bf16(const uint16_t* p) {
+  __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return {_mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16))};
+}
+#elif defined(M1K_ISA_AVX2)
+constexpr int VW = 8;
+struct vf { __m256 v; };
+static inline vf vload(const float* p) { return {_mm256_loadu_ps(p)}; }
+static inline void vstore(float* p, vf a) { _mm256_storeu_ps(p, a.v); }
+static inline vf vset1(float x) { return {_mm256_set1_ps(x)}; }
+static inline vf vzero() { return {_mm256_setzero_ps()}; }
+static inline vf vfma(vf a, vf b, vf c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
+static inline vf vmul(vf a, vf b) { return {_mm256_mul_ps(a.v, b.v)}; }
+static inline float vsum(vf a) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+static inline vf vload_bf16(const uint16_t* p) {
+  __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return {_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16))};
+}
+#else
+constexpr int VW = 1;
+struct vf { float v; };
+static inline vf vload(const float* p) { return {*p}; }
+static inline void vstore(float* p, vf a) { *p = a.v; }
+static inline vf vset1(float x) { return {x}; }
+static inline vf vzero() { return {0.f}; }
+static inline vf vfma(vf a, vf b, vf c) { return {a.v * b.v + c.v}; }
+static inline vf vmul(vf a, vf b) { return {a.v * b.v}; }
+static inline float vsum(vf a) { return a.v; }
+static inline vf vload_bf16(const uint16_t* p) {
+  uint32_t u = static_cast<uint32_t>(*p) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return {f};
+}
+#endif
+
+}  // namespace M1K_ISA_NS
+}  // namespace m1k

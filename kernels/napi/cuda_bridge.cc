@@ -1,0 +1,158 @@
+// CUDA bridge: probes the driver (libcuda.so.1) for devices and, only if one exists, dlopens
+// libm1kit_cuda.so (path given by the TypeScript facade). Without a driver or device every CUDA
+// entry point rejects with E_CUDA_UNAVAILABLE and cudaInfo() says why.
+#include <dlfcn.h>
+
+#include <mutex>
+#include <string>
+
+#include "../cuda/api.h"
+#include "ops.h"
+#include "worker.h"
+
+namespace m1k {
+
+struct CudaLib {
+  bool probed = false;
+  int deviceCount = 0;
+  std::string reason;  // empty when loaded
+  void* handle = nullptr;
+  decltype(&m1k_cuda_device_name) device_name = nullptr;
+  decltype(&m1k_cuda_lightning_prefill) prefill = nullptr;
+  decltype(&m1k_cuda_lightning_decode) decode = nullptr;
+  decltype(&m1k_cuda_quant_fp8) quant_fp8 = nullptr;
+};
+
+static CudaLib g_cuda;
+static std::mutex g_cuda_mu;
+
+// Count devices through the driver API without loading the CUDA runtime.
+static int driver_device_count(std::string& why) {
+  void* drv = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!drv) {
+    why = "no CUDA driver (libcuda.so.1 not found)";
+    return 0;
+  }
+  using InitFn = int (*)(unsigned);
+  using CountFn = int (*)(int*);
+  auto init = reinterpret_cast<InitFn>(dlsym(drv, "cuInit"));
+  auto count = reinterpret_cast<CountFn>(dlsym(drv, "cuDeviceGetCount"));
+  int n = 0;
+  if (!init || !count) {
+    why = "CUDA driver lacks cuInit/cuDeviceGetCount";
+  } else if (int rc = init(0); rc != 0) {
+    why = "no CUDA device (cuInit returned " + std::to_string(rc) + ")";
+  } else if (count(&n) != 0 || n == 0) {
+    why = "no CUDA device";
+    n = 0;
+  }
+  return n;
+}
+
+static void probe(const std::string& libPath) {
+  std::lock_guard<std::mutex> lock(g_cuda_mu);
+  if (g_cuda.probed) return;
+  g_cuda.probed = true;
+  std::string why;
+  g_cuda.deviceCount = driver_device_count(why);
+  if (g_cuda.deviceCount == 0) {
+    g_cuda.reason = why;
+    return;
+  }
+  if (libPath.empty()) {
+    g_cuda.reason = "CUDA library not built (no nvcc at install time)";
+    return;
+  }
+  g_cuda.handle = dlopen(libPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!g_cuda.handle) {
+    g_cuda.reason = std::string("cannot load ") + libPath + ": " + dlerror();
+    return;
+  }
+  auto abi = reinterpret_cast<decltype(&m1k_cuda_abi)>(dlsym(g_cuda.handle, "m1k_cuda_abi"));
+  g_cuda.device_name = reinterpret_cast<decltype(g_cuda.device_name)>(dlsym(g_cuda.handle, "m1k_cuda_device_name"));
+  g_cuda.prefill = reinterpret_cast<decltype(g_cuda.prefill)>(dlsym(g_cuda.handle, "m1k_cuda_lightning_prefill"));
+  g_cuda.decode = reinterpret_cast<decltype(g_cuda.decode)>(dlsym(g_cuda.handle, "m1k_cuda_lightning_decode"));
+  g_cuda.quant_fp8 = reinterpret_cast<decltype(g_cuda.quant_fp8)>(dlsym(g_cuda.handle, "m1k_cuda_quant_fp8"));
+  if (!abi || abi() != M1K_CUDA_ABI || !g_cuda.device_name || !g_cuda.prefill || !g_cuda.decode || !g_cuda.quant_fp8) {
+    g_cuda.reason = libPath + " has an unexpected ABI; rebuild with npm run build:native";
+    dlclose(g_cuda.handle);
+    g_cuda.handle = nullptr;
+  }
+}
+
+static Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  probe(info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string());
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("deviceCount", Napi::Number::New(env, g_cuda.deviceCount));
+  o.Set("loaded", Napi::Boolean::New(env, g_cuda.handle != nullptr));
+  Napi::Array names = Napi::Array::New(env);
+  if (g_cuda.handle) {
+    for (int i = 0; i < g_cuda.deviceCount; ++i) {
+      char buf[256] = {0};
+      g_cuda.device_name(i, buf, sizeof buf);
+      names.Set(static_cast<uint32_t>(i), Napi::String::New(env, buf));
+    }
+  }
+  o.Set("devices", names);
+  if (!g_cuda.reason.empty()) o.Set("reason", Napi::String::New(env, g_cuda.reason));
+  return o;
+}
+
+static void require_cuda(Napi::Env env) {
+  if (!g_cuda.handle) {
+    Napi::Error err = Napi::Error::New(env, g_cuda.probed ? g_cuda.reason : "CUDA not probed; call cudaInfo first");
+    err.Set("code", Napi::String::New(env, "E_CUDA_UNAVAILABLE"));
+    throw err;
+  }
+}
+
+static Status cuda_status(int rc, const char* err) {
+  return rc == 0 ? Status::Ok() : Status::Error("E_CUDA", std::string("CUDA error: ") + err);
+}
+
+static Napi::Value CudaLightning(const Napi::CallbackInfo& info) {
+  require_cuda(info.Env());
+  Napi::Object o = options(info);
+  Keep keep;
+  const bool decode = str(o, "op") == "decode";
+  const int64_t n = integer(o, "n", 0, kMaxDim);
+  const int h = static_cast<int>(integer(o, "h", 1, 1 << 20)), d = static_cast<int>(integer(o, "d", 1, 128));
+  const int block = decode ? 64 : static_cast<int>(integer(o, "block", 64, 1024));
+  const int64_t nhd = n * h * d;
+  auto q = typed<float>(o, "q", napi_float32_array, nhd, keep).data;
+  auto k = typed<float>(o, "k", napi_float32_array, nhd, keep).data;
+  auto v = typed<float>(o, "v", napi_float32_array, nhd, keep).data;
+  auto out = typed<float>(o, "o", napi_float32_array, nhd, keep).data;
+  auto st = typed<float>(o, "state", napi_float32_array, int64_t{h} * d * d, keep).data;
+  auto sl = typed<float>(o, "slopes", napi_float32_array, h, keep).data;
+  return OpWorker::Run(info.Env(), [=](double&) {
+    char err[512] = {0};
+    int rc = decode ? g_cuda.decode(q, k, v, out, st, sl, n, h, d, err, sizeof err)
+                    : g_cuda.prefill(q, k, v, out, st, sl, n, h, d, block, err, sizeof err);
+    return cuda_status(rc, err);
+  }, std::move(keep));
+}
+
+static Napi::Value CudaQuantFp8(const Napi::CallbackInfo& info) {
+  require_cuda(info.Env());
+  Napi::Object o = options(info);
+  Keep keep;
+  const int64_t rows = integer(o, "rows", 0, kMaxDim), cols = integer(o, "cols", 0, kMaxDim);
+  const int block = static_cast<int>(integer(o, "group", 1, 1024));
+  auto w = typed<float>(o, "w", napi_float32_array, rows * cols, keep).data;
+  auto codes = typed<uint8_t>(o, "codes", napi_uint8_array, rows * cols, keep).data;
+  auto scale = typed<float>(o, "scale", napi_float32_array, ((rows + block - 1) / block) * ((cols + block - 1) / block), keep).data;
+  return OpWorker::Run(info.Env(), [=](double&) {
+    char err[512] = {0};
+    return cuda_status(g_cuda.quant_fp8(w, rows, cols, block, codes, scale, err, sizeof err), err);
+  }, std::move(keep));
+}
+
+void register_cuda(Napi::Env env, Napi::Object exports) {
+  exports.Set("cudaInfo", Napi::Function::New(env, CudaInfo));
+  exports.Set("cudaLightning", Napi::Function::New(env, CudaLightning));
+  exports.Set("cudaQuantFp8", Napi::Function::New(env, CudaQuantFp8));
+}
+
+}  // namespace m1k

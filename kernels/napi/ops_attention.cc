@@ -1,0 +1,64 @@
+// N-API entry points: lightningPrefill, lightningDecode, softmaxAttention (outputs written in place).
+#include "../cpu/dispatch.h"
+#include "ops.h"
+#include "worker.h"
+
+namespace m1k {
+
+static Napi::Value lightning(const Napi::CallbackInfo& info, bool decode) {
+  Napi::Object o = options(info);
+  Keep keep;
+  LightningArgs a{};
+  a.n = integer(o, "n", 0, kMaxDim);
+  a.h = static_cast<int>(integer(o, "h", 1, 1 << 20));
+  a.d = static_cast<int>(integer(o, "d", 1, 4096));
+  a.block = decode ? 1 : static_cast<int>(integer(o, "block", 1, 4096));
+  a.threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  const int64_t nhd = a.n * a.h * a.d;
+  a.q = typed<float>(o, "q", napi_float32_array, nhd, keep).data;
+  a.k = typed<float>(o, "k", napi_float32_array, nhd, keep).data;
+  a.v = typed<float>(o, "v", napi_float32_array, nhd, keep).data;
+  a.o = typed<float>(o, "o", napi_float32_array, nhd, keep).data;
+  a.state = typed<float>(o, "state", napi_float32_array, int64_t{a.h} * a.d * a.d, keep).data;
+  a.slopes = typed<float>(o, "slopes", napi_float32_array, a.h, keep).data;
+  const KernelTable* t = current();
+  return OpWorker::Run(info.Env(), [a, t, decode](double&) {
+    if (decode) t->lightning_decode(a); else t->lightning_prefill(a);
+    return Status::Ok();
+  }, std::move(keep));
+}
+
+static Napi::Value LightningPrefill(const Napi::CallbackInfo& info) { return lightning(info, false); }
+static Napi::Value LightningDecode(const Napi::CallbackInfo& info) { return lightning(info, true); }
+
+static Napi::Value SoftmaxAttention(const Napi::CallbackInfo& info) {
+  Napi::Object o = options(info);
+  Keep keep;
+  SoftmaxArgs a{};
+  a.n = integer(o, "n", 0, kMaxDim);
+  a.nk = integer(o, "nk", 0, kMaxDim);
+  a.hq = static_cast<int>(integer(o, "hq", 1, 1 << 20));
+  a.hkv = static_cast<int>(integer(o, "hkv", 1, 1 << 20));
+  a.d = static_cast<int>(integer(o, "d", 1, 4096));
+  a.threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  a.scale = static_cast<float>(number(o, "scale"));
+  if (a.nk < a.n || a.hq % a.hkv != 0)
+    throw Napi::RangeError::New(info.Env(), "softmaxAttention: need nk ≥ n and hq divisible by hkv");
+  a.q = typed<float>(o, "q", napi_float32_array, a.n * a.hq * a.d, keep).data;
+  a.k = typed<float>(o, "k", napi_float32_array, a.nk * a.hkv * a.d, keep).data;
+  a.v = typed<float>(o, "v", napi_float32_array, a.nk * a.hkv * a.d, keep).data;
+  a.o = typed<float>(o, "o", napi_float32_array, a.n * a.hq * a.d, keep).data;
+  const KernelTable* t = current();
+  return OpWorker::Run(info.Env(), [a, t](double&) {
+    t->softmax_attention(a);
+    return Status::Ok();
+  }, std::move(keep));
+}
+
+void register_attention(Napi::Env env, Napi::Object exports) {
+  exports.Set("lightningPrefill", Napi::Function::New(env, LightningPrefill));
+  exports.Set("lightningDecode", Napi::Function::New(env, LightningDecode));
+  exports.Set("softmaxAttention", Napi::Function::New(env, SoftmaxAttention));
+}
+
+}  // namespace m1k

@@ -1,0 +1,113 @@
+// N-API entry points: gemm, convert, fmaPeak, copy, info, selectSimd.
+#include <thread>
+
+#include "../cpu/dispatch.h"
+#include "ops.h"
+#include "worker.h"
+
+namespace m1k {
+
+static Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  Napi::Object o = options(info);
+  Keep keep;
+  GemmArgs a{};
+  a.m = integer(o, "m", 0, kMaxDim);
+  a.k = integer(o, "k", 0, kMaxDim);
+  a.nOut = integer(o, "nOut", 0, kMaxDim);
+  a.threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  a.x = typed<float>(o, "x", napi_float32_array, a.m * a.k, keep).data;
+  a.y = typed<float>(o, "y", napi_float32_array, a.m * a.nOut, keep).data;
+  Napi::Value w = prop(o, "w");
+  a.wBf16 = w.IsTypedArray() && w.As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array;
+  a.w = a.wBf16 ? static_cast<const void*>(typed<uint16_t>(o, "w", napi_uint16_array, a.nOut * a.k, keep).data)
+                : static_cast<const void*>(typed<float>(o, "w", napi_float32_array, a.nOut * a.k, keep).data);
+  const KernelTable* t = current();
+  return OpWorker::Run(info.Env(), [a, t](double&) {
+    t->gemm(a);
+    return Status::Ok();
+  }, std::move(keep));
+}
+
+static Napi::Value Convert(const Napi::CallbackInfo& info) {
+  Napi::Object o = options(info);
+  Keep keep;
+  const std::string kind = str(o, "kind");
+  const int64_t n = integer(o, "n", 0, kMaxDim);
+  const int threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  const KernelTable* t = current();
+  OpWorker::Fn fn;
+  if (kind == "bf16-f32") {
+    auto s = typed<uint16_t>(o, "src", napi_uint16_array, n, keep).data;
+    auto d = typed<float>(o, "dst", napi_float32_array, n, keep).data;
+    fn = [=](double&) { t->bf16_to_f32(s, d, n, threads); return Status::Ok(); };
+  } else if (kind == "f32-bf16" || kind == "f32-f16") {
+    auto s = typed<float>(o, "src", napi_float32_array, n, keep).data;
+    auto d = typed<uint16_t>(o, "dst", napi_uint16_array, n, keep).data;
+    auto f = kind == "f32-bf16" ? t->f32_to_bf16 : t->f32_to_f16;
+    fn = [=](double&) { f(s, d, n, threads); return Status::Ok(); };
+  } else {
+    throw Napi::RangeError::New(info.Env(), "convert: kind must be bf16-f32, f32-bf16 or f32-f16");
+  }
+  return OpWorker::Run(info.Env(), std::move(fn), std::move(keep));
+}
+
+static Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+  Napi::Object o = options(info);
+  const int64_t iters = integer(o, "iters", 1, int64_t{1} << 40);
+  const int threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  const KernelTable* t = current();
+  return OpWorker::Run(info.Env(), [=](double& r) {
+    r = t->fma_peak(iters, threads);
+    return Status::Ok();
+  }, Keep{});
+}
+
+static Napi::Value Copy(const Napi::CallbackInfo& info) {
+  Napi::Object o = options(info);
+  Keep keep;
+  const int64_t n = integer(o, "n", 0, kMaxDim);
+  const int threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  auto s = typed<float>(o, "src", napi_float32_array, n, keep).data;
+  auto d = typed<float>(o, "dst", napi_float32_array, n, keep).data;
+  const KernelTable* t = current();
+  return OpWorker::Run(info.Env(), [=](double&) { t->copy(s, d, n, threads); return Status::Ok(); }, std::move(keep));
+}
+
+static Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array isas = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (const auto& s : available_isas()) isas.Set(i++, Napi::String::New(env, s));
+  o.Set("simdAvailable", isas);
+  o.Set("simd", Napi::String::New(env, current()->name));
+  o.Set("hardwareThreads", Napi::Number::New(env, std::thread::hardware_concurrency()));
+  o.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+#if defined(__VERSION__)
+  o.Set("compiler", Napi::String::New(env, __VERSION__));
+#endif
+  return o;
+}
+
+static Napi::Value SelectSimd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "selectSimd expects a string");
+  Status s = select_isa(info[0].As<Napi::String>().Utf8Value());
+  if (!s.ok()) {
+    Napi::Error err = Napi::Error::New(env, s.message);
+    err.Set("code", Napi::String::New(env, s.code));
+    throw err;
+  }
+  return Napi::String::New(env, current()->name);
+}
+
+void register_misc(Napi::Env env, Napi::Object exports) {
+  exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("convert", Napi::Function::New(env, Convert));
+  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
+  exports.Set("copy", Napi::Function::New(env, Copy));
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("selectSimd", Napi::Function::New(env, SelectSimd));
+}
+
+}  // namespace m1k

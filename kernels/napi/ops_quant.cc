@@ -1,0 +1,48 @@
+// N-API entry point `quant`: { format: 'fp8'|'int8'|'int4', op: 'quantize'|'dequantize', ... }.
+#include "../cpu/dispatch.h"
+#include "ops.h"
+#include "worker.h"
+
+namespace m1k {
+
+static Napi::Value Quant(const Napi::CallbackInfo& info) {
+  Napi::Object o = options(info);
+  Keep keep;
+  QuantArgs a{};
+  const std::string format = str(o, "format"), op = str(o, "op");
+  const bool quant = op == "quantize";
+  if (!quant && op != "dequantize") throw Napi::RangeError::New(info.Env(), "quant: op must be quantize or dequantize");
+  a.rows = integer(o, "rows", 0, kMaxDim);
+  a.cols = integer(o, "cols", 0, kMaxDim);
+  a.threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  a.group = format == "int8" ? 1 : static_cast<int>(integer(o, "group", 1, 1 << 20));
+  a.bf16Scale = o.Get("bf16Scale").ToBoolean().Value();
+  const int64_t n = a.rows * a.cols, G = a.group;
+  if (quant) a.w = typed<float>(o, "w", napi_float32_array, n, keep).data;
+  else a.out = typed<float>(o, "out", napi_float32_array, n, keep).data;
+  void (*fn)(const QuantArgs&) = nullptr;
+  const KernelTable* t = current();
+  if (format == "fp8") {
+    a.codes = typed<uint8_t>(o, "codes", napi_uint8_array, n, keep).data;
+    a.scale = typed<float>(o, "scale", napi_float32_array, ((a.rows + G - 1) / G) * ((a.cols + G - 1) / G), keep).data;
+    fn = quant ? t->quant_fp8 : t->dequant_fp8;
+  } else if (format == "int8") {
+    a.codes = reinterpret_cast<uint8_t*>(typed<int8_t>(o, "codes", napi_int8_array, n, keep).data);
+    a.scale = typed<float>(o, "scale", napi_float32_array, a.rows, keep).data;
+    fn = quant ? t->quant_int8 : t->dequant_int8;
+  } else if (format == "int4") {
+    a.packed = typed<int32_t>(o, "packed", napi_int32_array, a.rows * ((a.cols + 7) / 8), keep).data;
+    a.scale = typed<float>(o, "scale", napi_float32_array, a.rows * ((a.cols + G - 1) / G), keep).data;
+    fn = quant ? t->quant_int4 : t->dequant_int4;
+  } else {
+    throw Napi::RangeError::New(info.Env(), "quant: format must be fp8, int8 or int4");
+  }
+  return OpWorker::Run(info.Env(), [a, fn](double&) {
+    fn(a);
+    return Status::Ok();
+  }, std::move(keep));
+}
+
+void register_quant(Napi::Env env, Napi::Object exports) { exports.Set("quant", Napi::Function::New(env, Quant)); }
+
+}  // namespace m1k

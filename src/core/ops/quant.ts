@@ -1,0 +1,123 @@
+/**
+ * Native quantizers with TypeScript fallback. Conventions (rounding, scales, packing) are those of
+ * the references in core/quant/{fp8,int8,int4}.ts, which the native kernels match bit for bit.
+ */
+import { dequantizeFp8Band, quantizeFp8Band } from '../quant/fp8.js';
+import { dequantizeInt8Rows, quantizeInt8Rows, checkMatrix, type ScaleDtype } from '../quant/int8.js';
+import { dequantizeInt4Rows, quantizeInt4Rows } from '../quant/int4.js';
+import { threadsOf, useNative, type KernelOptions } from './common.js';
+import { withNative } from '../../native/index.js';
+
+export interface QuantOptions extends KernelOptions {
+  scaleDtype?: ScaleDtype;
+}
+
+/**
+ * Reusable output buffers (each must have exactly the result's length). Fresh multi-MiB arrays cost a
+ * page fault per 4 KiB on first write, which can exceed the kernel time itself; loops over bands
+ * should allocate once and pass them here.
+ */
+export interface QuantOut {
+  codes?: Uint8Array;
+  q?: Int8Array;
+  packed?: Int32Array;
+  scale?: Float32Array;
+}
+
+function buf<T extends { length: number }>(given: T | undefined, make: () => T, n: number, what: string): T {
+  if (given === undefined) return make();
+  checkMatrix(given.length, n, 1, what);
+  return given;
+}
+
+/**
+ * Block FP8 of a whole [rows, cols] matrix: codes [rows, cols] and scaleInv
+ * [ceil(rows/block), ceil(cols/block)] (row-major), i.e. DeepSeek-V3 `weight_scale_inv`.
+ * @example const { codes, scaleInv } = await quantizeFp8Blocks(w, 9216, 6144); // scaleInv [72, 48]
+ */
+export async function quantizeFp8Blocks(
+  w: Float32Array, rows: number, cols: number, block = 128, o: KernelOptions & { out?: QuantOut } = {},
+): Promise<{ codes: Uint8Array; scaleInv: Float32Array }> {
+  checkMatrix(w.length, rows, cols, 'quantizeFp8Blocks');
+  const nbr = Math.ceil(rows / block), nbc = Math.ceil(cols / block);
+  const codes = buf(o.out?.codes, () => new Uint8Array(rows * cols), rows * cols, 'quantizeFp8Blocks (out.codes)');
+  const scaleInv = buf(o.out?.scale, () => new Float32Array(nbr * nbc), nbr * nbc, 'quantizeFp8Blocks (out.scale)');
+  if (useNative(o, 'quantizeFp8Blocks')) {
+    await withNative('quantizeFp8Blocks', (x) =>
+      x.quant({ format: 'fp8', op: 'quantize', w, codes, scale: scaleInv, rows, cols, group: block, threads: threadsOf(o) }));
+    return { codes, scaleInv };
+  }
+  for (let b = 0; b < nbr; b++) {
+    const r0 = b * block, rn = Math.min(block, rows - r0);
+    const band = quantizeFp8Band(w.subarray(r0 * cols, (r0 + rn) * cols), rn, cols, block);
+    codes.set(band.codes, r0 * cols);
+    scaleInv.set(band.scaleInv, b * nbc);
+  }
+  return { codes, scaleInv };
+}
+
+/** Inverse of quantizeFp8Blocks: fp32(decode(code) · scaleInv[block]). */
+export async function dequantizeFp8Blocks(
+  codes: Uint8Array, scaleInv: Float32Array, rows: number, cols: number, block = 128, o: KernelOptions = {},
+): Promise<Float32Array> {
+  checkMatrix(codes.length, rows, cols, 'dequantizeFp8Blocks');
+  const nbr = Math.ceil(rows / block), nbc = Math.ceil(cols / block);
+  checkMatrix(scaleInv.length, nbr, nbc, 'dequantizeFp8Blocks (scaleInv)');
+  const out = new Float32Array(rows * cols);
+  if (useNative(o, 'dequantizeFp8Blocks')) {
+    await withNative('dequantizeFp8Blocks', (x) =>
+      x.quant({ format: 'fp8', op: 'dequantize', out, codes, scale: scaleInv, rows, cols, group: block, threads: threadsOf(o) }));
+    return out;
+  }
+  for (let b = 0; b < nbr; b++) {
+    const r0 = b * block, rn = Math.min(block, rows - r0);
+    out.set(dequantizeFp8Band(codes.subarray(r0 * cols, (r0 + rn) * cols), scaleInv.subarray(b * nbc, (b + 1) * nbc), rn, cols, block), r0 * cols);
+  }
+  return out;
+}
+
+/** Per-row symmetric INT8: q [rows, cols], scale [rows]. */
+export async function quantizeInt8(w: Float32Array, rows: number, cols: number, o: QuantOptions & { out?: QuantOut } = {}): Promise<{ q: Int8Array; scale: Float32Array }> {
+  checkMatrix(w.length, rows, cols, 'quantizeInt8');
+  if (!useNative(o, 'quantizeInt8')) return quantizeInt8Rows(w, rows, cols, o.scaleDtype ? { scaleDtype: o.scaleDtype } : {});
+  const q = buf(o.out?.q, () => new Int8Array(rows * cols), rows * cols, 'quantizeInt8 (out.q)');
+  const scale = buf(o.out?.scale, () => new Float32Array(rows), rows, 'quantizeInt8 (out.scale)');
+  await withNative('quantizeInt8', (x) =>
+    x.quant({ format: 'int8', op: 'quantize', w, codes: q, scale, rows, cols, group: 1, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16' }));
+  return { q, scale };
+}
+
+export async function dequantizeInt8(q: Int8Array, scale: Float32Array, rows: number, cols: number, o: KernelOptions = {}): Promise<Float32Array> {
+  if (!useNative(o, 'dequantizeInt8')) return dequantizeInt8Rows(q, scale, rows, cols);
+  checkMatrix(q.length, rows, cols, 'dequantizeInt8');
+  checkMatrix(scale.length, rows, 1, 'dequantizeInt8 (scale)');
+  const out = new Float32Array(rows * cols);
+  await withNative('dequantizeInt8', (x) => x.quant({ format: 'int8', op: 'dequantize', out, codes: q, scale, rows, cols, group: 1, threads: threadsOf(o) }));
+  return out;
+}
+
+/** Group-wise symmetric INT4, compressed-tensors pack-quantized: packed [rows, ceil(cols/8)], scale [rows, ceil(cols/group)]. */
+export async function quantizeInt4(
+  w: Float32Array, rows: number, cols: number, group = 128, o: QuantOptions & { out?: QuantOut } = {},
+): Promise<{ packed: Int32Array; scale: Float32Array }> {
+  checkMatrix(w.length, rows, cols, 'quantizeInt4');
+  if (!useNative(o, 'quantizeInt4')) return quantizeInt4Rows(w, rows, cols, group, o.scaleDtype ? { scaleDtype: o.scaleDtype } : {});
+  const nw = rows * Math.ceil(cols / 8), ns = rows * Math.ceil(cols / group);
+  const packed = buf(o.out?.packed, () => new Int32Array(nw), nw, 'quantizeInt4 (out.packed)');
+  const scale = buf(o.out?.scale, () => new Float32Array(ns), ns, 'quantizeInt4 (out.scale)');
+  packed.fill(0);
+  await withNative('quantizeInt4', (x) =>
+    x.quant({ format: 'int4', op: 'quantize', w, packed, scale, rows, cols, group, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16' }));
+  return { packed, scale };
+}
+
+export async function dequantizeInt4(
+  packed: Int32Array, scale: Float32Array, rows: number, cols: number, group = 128, o: KernelOptions = {},
+): Promise<Float32Array> {
+  if (!useNative(o, 'dequantizeInt4')) return dequantizeInt4Rows(packed, scale, rows, cols, group);
+  checkMatrix(packed.length, rows, Math.ceil(cols / 8), 'dequantizeInt4 (packed)');
+  checkMatrix(scale.length, rows, Math.ceil(cols / group), 'dequantizeInt4 (scale)');
+  const out = new Float32Array(rows * cols);
+  await withNative('dequantizeInt4', (x) => x.quant({ format: 'int4', op: 'dequantize', out, packed, scale, rows, cols, group, threads: threadsOf(o) }));
+  return out;
+}

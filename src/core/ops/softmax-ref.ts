@@ -1,0 +1,40 @@
+/**
+ * TypeScript reference for causal GQA softmax attention (ARCHITECTURE §3.4), float64, plain
+ * two-pass softmax: query i (absolute position nk − n + i) attends keys 0 … nk − n + i of kv head
+ * ⌊j / (hq/hkv)⌋ with scores (q·k)·scale. q [n, hq, d], k, v [nk, hkv, d], output [n, hq, d].
+ */
+export function softmaxAttentionRef(a: {
+  q: Float32Array; k: Float32Array; v: Float32Array;
+  n: number; nk: number; hq: number; hkv: number; d: number; scale: number;
+}): Float64Array {
+  const { n, nk, hq, hkv, d, scale } = a;
+  const o = new Float64Array(n * hq * d);
+  const group = hq / hkv;
+  const z = new Float64Array(nk);
+  for (let j = 0; j < hq; j++) {
+    const jk = Math.floor(j / group);
+    for (let i = 0; i < n; i++) {
+      const p = nk - n + i;
+      const qb = (i * hq + j) * d;
+      let m = -Infinity;
+      for (let c = 0; c <= p; c++) {
+        const kb = (c * hkv + jk) * d;
+        let s = 0;
+        for (let e = 0; e < d; e++) s += a.q[qb + e]! * a.k[kb + e]!;
+        z[c] = s * scale;
+        if (z[c]! > m) m = z[c]!;
+      }
+      let sum = 0;
+      for (let c = 0; c <= p; c++) {
+        z[c] = Math.exp(z[c]! - m);
+        sum += z[c]!;
+      }
+      for (let c = 0; c <= p; c++) {
+        const w = z[c]! / sum;
+        const vb = (c * hkv + jk) * d;
+        for (let e = 0; e < d; e++) o[qb + e]! += w * a.v[vb + e]!;
+      }
+    }
+  }
+  return o;
+}

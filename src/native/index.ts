@@ -1,0 +1,113 @@
+/**
+ * The only module that knows the native addon exists. Core code calls `withNative(op, fn)` /
+ * `nativeAvailable()`; native failures ({code, message} from C++, TypeError/RangeError from the
+ * argument checks) are rewrapped here as typed m1kit errors with the caller's stack.
+ */
+import { ExitCode, InputError, M1kitError, UnavailableError } from '../core/errors.js';
+import { addonPath, cudaLibPath, loadAddon, readBuildInfo } from './binding.js';
+import type { RawAddon, RawCudaInfo } from './raw.js';
+
+export type { RawAddon } from './raw.js';
+
+/** True when the addon is loaded and usable (a failed M1KIT_SIMD request counts as unusable). */
+export function nativeAvailable(): boolean {
+  const s = loadAddon();
+  return s.addon !== undefined && s.simdError === undefined;
+}
+
+/** The loaded addon, or an UnavailableError explaining why not (with possible fixes as the hint). */
+export function requireNative(op: string): RawAddon {
+  const s = loadAddon();
+  if (s.simdError) throw new UnavailableError(s.simdError.code === 'E_SIMD_UNKNOWN' ? 'E_SIMD_UNKNOWN' : 'E_SIMD_UNSUPPORTED', `${op}: ${s.simdError.message}`);
+  if (!s.addon) throw new UnavailableError('E_NATIVE_UNAVAILABLE', `${op}: native kernels unavailable: ${s.reason}`, { hint: s.hints.join('; ') });
+  return s.addon;
+}
+
+/** Translate an error thrown or rejected by the addon into a typed m1kit error. */
+export function nativeError(op: string, e: unknown): M1kitError {
+  if (e instanceof M1kitError) return e;
+  const err = e as { code?: string; message?: string; name?: string };
+  const msg = `${op}: ${err?.message ?? String(e)}`;
+  if (err?.name === 'TypeError' || err?.name === 'RangeError') return new InputError('E_NATIVE_ARGS', msg, { cause: e });
+  if (err?.code === 'E_CUDA_UNAVAILABLE' || err?.code === 'E_CUDA') return new UnavailableError(err.code, msg, { cause: e });
+  if (err?.code?.startsWith('E_SIMD')) return new UnavailableError(err.code, msg, { cause: e });
+  return new M1kitError(err?.code ?? 'E_NATIVE_INTERNAL', ExitCode.internal, msg, { cause: e });
+}
+
+/** Run `fn` with the addon; errors come back as typed m1kit errors. */
+export async function withNative<T>(op: string, fn: (addon: RawAddon) => Promise<T>): Promise<T> {
+  const addon = requireNative(op);
+  try {
+    return await fn(addon);
+  } catch (e) {
+    throw nativeError(op, e);
+  }
+}
+
+/**
+ * Switch the SIMD path at run time ('auto' | 'scalar' | 'avx2' | 'avx512'), as M1KIT_SIMD does at
+ * load time; used by tests and benchmarks to run every path in one process. Returns the path in use.
+ */
+export function selectSimdPath(name: string): string {
+  const s = loadAddon();
+  if (!s.addon) throw new UnavailableError('E_NATIVE_UNAVAILABLE', `selectSimdPath: native kernels unavailable: ${s.reason}`, { hint: s.hints.join('; ') });
+  try {
+    const chosen = s.addon.selectSimd(name);
+    delete s.simdError;
+    return chosen;
+  } catch (e) {
+    throw nativeError('selectSimdPath', e);
+  }
+}
+
+export interface NativeStatus {
+  loaded: boolean;
+  reason?: string;
+  hints: string[];
+  addonPath: string;
+  simd: 'avx512' | 'avx2' | 'scalar' | 'none';
+  simdAvailable: string[];
+  simdError?: string;
+  hardwareThreads?: number;
+  napiVersion?: number;
+  compiler?: string;
+}
+
+export function nativeStatus(): NativeStatus {
+  const s = loadAddon();
+  if (!s.addon) return { loaded: false, reason: s.reason ?? 'unknown', hints: s.hints, addonPath, simd: 'none', simdAvailable: [] };
+  const i = s.addon.info();
+  const out: NativeStatus = {
+    loaded: true, hints: [], addonPath, simd: i.simd as NativeStatus['simd'], simdAvailable: i.simdAvailable,
+    hardwareThreads: i.hardwareThreads, napiVersion: i.napiVersion,
+  };
+  if (i.compiler !== undefined) out.compiler = i.compiler;
+  if (s.simdError) out.simdError = s.simdError.message;
+  return out;
+}
+
+export interface CudaStatus {
+  compiled: boolean;
+  libraryPath?: string;
+  nvcc?: string;
+  deviceCount: number;
+  devices: string[];
+  loaded: boolean;
+  reason?: string;
+}
+
+/** Probe CUDA: was the library built, is there a device, did the library load (only if so). */
+export function cudaStatus(): CudaStatus {
+  const bi = readBuildInfo();
+  const compiled = bi?.cuda?.compiled === true;
+  const base: CudaStatus = { compiled, deviceCount: 0, devices: [], loaded: false };
+  if (compiled) base.libraryPath = cudaLibPath;
+  if (bi?.nvcc) base.nvcc = bi.nvcc.version;
+  const s = loadAddon();
+  if (!s.addon) return { ...base, reason: `native addon not loaded: ${s.reason}` };
+  const c: RawCudaInfo = s.addon.cudaInfo(compiled ? cudaLibPath : '');
+  const out: CudaStatus = { ...base, deviceCount: c.deviceCount, devices: c.devices, loaded: c.loaded };
+  const reason = c.reason ?? (compiled ? undefined : `CUDA library not compiled: ${bi?.cuda?.reason ?? 'no build info'}`);
+  if (reason !== undefined) out.reason = reason;
+  return out;
+}

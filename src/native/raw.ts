@@ -1,0 +1,40 @@
+/**
+ * Exact shape of what kernels/build/Release/m1kit.node exports. Only src/native imports this.
+ * Every asynchronous entry point takes one options object and returns a promise; outputs are
+ * written into the typed arrays passed in (`o`, `y`, `dst`, `codes`, …).
+ */
+export interface RawLightningOpts {
+  q: Float32Array; k: Float32Array; v: Float32Array; o: Float32Array; state: Float32Array; slopes: Float32Array;
+  n: number; h: number; d: number; block: number; threads: number;
+}
+export interface RawSoftmaxOpts {
+  q: Float32Array; k: Float32Array; v: Float32Array; o: Float32Array;
+  n: number; nk: number; hq: number; hkv: number; d: number; scale: number; threads: number;
+}
+export interface RawGemmOpts { x: Float32Array; w: Uint16Array | Float32Array; y: Float32Array; m: number; k: number; nOut: number; threads: number }
+export type RawConvertOpts =
+  | { kind: 'bf16-f32'; src: Uint16Array; dst: Float32Array; n: number; threads: number }
+  | { kind: 'f32-bf16' | 'f32-f16'; src: Float32Array; dst: Uint16Array; n: number; threads: number };
+export interface RawQuantOpts {
+  format: 'fp8' | 'int8' | 'int4'; op: 'quantize' | 'dequantize';
+  rows: number; cols: number; group: number; threads: number; bf16Scale?: boolean;
+  w?: Float32Array; out?: Float32Array; codes?: Uint8Array | Int8Array; packed?: Int32Array; scale: Float32Array;
+}
+export interface RawInfo { simdAvailable: string[]; simd: string; hardwareThreads: number; napiVersion: number; compiler?: string }
+export interface RawCudaInfo { deviceCount: number; loaded: boolean; devices: string[]; reason?: string }
+
+export interface RawAddon {
+  info(): RawInfo;
+  selectSimd(name: string): string;
+  lightningPrefill(o: RawLightningOpts): Promise<void>;
+  lightningDecode(o: Omit<RawLightningOpts, 'block'>): Promise<void>;
+  softmaxAttention(o: RawSoftmaxOpts): Promise<void>;
+  gemm(o: RawGemmOpts): Promise<void>;
+  convert(o: RawConvertOpts): Promise<void>;
+  quant(o: RawQuantOpts): Promise<void>;
+  fmaPeak(o: { iters: number; threads: number }): Promise<number>;
+  copy(o: { src: Float32Array; dst: Float32Array; n: number; threads: number }): Promise<void>;
+  cudaInfo(libPath: string): RawCudaInfo;
+  cudaLightning(o: Omit<RawLightningOpts, 'threads'> & { op: 'prefill' | 'decode' }): Promise<void>;
+  cudaQuantFp8(o: { w: Float32Array; codes: Uint8Array; scale: Float32Array; rows: number; cols: number; group: number }): Promise<void>;
+}

@@ -1,0 +1,113 @@
+/**
+ * Native quantizers and dtype conversions must equal the TypeScript references bit for bit, on every
+ * SIMD path, including odd shapes, all-zero blocks, subnormals, ±max, NaN and ±Inf.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { dequantizeFp8Blocks, dequantizeInt4, dequantizeInt8, quantizeFp8Blocks, quantizeInt4, quantizeInt8 } from '../../src/core/ops/quant.js';
+import { convertBf16ToF32, convertF32ToBf16, convertF32ToF16 } from '../../src/core/ops/convert.js';
+import { selectSimdPath } from '../../src/core/ops/info.js';
+import { FP8_E4M3_TABLE } from '../../src/core/quant/fp8.js';
+import { bf16ToF32, f32ToBf16, f32ToF16 } from '../../src/core/dtype/convert.js';
+import { announceSkip, nativeLoaded, randArray, rng, simdPaths } from './helpers.js';
+
+/** Weights with every awkward value: zeros, ±max fp32, subnormals, NaN, ±Inf, ties at various scales. */
+function nasty(n: number, seed: number): Float32Array {
+  const w = randArray(n, seed);
+  const r = rng(seed + 99);
+  const specials = [0, -0, NaN, Infinity, -Infinity, 3.4e38, -3.4e38, 1e-45, -1e-40, 1.0625, 448, 464, 2 ** -10, 7.5, -127.5];
+  for (let i = 0; i < n; i++) {
+    const u = r();
+    if (u > 0.9) w[i] = specials[Math.floor((u - 0.9) * 10 * specials.length) % specials.length]!;
+    else if (u < -0.9) w[i] = w[i]! * 1e-30;
+  }
+  return w;
+}
+
+/** Index of the first differing element (−1 if identical), compared on bit patterns. */
+function firstBitDiff(a: ArrayBufferView, b: ArrayBufferView): number {
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength), y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (x.length !== y.length) return 0;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+const SHAPES: [number, number][] = [[1, 1], [1, 7], [3, 129], [130, 257], [128, 128], [5, 300]];
+
+announceSkip('quant-convert.test.ts');
+
+describe.skipIf(!nativeLoaded())('quantizers and conversions (native ≡ TypeScript, bit-exact)', () => {
+  for (const simd of simdPaths()) {
+    describe(`simd=${simd}`, () => {
+      beforeAll(() => {
+        expect(selectSimdPath(simd)).toBe(simd);
+      });
+
+      it('block FP8 (128 and 32) incl. an all-zero block', async () => {
+        for (const [rows, cols] of SHAPES) {
+          for (const block of [128, 32]) {
+            const w = nasty(rows * cols, rows * 1000 + cols);
+            w.fill(0, 0, Math.min(cols, block)); // first row's first block columns zero (whole block zero when rows = 1)
+            const nat = await quantizeFp8Blocks(w, rows, cols, block, { backend: 'native' });
+            const ref = await quantizeFp8Blocks(w, rows, cols, block, { backend: 'ref' });
+            expect(firstBitDiff(nat.codes, ref.codes)).toBe(-1);
+            expect(firstBitDiff(nat.scaleInv, ref.scaleInv)).toBe(-1);
+            const dn = await dequantizeFp8Blocks(nat.codes, nat.scaleInv, rows, cols, block, { backend: 'native' });
+            const dr = await dequantizeFp8Blocks(ref.codes, ref.scaleInv, rows, cols, block, { backend: 'ref' });
+            expect(firstBitDiff(dn, dr)).toBe(-1);
+          }
+        }
+      });
+
+      it('FP8 encode round-trips all 256 codes through the native kernel', async () => {
+        // one 1×256 row with block 256: amax = 448 → scaleInv = 1, so code(decode(c)) must be c
+        const w = Float32Array.from(FP8_E4M3_TABLE);
+        const { codes, scaleInv } = await quantizeFp8Blocks(w, 1, 256, 256, { backend: 'native' });
+        expect(scaleInv[0]).toBe(1);
+        for (let c = 0; c < 256; c++) expect(codes[c] === c || ((c & 0x7f) === 0x7f && (codes[c]! & 0x7f) === 0x7f)).toBe(true);
+      });
+
+      it('INT8 per row and INT4 per group (F32 and BF16 scales)', async () => {
+        for (const [rows, cols] of SHAPES) {
+          for (const scaleDtype of ['F32', 'BF16'] as const) {
+            const w = nasty(rows * cols, rows * 31 + cols);
+            w.fill(0, 0, cols); // an all-zero row
+            const n8 = await quantizeInt8(w, rows, cols, { backend: 'native', scaleDtype });
+            const r8 = await quantizeInt8(w, rows, cols, { backend: 'ref', scaleDtype });
+            expect(firstBitDiff(n8.q, r8.q)).toBe(-1);
+            expect(firstBitDiff(n8.scale, r8.scale)).toBe(-1);
+            expect(firstBitDiff(await dequantizeInt8(n8.q, n8.scale, rows, cols, { backend: 'native' }), await dequantizeInt8(r8.q, r8.scale, rows, cols, { backend: 'ref' }))).toBe(-1);
+            for (const group of [128, 32, 7]) {
+              const n4 = await quantizeInt4(w, rows, cols, group, { backend: 'native', scaleDtype });
+              const r4 = await quantizeInt4(w, rows, cols, group, { backend: 'ref', scaleDtype });
+              expect(firstBitDiff(n4.packed, r4.packed)).toBe(-1);
+              expect(firstBitDiff(n4.scale, r4.scale)).toBe(-1);
+              expect(firstBitDiff(await dequantizeInt4(n4.packed, n4.scale, rows, cols, group, { backend: 'native' }),
+                await dequantizeInt4(r4.packed, r4.scale, rows, cols, group, { backend: 'ref' }))).toBe(-1);
+            }
+          }
+        }
+      });
+
+      it('bf16 → fp32 for all 65536 patterns; fp32 → bf16/fp16 on specials, ties, subnormals and random bits', async () => {
+        const all = new Uint16Array(65536).map((_, i) => i);
+        expect(firstBitDiff(await convertBf16ToF32(all, { backend: 'native' }), bf16ToF32(all))).toBe(-1);
+        const bits = new Uint32Array(200_003);
+        const r = rng(5);
+        for (let i = 0; i < bits.length; i++) bits[i] = ((r() + 1) * 2 ** 31) >>> 0;
+        const special = [0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00001, 0x7f800001, 0x00000001, 0x807fffff,
+          0x3f808000, 0x3f818000, 0x3f807fff, 0x477fefff, 0x477ff000, 0x33000000, 0x33000001, 0x387fc000, 0x38800000, 0x7f7fffff];
+        special.forEach((b, i) => (bits[i] = b));
+        // every exponent with halfway mantissas for fp16 (bit 12 set) and bf16 (bit 15 set)
+        for (let e = 0; e < 256; e++) {
+          bits[100 + e] = (e << 23) | 0x1000;
+          bits[400 + e] = (e << 23) | 0x3000;
+          bits[700 + e] = (e << 23) | 0x8000;
+          bits[1000 + e] = (e << 23) | 0x18000;
+        }
+        const f = new Float32Array(bits.buffer);
+        expect(firstBitDiff(await convertF32ToBf16(f, { backend: 'native' }), f32ToBf16(f))).toBe(-1);
+        expect(firstBitDiff(await convertF32ToF16(f, { backend: 'native' }), f32ToF16(f))).toBe(-1);
+      });
+    });
+  }
+});
