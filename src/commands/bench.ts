@@ -1,14 +1,148 @@
-import type { Command } from 'commander';
-import { action } from '../cli/action.js';
-import { UnavailableError } from '../core/errors.js';
+import { Option, type Command } from 'commander';
+import { availableParallelism } from 'node:os';
+import { action, intArg, type CommandContext } from '../cli/action.js';
+import { table, type Progress } from '../cli/reporter.js';
+import { loadBackend, type DeviceChoice } from '../core/bench/load-backend.js';
+import { compareResults, failureSummary, parsePercent, readBenchResult } from '../core/bench/compare.js';
+import { runBench, DEFAULT_KERNEL_SECONDS, type BenchProgress } from '../core/bench/run.js';
+import type { BenchResult } from '../core/bench/schema.js';
+import { compareTable, kernelTables, modelTables, type TextTable } from '../core/bench/text.js';
+import { UsageError, VerificationError } from '../core/errors.js';
+import { generationChartSpec } from '../core/flops/chart.js';
+import { PEERS } from '../core/flops/peers.js';
+import { loadSubject } from '../core/flops/subject.js';
+import { DEFAULT_SWEEP, parseTokenList, parseTokens } from '../core/flops/tokens.js';
+import { renderVegaLite } from '../core/plot/render.js';
+
+interface Opts {
+  ctx: number;
+  sweep: number[];
+  convention: 'physical' | 'paper';
+  config?: string;
+  plot?: string;
+  device: DeviceChoice;
+  repeat: number;
+  heads?: number;
+  timeBudget: number;
+  kernels?: boolean;
+}
+
+const tokens = (what: string) => (v: string) => parseTokens(v, what);
+const oneOf = <T extends string>(what: string, values: readonly T[]) => (v: string): T => {
+  if (!(values as readonly string[]).includes(v)) throw new UsageError(`${what} must be one of ${values.join(', ')}, got "${v}"`);
+  return v as T;
+};
+const seconds = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--time-budget expects seconds > 0, got "${v}"`);
+  return n;
+};
+
+const render = (tables: TextTable[], notes: string[]) =>
+  [...tables.map((t) => `${t.title}\n${table(t.headers, t.rows)}`), notes.map((n) => `note: ${n}`).join('\n')].filter((s) => s).join('\n\n');
+
+/** One progress bar per phase and repeat, created on first use. */
+function progressBars(ctx: CommandContext) {
+  const bars = new Map<string, Progress>();
+  return (e: BenchProgress) => {
+    const key = `${e.phase.replace('_', ' ')}${e.repeat > 0 ? ` #${e.repeat + 1}` : ''}`;
+    let bar = bars.get(key);
+    if (!bar) bars.set(key, (bar = ctx.reporter.progress(key.padEnd(20), e.total)));
+    bar.setTotal(e.total);
+    bar.update(Math.round(e.done));
+  };
+}
+
+async function run(ctx: CommandContext, o: Opts, withKernels: boolean, withModel: boolean): Promise<void> {
+  const subject = await loadSubject(o.config);
+  const threads = ctx.globals.threads ?? availableParallelism();
+  const kernels = withKernels ? { backend: await loadBackend(o.device), threads, repeat: o.repeat, heads: o.heads, seconds: o.timeBudget } : undefined;
+  const result: BenchResult = await runBench({
+    subject: subject.arch,
+    configLabel: subject.label,
+    peers: withModel ? [...PEERS] : [],
+    ctx: o.ctx,
+    sweep: o.sweep,
+    convention: o.convention,
+    kernels,
+    onProgress: progressBars(ctx),
+    signal: ctx.signal,
+  });
+  if (o.plot) {
+    const max = Math.max(...o.sweep, o.ctx);
+    const r = await renderVegaLite(generationChartSpec([subject.arch, ...PEERS], o.convention, max), o.plot);
+    result.notes.push(`plot (modelled generation FLOPs) written to ${r.path}`);
+  }
+  ctx.reporter.result(result, () => render([...(withModel ? modelTables(result) : []), ...kernelTables(result)], result.notes));
+}
+
+function common(c: Command, model: boolean, kernels: boolean): Command {
+  c.option('--ctx <tokens>', 'context length (e.g. 1000000, 128k, 1m; k = 1024)', tokens('--ctx'), 1_000_000);
+  if (model) {
+    c.addOption(new Option('--sweep <list>', 'context lengths for the tables').argParser((v) => parseTokenList(v)).default(DEFAULT_SWEEP, '8k,32k,64k,100k,128k,1m'))
+      .option('--convention <name>', 'physical (1 MAC = 2 FLOPs, matmul work only) or paper (reproduces the tech report Figure 1)', oneOf('--convention', ['physical', 'paper'] as const), 'physical')
+      .option('--config <path>', 'config.json (or a checkpoint dir) of a MiniMax-M1-structured model (default: the released MiniMax-M1)')
+      .option('--plot <out.svg|png>', 'write FLOPs vs generation length chart');
+  }
+  if (kernels) {
+    c.option('--device <name>', 'cpu, cuda or auto', oneOf('--device', ['cpu', 'cuda', 'auto'] as const), 'auto')
+      .option('--repeat <k>', 'repeat the timed kernels k times; report median and spread', intArg('--repeat'), 1)
+      .option('--heads <n>', 'heads in the streamed lightning prefill (default: max(2, threads))', intArg('--heads'))
+      .option('--time-budget <seconds>', 'seconds per repeat for all timed kernels (longer prefills are extrapolated)', seconds, DEFAULT_KERNEL_SECONDS);
+  }
+  return c;
+}
 
 export function register(program: Command): void {
-  program
+  const bench = program
     .command('bench')
-    .description('(not available in this build)')
+    .description('what 1M-token context costs MiniMax-M1 (modelled, vs DeepSeek-R1 and Qwen3) and how fast this machine runs its attention kernels (measured)')
+    .addHelpText(
+      'after',
+      `
+Without a subcommand, runs \`bench run\`: the analytic model and a kernel run sized to finish in about
+2 minutes on 2 cores. Figures are labelled: modelled (formula), measured (timed here), derived
+(measured × modelled), extrapolated (sampled, then scaled).
+
+Examples:
+  m1kit bench --ctx 1000000
+  m1kit bench --json > run.json && m1kit bench compare baseline.json run.json --max-regression 10%
+  m1kit bench flops --convention paper --sweep 8k,32k,64k,100k,128k --plot fig1.svg
+  m1kit bench kernels --ctx 128k --repeat 3 --device cpu`,
+    );
+
+  common(bench.command('run', { isDefault: true }), true, true)
+    .description('(default) analytic model + timed kernels at --ctx')
+    .option('--no-kernels', 'model only: skip the timed kernel run')
+    .addHelpText('after', `\nExamples:\n  m1kit bench --ctx 1000000\n  m1kit bench --ctx 128k --repeat 3 --json > run.json`)
+    .action(action('bench', async (ctx, o: Opts) => run(ctx, o, o.kernels !== false, true)));
+
+  common(bench.command('flops'), true, false)
+    .description('analytic FLOPs and memory model only (no timing)')
+    .addHelpText('after', `\nExamples:\n  m1kit bench flops --ctx 1m\n  m1kit bench flops --convention paper --plot fig1.png\n  m1kit bench flops --config fixtures/tiny --json`)
+    .action(action('bench flops', async (ctx, o: Opts) => run(ctx, { ...o, device: 'cpu', repeat: 1, timeBudget: DEFAULT_KERNEL_SECONDS }, false, true)));
+
+  common(bench.command('kernels'), false, true)
+    .description('timed lightning and softmax attention kernels at --ctx (self-checked first)')
+    .addHelpText('after', `\nExamples:\n  m1kit bench kernels --ctx 1000000\n  m1kit bench kernels --ctx 64k --repeat 5 --json > kernels.json`)
+    .action(action('bench kernels', async (ctx, o: Opts) => run(ctx, { ...o, sweep: [], convention: 'physical' }, true, false)));
+
+  bench
+    .command('compare')
+    .description('regression gate: compare two `bench --json` results')
+    .argument('<baseline>', 'baseline result (m1kit bench --json > baseline.json)')
+    .argument('<run>', 'new result')
+    .option('--max-regression <pct>', 'fail when a measured throughput drops by more than this', '10%')
+    .addHelpText('after', `\nExit codes: 0 pass · 4 regression, missing metric or changed model figure · 3 unreadable or incomparable files.\n\nExample:\n  m1kit bench compare baseline.json run.json --max-regression 15%`)
     .action(
-      action('bench', async () => {
-        throw new UnavailableError('E_NOT_BUILT', 'bench is not available in this build');
+      action('bench compare', async (ctx, basePath: string, runPath: string, o: { maxRegression: string }) => {
+        const pct = parsePercent(o.maxRegression);
+        const report = compareResults(await readBenchResult(basePath), await readBenchResult(runPath), pct);
+        const human = () => render([compareTable(report)], [...report.notes, report.passed ? 'PASS' : 'FAIL']);
+        if (report.passed) return ctx.reporter.result(report, human);
+        // A failed gate is an error (exit 4). With --json the error document alone is printed (one document).
+        if (!ctx.globals.json) ctx.reporter.result(report, human);
+        throw new VerificationError('E_REGRESSION', `regression gate failed (max ${pct}%): ${failureSummary(report)}`, { hint: 'a changed modelled figure means the baseline is from another model version: record a new baseline' });
       }),
     );
 }

@@ -1,0 +1,57 @@
+/**
+ * Pick the kernels the benchmark times: the native CPU kernels (through core/ops, which fall back to the
+ * TypeScript reference when the addon is missing — then the run says so), or CUDA when a device exists.
+ */
+import { cudaStatus, nativeAvailable, nativeStatus, withNative } from '../../native/index.js';
+import { lightningDecode, lightningPrefill } from '../ops/lightning.js';
+import { softmaxAttention } from '../ops/softmax-attention.js';
+import { UnavailableError } from '../errors.js';
+import type { KernelBackend } from './backend.js';
+
+export type DeviceChoice = 'cpu' | 'cuda' | 'auto';
+
+function cpuBackend(): KernelBackend {
+  const native = nativeAvailable();
+  const st = nativeStatus();
+  const name = native ? `native cpu (${st.simd})` : 'TypeScript reference (native addon not loaded)';
+  return {
+    name,
+    device: 'cpu',
+    info: { ...st },
+    lightningPrefill: (p) => lightningPrefill({ ...p }),
+    lightningDecode: (p) => lightningDecode({ ...p, n: 1 }),
+    softmaxAttention: (p) => softmaxAttention({ ...p }),
+  };
+}
+
+function cudaBackend(devices: string[]): KernelBackend {
+  const cpu = cpuBackend();
+  const run = async (op: 'prefill' | 'decode', p: { q: Float32Array; k: Float32Array; v: Float32Array; n: number; h: number; d: number; slopes: Float32Array; state?: Float32Array; blockSize: number }) => {
+    const o = new Float32Array(p.n * p.h * p.d);
+    const state = p.state ? Float32Array.from(p.state) : new Float32Array(p.h * p.d * p.d);
+    await withNative(`cuda lightning ${op}`, (x) => x.cudaLightning({ op, q: p.q, k: p.k, v: p.v, o, state, slopes: p.slopes, n: p.n, h: p.h, d: p.d, block: p.blockSize }));
+    return { o, state };
+  };
+  return {
+    name: `cuda (${devices[0] ?? 'device 0'}); softmax on ${cpu.name}`,
+    device: 'cuda',
+    info: { ...cpu.info, cuda: devices },
+    lightningPrefill: (p) => run('prefill', p),
+    lightningDecode: (p) => run('decode', { ...p, n: 1, blockSize: 256 }),
+    softmaxAttention: cpu.softmaxAttention,
+  };
+}
+
+/**
+ * @example const backend = await loadBackend('auto');
+ */
+export async function loadBackend(device: DeviceChoice): Promise<KernelBackend> {
+  if (device === 'cpu') return cpuBackend();
+  const c = cudaStatus();
+  const usable = c.loaded && c.deviceCount > 0;
+  if (usable) return cudaBackend(c.devices);
+  if (device === 'cuda') {
+    throw new UnavailableError('E_CUDA_UNAVAILABLE', `--device cuda: ${c.reason ?? (c.deviceCount === 0 ? 'no CUDA device' : 'CUDA library not loaded')}`, { hint: 'use --device cpu or --device auto' });
+  }
+  return cpuBackend();
+}

@@ -1,0 +1,36 @@
+/**
+ * The subject model of `m1kit bench`: the released MiniMax-M1 config (preset data), or any
+ * MiniMax-M1-structured config.json given by path (a file, or a checkpoint directory holding one).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseConfig } from '../checkpoint/config.js';
+import { M1_CONFIG } from '../checkpoint/presets.js';
+import { InputError } from '../errors.js';
+import type { ArchSpec } from './arch.js';
+import { minimaxArch } from './minimax.js';
+
+export interface Subject {
+  arch: ArchSpec;
+  /** "preset:minimax-m1" or the config path, recorded in the result. */
+  label: string;
+}
+
+/**
+ * @example await loadSubject() // the released MiniMax-M1
+ * @example await loadSubject('fixtures/tiny') // reads fixtures/tiny/config.json
+ */
+export async function loadSubject(configPath?: string): Promise<Subject> {
+  if (configPath === undefined) return { arch: minimaxArch(parseConfig(M1_CONFIG, 'preset minimax-m1')), label: 'preset:minimax-m1' };
+  const file = (await stat(configPath)).isDirectory() ? join(configPath, 'config.json') : configPath;
+  const text = await readFile(file, 'utf8');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new InputError('E_BAD_JSON', `${file}: not valid JSON (${(err as Error).message})`, { file });
+  }
+  const cfg = parseConfig(raw, file);
+  const name = cfg.architectures[0] === 'MiniMaxM1ForCausalLM' || cfg.architectures.length === 0 ? 'MiniMax-M1' : cfg.architectures[0]!;
+  return { arch: minimaxArch(cfg, { name: `${name} (${file})`, source: file }), label: file };
+}

@@ -1,0 +1,182 @@
+/**
+ * The regression gate on synthetic result files: unit tests of compareResults/readBenchResult and the
+ * built CLI's exit codes (`npx tsc -p .` first).
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compareResults, parsePercent, readBenchResult } from '../../src/core/bench/compare.js';
+import { M1kitError } from '../../src/core/errors.js';
+import { jsonDoc, m1kit } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+type Fig = { value: number; unit: string; kind: string; better?: string; spread?: { min: number; max: number; rel: number } };
+
+/** A hand-written result document with two gated throughputs, one derived and two modelled figures. */
+function fake(over: { metrics?: Record<string, Fig | undefined>; schema?: string; ctx?: number; cpu?: string } = {}) {
+  const metrics: Record<string, Fig | undefined> = {
+    'kernel.lightning_prefill.head_tokens_per_s': { value: 1000, unit: 'head·tokens/s', kind: 'measured', better: 'higher' },
+    'kernel.softmax_decode.head_keys_per_s': { value: 2000, unit: 'head·keys/s', kind: 'measured', better: 'higher' },
+    'kernel.lightning_prefill.layer_seconds@1000000': { value: 5, unit: 's', kind: 'derived' },
+    'model.minimax-m1.decode_flops@1000000': { value: 421_287_245_312, unit: 'FLOP/token', kind: 'modelled' },
+    'model.minimax-m1.params_total': { value: 456_089_655_296, unit: 'params', kind: 'modelled' },
+    ...over.metrics,
+  };
+  for (const k of Object.keys(metrics)) if (metrics[k] === undefined) delete metrics[k];
+  return {
+    schema: over.schema ?? 'm1kit.bench/1',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    tool: { name: 'm1kit', version: '0.1.0', git: null },
+    machine: { cpu: over.cpu ?? 'Test CPU', cores: 2, memoryBytes: 1, platform: 'linux-x64', node: 'v20', native: {} },
+    params: { ctx: over.ctx ?? 1_000_000, sweep: [8192], convention: 'physical', models: ['minimax-m1'], config: 'preset:minimax-m1', kernels: { device: 'cpu', threads: 2, repeat: 1, heads: 2, tokens: 1_000_000 } },
+    metrics,
+    notes: [],
+  } as any;
+}
+const PREFILL = 'kernel.lightning_prefill.head_tokens_per_s';
+const gated = (value: number): Fig => ({ value, unit: 'head·tokens/s', kind: 'measured', better: 'higher' });
+
+describe('compareResults', () => {
+  it('identical runs pass', () => {
+    const r = compareResults(fake(), fake(), 10);
+    expect(r.passed).toBe(true);
+    expect(r.counts.ok).toBe(2);
+    expect(r.rows.map((x) => x.id).sort()).toEqual([PREFILL, 'kernel.softmax_decode.head_keys_per_s'].sort());
+  });
+
+  it('an improvement passes and is reported as improved', () => {
+    const r = compareResults(fake(), fake({ metrics: { [PREFILL]: gated(1500) } }), 10);
+    expect(r.passed).toBe(true);
+    const row = r.rows.find((x) => x.id === PREFILL)!;
+    expect(row.status).toBe('improved');
+    expect(row.deltaPct).toBeCloseTo(50, 9);
+  });
+
+  it('a drop within the threshold passes; beyond it fails', () => {
+    expect(compareResults(fake(), fake({ metrics: { [PREFILL]: gated(901) } }), 10).passed).toBe(true);
+    const r = compareResults(fake(), fake({ metrics: { [PREFILL]: gated(899) } }), 10);
+    expect(r.passed).toBe(false);
+    expect(r.counts.regressed).toBe(1);
+    expect(r.rows.find((x) => x.id === PREFILL)!.status).toBe('regressed');
+  });
+
+  it('for lower-is-better figures an increase is the regression', () => {
+    const t = (value: number): Fig => ({ value, unit: 's', kind: 'measured', better: 'lower' });
+    expect(compareResults(fake({ metrics: { 'x.seconds': t(10) } }), fake({ metrics: { 'x.seconds': t(12) } }), 10).counts.regressed).toBe(1);
+    expect(compareResults(fake({ metrics: { 'x.seconds': t(10) } }), fake({ metrics: { 'x.seconds': t(8) } }), 10).counts.improved).toBe(1);
+  });
+
+  it('a gated metric missing from the run fails; a new one does not', () => {
+    const r = compareResults(fake(), fake({ metrics: { [PREFILL]: undefined } }), 10);
+    expect(r.passed).toBe(false);
+    expect(r.counts.missing).toBe(1);
+    const n = compareResults(fake({ metrics: { [PREFILL]: undefined } }), fake(), 10);
+    expect(n.passed).toBe(true);
+    expect(n.counts.new).toBe(1);
+  });
+
+  it('derived figures are not gated, modelled figures must be identical', () => {
+    expect(compareResults(fake(), fake({ metrics: { 'kernel.lightning_prefill.layer_seconds@1000000': { value: 50, unit: 's', kind: 'derived' } } }), 10).passed).toBe(true);
+    const r = compareResults(fake(), fake({ metrics: { 'model.minimax-m1.params_total': { value: 456_089_655_297, unit: 'params', kind: 'modelled' } } }), 10);
+    expect(r.passed).toBe(false);
+    expect(r.counts.changed).toBe(1);
+  });
+
+  it('runs with different parameters are refused as not comparable (exit 3)', () => {
+    expect(() => compareResults(fake(), fake({ ctx: 8192 }), 10)).toThrow(/not comparable.*ctx 1000000 vs 8192/);
+    try {
+      compareResults(fake(), fake({ ctx: 8192 }), 10);
+    } catch (e) {
+      expect((e as M1kitError).exitCode).toBe(3);
+    }
+  });
+
+  it('notes a machine change', () => {
+    expect(compareResults(fake(), fake({ cpu: 'Other CPU' }), 10).notes.join(' ')).toMatch(/different machines/);
+  });
+
+  it('parses thresholds', () => {
+    expect(parsePercent('10%')).toBe(10);
+    expect(parsePercent('2.5')).toBe(2.5);
+    expect(() => parsePercent('ten')).toThrow(/percentage/);
+    expect(() => parsePercent('150%')).toThrow(/percentage/);
+  });
+});
+
+describe('readBenchResult', () => {
+  it('accepts the full --json document or the bare result', async () => {
+    const dir = await tmpDir();
+    await writeFile(join(dir, 'a.json'), JSON.stringify({ schemaVersion: 1, command: 'bench', result: fake() }));
+    await writeFile(join(dir, 'b.json'), JSON.stringify(fake()));
+    expect((await readBenchResult(join(dir, 'a.json'))).params.ctx).toBe(1_000_000);
+    expect((await readBenchResult(join(dir, 'b.json'))).params.ctx).toBe(1_000_000);
+  });
+
+  it('rejects a schema mismatch, a failed run and invalid JSON with exit code 3', async () => {
+    const dir = await tmpDir();
+    const cases: [string, string, RegExp][] = [
+      ['old.json', JSON.stringify(fake({ schema: 'm1kit.bench/0' })), /expected a bench result with schema "m1kit\.bench\/1", found "m1kit\.bench\/0"/],
+      ['none.json', JSON.stringify({ result: { metrics: {} } }), /found no schema field/],
+      ['err.json', JSON.stringify({ schemaVersion: 1, command: 'bench', error: { code: 'E_X', message: 'boom' } }), /records a failed run.*boom/],
+      ['bad.json', '{ not json', /not valid JSON/],
+    ];
+    for (const [name, text, re] of cases) {
+      await writeFile(join(dir, name), text);
+      const err = await readBenchResult(join(dir, name)).catch((e) => e);
+      expect(err).toBeInstanceOf(M1kitError);
+      expect(err.message).toMatch(re);
+      expect(err.exitCode).toBe(3);
+    }
+  });
+});
+
+describe('m1kit bench compare (built CLI)', () => {
+  async function files(base: object, run: object) {
+    const dir = await tmpDir();
+    const b = join(dir, 'baseline.json');
+    const r = join(dir, 'run.json');
+    await writeFile(b, JSON.stringify({ schemaVersion: 1, command: 'bench', result: base }));
+    await writeFile(r, JSON.stringify({ schemaVersion: 1, command: 'bench', result: run }));
+    return [b, r] as const;
+  }
+
+  it('exit 0 and a JSON report when nothing regressed', async () => {
+    const [b, r] = await files(fake(), fake({ metrics: { [PREFILL]: gated(1200) } }));
+    const out = await m1kit(['bench', 'compare', b, r, '--json']);
+    expect(out.code).toBe(0);
+    const doc = jsonDoc(out.stdout);
+    expect(doc.command).toBe('bench compare');
+    expect(doc.result.passed).toBe(true);
+    expect(doc.result.counts.improved).toBe(1);
+  });
+
+  it('exit 4 on a regression beyond --max-regression (one JSON error document), exit 0 within it', async () => {
+    const [b, r] = await files(fake(), fake({ metrics: { [PREFILL]: gated(800) } }));
+    const fail = await m1kit(['bench', 'compare', b, r, '--max-regression', '10%', '--json']);
+    expect(fail.code).toBe(4);
+    const doc = jsonDoc(fail.stdout); // JSON.parse would throw on two documents
+    expect(doc.error.code).toBe('E_REGRESSION');
+    expect(doc.error.message).toMatch(/kernel\.lightning_prefill\.head_tokens_per_s regressed -20\.0%/);
+    const human = await m1kit(['bench', 'compare', b, r]);
+    expect(human.code).toBe(4);
+    expect(human.stdout).toMatch(/REGRESSED/);
+    expect(human.stderr).toMatch(/regression gate failed/);
+    const pass = await m1kit(['bench', 'compare', b, r, '--max-regression', '25%']);
+    expect(pass.code).toBe(0);
+    expect(pass.stdout).toMatch(/PASS/);
+  });
+
+  it('exit 4 on a missing metric, exit 3 on a schema mismatch, exit 2 on a bad threshold', async () => {
+    const [b, r] = await files(fake(), fake({ metrics: { [PREFILL]: undefined } }));
+    const missing = await m1kit(['bench', 'compare', b, r]);
+    expect(missing.code).toBe(4);
+    expect(missing.stdout).toMatch(/MISSING/);
+    expect(jsonDoc((await m1kit(['bench', 'compare', b, r, '--json'])).stdout).error.message).toMatch(/head_tokens_per_s missing/);
+    const [b2, r2] = await files(fake(), fake({ schema: 'm1kit.bench/2' }));
+    const schema = await m1kit(['bench', 'compare', b2, r2, '--json']);
+    expect(schema.code).toBe(3);
+    expect(jsonDoc(schema.stdout).error.code).toBe('E_SCHEMA_MISMATCH');
+    const usage = await m1kit(['bench', 'compare', b, r, '--max-regression', 'lots']);
+    expect(usage.code).toBe(2);
+  });
+});

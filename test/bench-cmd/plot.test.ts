@@ -1,0 +1,71 @@
+/** The generic Vega-Lite renderer (SVG and PNG) and the FLOPs chart spec. */
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { M1kitError } from '../../src/core/errors.js';
+import { parseConfig } from '../../src/core/checkpoint/config.js';
+import { M1_CONFIG } from '../../src/core/checkpoint/presets.js';
+import { generationChartSpec } from '../../src/core/flops/chart.js';
+import { minimaxArch } from '../../src/core/flops/minimax.js';
+import { DEEPSEEK_R1, QWEN3_235B } from '../../src/core/flops/peers.js';
+import { plotFormatOf, renderVegaLite } from '../../src/core/plot/render.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const scatter = {
+  $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  title: 'probe scatter',
+  width: 200,
+  height: 100,
+  data: { values: [{ x: 0.1, y: 0.2 }, { x: 0.9, y: 0.85 }] },
+  mark: 'point',
+  encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+};
+
+describe('renderVegaLite', () => {
+  it('writes an SVG with the title and no leftover .incomplete file', async () => {
+    const dir = await tmpDir();
+    const out = join(dir, 'a.svg');
+    const r = await renderVegaLite(scatter, out);
+    expect(r).toMatchObject({ format: 'svg', width: 200, height: 100 });
+    const svg = await readFile(out, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('probe scatter');
+    expect(await readdir(dir)).toEqual(['a.svg']);
+  });
+
+  it('writes a PNG at the requested scale (IHDR larger than 2× the plot area)', async () => {
+    const dir = await tmpDir();
+    const out = join(dir, 'a.png');
+    const r = await renderVegaLite(scatter, out, { scale: 2 });
+    const png = await readFile(out);
+    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    // The rendered SVG includes axes and title around the plot area, so the image is larger than width × height.
+    const w = png.readUInt32BE(16);
+    const h = png.readUInt32BE(20);
+    expect(w % 2).toBe(0);
+    expect(w).toBeGreaterThan(2 * r.width);
+    expect(h).toBeGreaterThan(2 * r.height);
+  });
+
+  it('rejects other extensions with a usage error', () => {
+    expect(plotFormatOf('x.SVG')).toBe('svg');
+    expect(() => plotFormatOf('x.jpg')).toThrow(M1kitError);
+  });
+});
+
+describe('FLOPs chart', () => {
+  it('one line per model, y in 1e16 FLOPs, labelled as modelled', async () => {
+    const m1 = minimaxArch(parseConfig(M1_CONFIG));
+    const spec = generationChartSpec([m1, DEEPSEEK_R1, QWEN3_235B], 'paper', 131072) as any;
+    const models = new Set(spec.data.values.map((v: any) => v.model));
+    expect([...models]).toEqual(['MiniMax-M1', 'DeepSeek-R1', 'Qwen3-235B-A22B']);
+    const last = spec.data.values.filter((v: any) => v.model === 'MiniMax-M1').at(-1);
+    // Figure-1 curve at 128K: 104,530,968,576·n + 196,608·n² (spec §5.4), in units of 1e16.
+    const n = 131072;
+    expect(last.ktokens).toBe(128);
+    expect(Math.abs(last.flops1e16 - (104_530_968_576 * n + 196_608 * n * n) / 1e16)).toBeLessThan(1e-12);
+    expect(spec.title.text).toMatch(/modelled/);
+    const svg = await import('../../src/core/plot/render.js').then((r) => r.vegaLiteToSvg(spec));
+    expect(svg.svg).toContain('DeepSeek-R1');
+  });
+});
