@@ -191,7 +191,8 @@ class ModelSession implements Session {
     const gamma = Float32Array.from(await ctx.store.vector('model.norm.weight', c.hiddenSize), (g) => g * this.logitScale);
     if (ctx.bf16) roundBf16InPlace(gamma);
     const y = rmsNorm(x, gamma, n, c.hiddenSize, c.rmsNormEps, ctx.bf16);
-    const headName = ctx.store.has('lm_head.weight') || !c.tieWordEmbeddings ? 'lm_head.weight' : 'model.embed_tokens.weight';
+    // tied models use the embedding as the head, even if a stray lm_head.weight was saved (as vLLM's loaders do)
+    const headName = c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
     if (this.lmHead !== 'bf16') return ctx.store.linear(headName, y, n);
     return linear({ ...ctx, bf16: true }, headName, roundBf16InPlace(Float32Array.from(y)), n);
   }
