@@ -1,0 +1,112 @@
+/**
+ * Streaming GGUF writer: the header (metadata + tensor infos with precomputed aligned offsets) is
+ * written first, then tensor bytes arrive in any order and any chunking through positioned writes,
+ * so a stacked expert tensor of several GB is filled expert by expert without ever being in memory.
+ * Writes `<path>.incomplete`; `finish()` checks every byte was written, fsyncs and renames.
+ */
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+import { GGUF_DEFAULT_ALIGNMENT, type GgufKv } from './format.js';
+import { encodeGgufHeader, type GgufTensorLayout, type GgufTensorSpec } from './header.js';
+
+/** Write all of `data` at `position` (loops over short writes). */
+export async function writeFully(fd: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await fd.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+export class GgufWriter {
+  readonly path: string;
+  readonly tmpPath: string;
+  readonly fd: FileHandle;
+  readonly dataStart: number;
+  readonly fileSize: number;
+  readonly headerBytes: number;
+  private readonly layout: Map<string, GgufTensorLayout>;
+  private readonly written = new Map<string, number>();
+  private closed = false;
+
+  private constructor(path: string, fd: FileHandle, layout: GgufTensorLayout[], dataStart: number, fileSize: number, headerBytes: number) {
+    this.path = path;
+    this.tmpPath = path + '.incomplete';
+    this.fd = fd;
+    this.layout = new Map(layout.map((t) => [t.name, t]));
+    this.dataStart = dataStart;
+    this.fileSize = fileSize;
+    this.headerBytes = headerBytes;
+  }
+
+  /**
+   * Create `<path>.incomplete` and write the header.
+   * @example const w = await GgufWriter.create('m.gguf', kvs, [{name: 'token_embd.weight', ne: [64, 512], type: 'F16'}]);
+   *          await w.write('token_embd.weight', bytes); await w.finish();
+   */
+  static async create(path: string, kvs: readonly GgufKv[], specs: readonly GgufTensorSpec[], alignment = GGUF_DEFAULT_ALIGNMENT): Promise<GgufWriter> {
+    const header = encodeGgufHeader(kvs, specs, alignment);
+    let fd: FileHandle;
+    try {
+      fd = await open(path + '.incomplete', 'w');
+    } catch (e) {
+      throw new InputError('E_OUTPUT', `${path}: cannot create the output file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+    }
+    const w = new GgufWriter(path, fd, header.tensors, header.dataStart, header.fileSize, header.bytes.length);
+    try {
+      await writeFully(fd, header.bytes, 0);
+      // The padding after each tensor is zero: extend the file so the tail padding exists even if
+      // the last tensor ends before an alignment boundary.
+      await fd.truncate(header.fileSize);
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+    return w;
+  }
+
+  tensor(name: string): GgufTensorLayout {
+    const t = this.layout.get(name);
+    if (!t) throw new InputError('E_GGUF_TENSOR', `${this.path}: no tensor "${name}" was declared in the header`);
+    return t;
+  }
+
+  /** Absolute file offset of the first byte of tensor `name`. */
+  absoluteOffset(name: string): number {
+    return this.dataStart + this.tensor(name).offset;
+  }
+
+  /** Write `data` at `byteOffsetInTensor` inside tensor `name` (any order; ranges must not overlap). */
+  async write(name: string, data: Uint8Array, byteOffsetInTensor = 0): Promise<void> {
+    const t = this.tensor(name);
+    if (byteOffsetInTensor < 0 || byteOffsetInTensor + data.length > t.bytes) {
+      throw new InputError('E_GGUF_RANGE', `${this.path}: write [${byteOffsetInTensor}, ${byteOffsetInTensor + data.length}) is outside tensor "${name}" (${t.bytes} bytes)`);
+    }
+    await writeFully(this.fd, data, this.dataStart + t.offset + byteOffsetInTensor);
+    this.written.set(name, (this.written.get(name) ?? 0) + data.length);
+  }
+
+  /** Check that every tensor received exactly its byte count, fsync, close and rename into place. */
+  async finish(): Promise<void> {
+    for (const t of this.layout.values()) {
+      const n = this.written.get(t.name) ?? 0;
+      if (n !== t.bytes) {
+        await this.abort();
+        throw new InputError('E_GGUF_INCOMPLETE', `${this.path}: tensor "${t.name}" received ${n} of ${t.bytes} bytes`);
+      }
+    }
+    await this.fd.sync();
+    await this.fd.close();
+    this.closed = true;
+    await rename(this.tmpPath, this.path);
+  }
+
+  /** Close and delete the partial file. Safe to call twice. */
+  async abort(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      await this.fd.close().catch(() => undefined);
+    }
+    await unlink(this.tmpPath).catch(() => undefined);
+  }
+}
