@@ -36,7 +36,7 @@ function tviText(r: TrainVsInferJson): string {
 function againstText(r: AgainstJson): string {
   const k = r.kld;
   const rows: (string | number)[][] = [['mean KLD', f(k.mean)], ['median KLD', f(k.median)], ['p99 KLD', f(k.p99)], ['max KLD', f(k.max)],
-    ['same top-1', `${r.sameTop1Percent.toFixed(3)} %`], ['RMS Δp', f(r.rmsDeltaP)], ['PPL(test)/PPL(ref)', f(r.pplRatio)]];
+    ['same top-1', `${r.sameTop1Percent.toFixed(3)} %`], ['RMS Δp', f(r.rmsDeltaP)], ['PPL(test)/PPL(ref)', f(r.pplRatio)], ['max |Δ logit|', f(r.maxAbsLogitDiff)]];
   return `${r.checkpoint} vs ${r.reference} (${r.engine}; ${r.sequences} sequences, ${r.tokens} tokens)\n` + table(['metric', 'value'], rows)
     + `\n${r.pass ? 'PASS' : `FAIL: ${r.failures.join('; ')}`}`;
 }

@@ -52,3 +52,12 @@ describe('metrics (hand-derived values)', () => {
     expect(e.cosine).toBeCloseTo(1 / Math.sqrt(2), 12);
   });
 });
+
+describe('max |logit diff|', () => {
+  it('is the largest raw logit difference over every position and vocabulary entry', () => {
+    const ref = Float32Array.from([0, 1, 2, 3, 4, 5]);
+    const test = Float32Array.from([0, 1.5, 2, 3, 4, 4.75]);
+    expect(compareLogits(ref, test, 3).maxAbsLogitDiff).toBe(0.5);
+    expect(compareLogits(ref, ref, 3).maxAbsLogitDiff).toBe(0);
+  });
+});

@@ -125,6 +125,8 @@ export interface LogitComparison {
   pplRatio: number;
   /** mean(ln p_ref(x) − ln p_test(x)) = ln(PPL(test)/PPL(ref)). */
   meanLnPplRatio: number;
+  /** Largest |z_test − z_ref| over all positions and vocabulary entries (raw logits). */
+  maxAbsLogitDiff: number;
 }
 
 /** Streaming accumulator: add one (reference, test) logit row at a time; memory O(positions). */
@@ -134,11 +136,16 @@ export class LogitComparer {
   private same = 0;
   private nllRef = 0;
   private nllTest = 0;
+  private maxLogitDiff = 0;
 
   /** Add a position: logit rows of length `vocab` at `from`; `next` = the token that follows, if known. */
   add(ref: ArrayLike<number>, test: ArrayLike<number>, vocab: number, next?: number, refFrom = 0, testFrom = 0): void {
     const lr = logSoftmax(ref, refFrom, vocab);
     const lt = logSoftmax(test, testFrom, vocab);
+    for (let i = 0; i < vocab; i++) {
+      const dz = Math.abs(test[testFrom + i]! - ref[refFrom + i]!);
+      if (dz > this.maxLogitDiff || Number.isNaN(dz)) this.maxLogitDiff = dz;
+    }
     this.klds.push(kld(lr, lt));
     if (argmax(ref, refFrom, vocab) === argmax(test, testFrom, vocab)) this.same++;
     if (next !== undefined) {
@@ -166,6 +173,7 @@ export class LogitComparer {
       pplTest,
       pplRatio: pplTest / pplRef,
       meanLnPplRatio: m ? (this.nllTest - this.nllRef) / m : NaN,
+      maxAbsLogitDiff: this.maxLogitDiff,
     };
   }
 }

@@ -66,6 +66,7 @@ export interface AgainstJson {
   pplTest: number;
   pplRatio: number;
   meanLnPplRatio: number;
+  maxAbsLogitDiff: number;
   thresholds: { maxKld: number | null; minTop1: number | null };
   pass: boolean;
   failures: string[];
@@ -88,6 +89,7 @@ export function againstJson(p: { engine: 'm1kit' | 'llama.cpp'; checkpoint: stri
     pplTest: m.pplTest,
     pplRatio: m.pplRatio,
     meanLnPplRatio: m.meanLnPplRatio,
+    maxAbsLogitDiff: m.maxAbsLogitDiff,
     thresholds: { maxKld: r.thresholds.maxKld ?? null, minTop1: r.thresholds.minTop1 ?? null },
     pass: r.pass,
     failures: r.failures,
