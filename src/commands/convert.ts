@@ -1,14 +1,121 @@
 import type { Command } from 'commander';
-import { action } from '../cli/action.js';
-import { UnavailableError } from '../core/errors.js';
+import { action, intArg, type CommandContext } from '../cli/action.js';
+import { formatBytes, table } from '../cli/reporter.js';
+import { UsageError } from '../core/errors.js';
+import { parseExperts, parseGgufDtype, parsePart, parseSafetensorsDtype, parseSize } from '../core/convert/options.js';
+import { runConversion, type RunResult } from '../core/convert/run.js';
+
+interface ConvertOpts {
+  to: string;
+  dtype?: string;
+  maxShardSize?: string;
+  tp?: number;
+  ep?: number;
+  experts?: string;
+  merge?: boolean;
+  castRouter?: boolean;
+  part?: string;
+  finalize?: boolean;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+/** Human rendering shared by convert, quantize and dequantize. */
+export function renderRun(r: RunResult): string {
+  const lines: string[] = [];
+  const l = r.layout;
+  lines.push(`${r.dryRun ? 'plan' : r.kind}: ${r.input} → ${r.output}`);
+  const dirs = l.world > 1 ? `${l.world} rank directories` : 'one directory';
+  lines.push(`layout: tp ${l.tp} · ep ${l.ep} · ${dirs} · experts ${l.experts} · dtype ${l.dtype}`);
+  lines.push(table(['group', 'tensors', 'input', 'output'], r.groups.map((g) => [g.group, g.tensors, formatBytes(g.inputBytes), formatBytes(g.outputBytes)])));
+  lines.push(`total: ${formatBytes(r.inputBytes)} → ${formatBytes(r.totalBytes)} in ${r.files} file${r.files === 1 ? '' : 's'}`);
+  if (!r.dryRun) {
+    const part = r.part ? ` (part ${r.part.index}/${r.part.count}: ${r.part.files} files)` : '';
+    lines.push(`written ${r.written.length}, already done ${r.skipped}${part}; ${r.finalized ? 'complete (index, config and m1kit-manifest.json written)' : 'not finalized yet: run the remaining parts, then --finalize'}`);
+  }
+  if (r.errorSummary && r.errorSummary.length > 0) {
+    lines.push(table(['group', 'tensors', 'mean rel RMSE', 'worst rel RMSE', 'max |err|', 'min SNR dB'], r.errorSummary.map((e) => [e.group, e.tensors, e.meanRelRmse.toExponential(3), e.worstRelRmse.toExponential(3), e.maxAbs.toExponential(3), e.minSnrDb.toFixed(1)])));
+  }
+  return lines.join('\n');
+}
+
+/** Wire the shared run options and progress bar, then run. */
+export async function runWithProgress(ctx: CommandContext, label: string, params: Parameters<typeof runConversion>[0]): Promise<RunResult> {
+  const bar = params.dryRun ? undefined : ctx.reporter.progress(label, 0, 'bytes');
+  try {
+    if (ctx.globals.threads !== undefined) params = { ...params, threads: ctx.globals.threads };
+    return await runConversion({ ...params, signal: ctx.signal, onProgress: (d, t) => (bar?.setTotal(t), bar?.update(d)) });
+  } finally {
+    bar?.stop();
+  }
+}
+
+async function toGguf(ctx: CommandContext, input: string, output: string, o: ConvertOpts): Promise<void> {
+  const dtype = parseGgufDtype(o.dtype ?? 'bf16');
+  for (const [flag, v] of [['--tp', o.tp], ['--ep', o.ep], ['--experts', o.experts], ['--part', o.part], ['--max-shard-size', o.maxShardSize], ['--merge', o.merge], ['--finalize', o.finalize]] as const) {
+    if (v !== undefined && v !== false) throw new UsageError(`${flag} applies to safetensors output only, not --to gguf`);
+  }
+  const mod = (await import('../core/gguf/convert.js')) as unknown as { convertToGguf: (p: Record<string, unknown>) => Promise<object> };
+  const bar = ctx.reporter.progress('gguf', 0, 'bytes');
+  try {
+    const params: Record<string, unknown> = { input, output, dtype, signal: ctx.signal, onProgress: (d: number, t: number) => (bar.setTotal(t), bar.update(d)) };
+    if (ctx.globals.threads !== undefined) params.threads = ctx.globals.threads;
+    const summary = await mod.convertToGguf(params);
+    bar.stop();
+    ctx.reporter.result(summary, () => `wrote ${output} (${dtype})`);
+  } finally {
+    bar.stop();
+  }
+}
 
 export function register(program: Command): void {
   program
     .command('convert')
-    .description('(not available in this build)')
+    .description('re-shard a MiniMax-M1 checkpoint: size-based shards, tensor/expert-parallel rank layouts, stacked or fused experts, dtype casts, or GGUF')
+    .argument('<in>', 'input checkpoint directory (HF layout, an m1kit rank/stacked layout, or with --to gguf)')
+    .argument('<out>', 'output directory (or .gguf file with --to gguf)')
+    .option('--to <format>', 'safetensors | gguf', 'safetensors')
+    .option('--dtype <dtype>', 'safetensors: bf16 | fp16 | fp32 (router stays F32 unless --cast-router); gguf: f32 | f16 | bf16 | q8_0 | q4_0')
+    .option('--max-shard-size <size>', 'largest output file, e.g. 5GB, 2GiB (default: keep the input files when the layout is HF, else 5GB)')
+    .option('--tp <n>', 'tensor-parallel ranks: one rank-XXXXX-of-YYYYY/ directory per rank', intArg('--tp'))
+    .option('--ep <m>', 'expert-parallel ranks: experts split contiguously over ranks', intArg('--ep'))
+    .option('--experts <layout>', 'per-expert | stacked | fused-w13', undefined)
+    .option('--merge', 'write the standard HF layout (from a rank or stacked layout); restores the original files')
+    .option('--cast-router', 'apply --dtype to the F32 router too')
+    .option('--part <i/N>', 'write only the i-th of N disjoint slices of the output files (Kubernetes Indexed Job, Slurm array)')
+    .option('--finalize', 'write index, config and manifest once every part is done')
+    .option('--force', 'replace an output directory that holds a different conversion')
+    .option('--dry-run', 'print the plan (files, sizes per group) without writing')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ m1kit convert MiniMax-M1-80k out --max-shard-size 10GB
+  $ m1kit convert MiniMax-M1-80k out-tp8 --tp 8            # rank-00000-of-00008/ … rank-00007-of-00008/
+  $ m1kit convert MiniMax-M1-80k out-ep8 --tp 8 --ep 8     # attention TP8, whole experts 4 per rank
+  $ m1kit convert out-tp8 merged --merge                   # back to the original HF files, bit-identical
+  $ m1kit convert MiniMax-M1-80k stacked --experts fused-w13
+  $ m1kit convert MiniMax-M1-80k out --tp 8 --part 3/16    # one of 16 machines; then: --finalize
+  $ m1kit convert MiniMax-M1-80k m1.gguf --to gguf --dtype q8_0
+
+Interrupted runs resume when started again with the same arguments; only unfinished files are redone.`,
+    )
     .action(
-      action('convert', async () => {
-        throw new UnavailableError('E_NOT_BUILT', 'convert is not available in this build');
+      action('convert', async (ctx: CommandContext, input: string, output: string, o: ConvertOpts) => {
+        if (o.to === 'gguf') return toGguf(ctx, input, output, o);
+        if (o.to !== 'safetensors') throw new UsageError(`--to must be safetensors or gguf; got "${o.to}"`);
+        if (o.merge && ((o.tp ?? 1) > 1 || (o.ep ?? 1) > 1 || (o.experts !== undefined && o.experts !== 'per-expert'))) {
+          throw new UsageError('--merge writes the HF per-expert layout; it cannot be combined with --tp, --ep or --experts');
+        }
+        const params: Parameters<typeof runConversion>[0] = { kind: 'convert', input, output, force: Boolean(o.force), dryRun: Boolean(o.dryRun), finalizeOnly: Boolean(o.finalize), castRouter: Boolean(o.castRouter) };
+        if (o.dtype !== undefined) params.dtype = parseSafetensorsDtype(o.dtype);
+        if (o.maxShardSize !== undefined) params.maxShardBytes = parseSize(o.maxShardSize);
+        if (o.tp !== undefined) params.tp = o.tp;
+        if (o.ep !== undefined) params.ep = o.ep;
+        if (o.experts !== undefined) params.experts = parseExperts(o.experts);
+        if (o.part !== undefined) params.part = parsePart(o.part);
+        const r = await runWithProgress(ctx, 'convert', params);
+        ctx.reporter.result(r, () => renderRun(r));
       }),
     );
 }

@@ -1,14 +1,44 @@
 import type { Command } from 'commander';
-import { action } from '../cli/action.js';
-import { UnavailableError } from '../core/errors.js';
+import { action, type CommandContext } from '../cli/action.js';
+import { parsePart, parseSafetensorsDtype, parseSize } from '../core/convert/options.js';
+import type { RunParams } from '../core/convert/run.js';
+import { renderRun, runWithProgress } from './convert.js';
+
+interface DequantizeOpts {
+  dtype?: string;
+  maxShardSize?: string;
+  part?: string;
+  finalize?: boolean;
+  force?: boolean;
+  dryRun?: boolean;
+}
 
 export function register(program: Command): void {
   program
     .command('dequantize')
-    .description('(not available in this build)')
+    .description('restore a BF16 checkpoint from one quantized by m1kit (fp8-block, int8-channel, w4a16)')
+    .argument('<in>', 'quantized checkpoint directory (quantization_config in config.json)')
+    .argument('<out>', 'output directory')
+    .option('--dtype <dtype>', 'bf16 | fp16 | fp32', 'bf16')
+    .option('--max-shard-size <size>', 'largest output file (default: keep the input files)')
+    .option('--part <i/N>', 'write only the i-th of N slices of the output files')
+    .option('--finalize', 'write index, config and manifest once every part is done')
+    .option('--force', 'replace an output directory that holds a different conversion')
+    .option('--dry-run', 'print the plan without writing')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ m1kit dequantize m1-fp8 m1-bf16          # fp8: w = e4m3(code) · weight_scale_inv per 128×128 block
+  $ m1kit dequantize m1-w4a16 m1-bf16 --json`,
+    )
     .action(
-      action('dequantize', async () => {
-        throw new UnavailableError('E_NOT_BUILT', 'dequantize is not available in this build');
+      action('dequantize', async (ctx: CommandContext, input: string, output: string, o: DequantizeOpts) => {
+        const params: RunParams = { kind: 'dequantize', input, output, dtype: parseSafetensorsDtype(o.dtype ?? 'bf16'), force: Boolean(o.force), dryRun: Boolean(o.dryRun), finalizeOnly: Boolean(o.finalize) };
+        if (o.maxShardSize !== undefined) params.maxShardBytes = parseSize(o.maxShardSize);
+        if (o.part !== undefined) params.part = parsePart(o.part);
+        const r = await runWithProgress(ctx, 'dequantize', params);
+        ctx.reporter.result(r, () => renderRun(r));
       }),
     );
 }

@@ -1,14 +1,80 @@
 import type { Command } from 'commander';
-import { action } from '../cli/action.js';
-import { UnavailableError } from '../core/errors.js';
+import { action, intArg, type CommandContext } from '../cli/action.js';
+import { formatBytes, table } from '../cli/reporter.js';
+import { UsageError } from '../core/errors.js';
+import { parsePart, parseSize } from '../core/convert/options.js';
+import type { RunParams } from '../core/convert/run.js';
+import { isSchemeName, SCHEME_NAMES } from '../core/quantize/formats.js';
+import { listSchemes } from '../core/quantize/list.js';
+import { parseTargets } from '../core/quantize/targets.js';
+import { renderRun, runWithProgress } from './convert.js';
+
+interface QuantizeOpts {
+  scheme?: string;
+  targets: string;
+  groupSize?: number;
+  maxShardSize?: string;
+  part?: string;
+  finalize?: boolean;
+  force?: boolean;
+  dryRun?: boolean;
+  list?: boolean;
+  errors?: boolean;
+  exactErrors?: boolean;
+}
 
 export function register(program: Command): void {
   program
     .command('quantize')
-    .description('(not available in this build)')
+    .description('quantize a MiniMax-M1 checkpoint: block FP8 (DeepSeek-V3 layout), INT8 per channel or INT4 group-128 (compressed-tensors)')
+    .argument('[in]', 'input checkpoint directory (BF16)')
+    .argument('[out]', 'output directory')
+    .option('--scheme <scheme>', SCHEME_NAMES.join(' | '))
+    .option('--targets <targets>', 'experts | attention | all (experts + attention projections); router, embeddings, lm_head and norms are never quantized', 'all')
+    .option('--group-size <n>', 'w4a16 group size (default 128; must divide every quantized input dimension)', intArg('--group-size'))
+    .option('--max-shard-size <size>', 'largest output file (default: keep the input files)')
+    .option('--part <i/N>', 'write only the i-th of N slices of the output files')
+    .option('--finalize', 'write index, config and manifest once every part is done')
+    .option('--force', 'replace an output directory that holds a different conversion')
+    .option('--dry-run', 'print per-group and total output sizes without writing')
+    .option('--errors', 'print the per-tensor error table (always included with --json)')
+    .option('--exact-errors', 'measure errors on every row (default: every 8th block of 128 rows, a fixed sample)')
+    .option('--list', 'print the scheme table (bits per weight, size of the real M1, expected error)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ m1kit quantize --list
+  $ m1kit quantize MiniMax-M1-80k m1-fp8 --scheme fp8-block
+  $ m1kit quantize MiniMax-M1-80k m1-int8 --scheme int8-channel --targets experts --dry-run
+  $ m1kit quantize fixtures/tiny /tmp/tiny-w4 --scheme w4a16 --group-size 32 --json`,
+    )
     .action(
-      action('quantize', async () => {
-        throw new UnavailableError('E_NOT_BUILT', 'quantize is not available in this build');
+      action('quantize', async (ctx: CommandContext, input: string | undefined, output: string | undefined, o: QuantizeOpts) => {
+        if (o.list) {
+          const rows = listSchemes();
+          ctx.reporter.result({ schemes: rows }, () =>
+            table(['scheme', 'bits/weight', 'MiniMax-M1 size', 'expected error', 'loader'], rows.map((r) => [r.scheme, r.bitsPerWeight.toFixed(3), `${(r.m1Bytes / 1e9).toFixed(1)} GB (${formatBytes(r.m1Bytes)})`, r.expectedError, r.loader])) +
+              '\nBF16 original: 912.2 GB. Sizes: experts + attention projections quantized; embeddings, lm_head, norms, routers kept.',
+          );
+          return;
+        }
+        if (!input || !output) throw new UsageError('quantize needs <in> and <out> (or --list)');
+        if (!isSchemeName(o.scheme)) throw new UsageError(`--scheme must be one of ${SCHEME_NAMES.join(', ')}${o.scheme ? `; got "${o.scheme}"` : ''}`);
+        if (o.groupSize !== undefined && o.scheme !== 'w4a16') throw new UsageError('--group-size applies to w4a16 only (fp8-block uses 128×128 blocks, int8-channel one scale per row)');
+        const quant: NonNullable<RunParams['quant']> = { scheme: o.scheme, targets: parseTargets(o.targets) };
+        if (o.groupSize !== undefined) quant.group = o.groupSize;
+        const params: RunParams = { kind: 'quantize', input, output, quant, force: Boolean(o.force), dryRun: Boolean(o.dryRun), finalizeOnly: Boolean(o.finalize) };
+        if (o.maxShardSize !== undefined) params.maxShardBytes = parseSize(o.maxShardSize);
+        if (o.part !== undefined) params.part = parsePart(o.part);
+        if (o.exactErrors) params.exactErrors = true;
+        const r = await runWithProgress(ctx, 'quantize', params);
+        ctx.reporter.result(r, () => {
+          const text = renderRun(r);
+          if (!o.errors || !r.errors) return text;
+          const rows = r.errors.map((e) => [e.tensor, e.relRmse.toExponential(3), e.maxAbs.toExponential(3), e.snrDb === null ? 'inf' : e.snrDb.toFixed(1)]);
+          return `${text}\n${table(['tensor', 'rel RMSE', 'max |err|', 'SNR dB'], rows)}`;
+        });
       }),
     );
 }

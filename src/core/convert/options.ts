@@ -1,0 +1,53 @@
+/**
+ * Parsers for convert/quantize option values (pure; throw UsageError with the accepted forms).
+ */
+import type { DType } from '../dtype/dtypes.js';
+import { UsageError } from '../errors.js';
+import { EXPERTS_LAYOUTS, type ExpertsLayout } from './jobs.js';
+
+const UNITS: Record<string, number> = { '': 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
+
+/**
+ * "5GB" → 5e9 (decimal, as transformers' max_shard_size), "2GiB" → 2^31, "1048576" → bytes.
+ * @example parseSize('500MB') // 500000000
+ */
+export function parseSize(v: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(v);
+  const unit = m ? UNITS[m[2]!.toUpperCase()] : undefined;
+  if (!m || unit === undefined) throw new UsageError(`size "${v}" not understood; use e.g. 5GB, 500MB, 2GiB or a byte count`);
+  const n = Math.floor(Number(m[1]) * unit);
+  if (n < 1) throw new UsageError(`size "${v}" must be at least 1 byte`);
+  return n;
+}
+
+/** "2/8" → { index: 2, count: 8 } (1-based index). */
+export function parsePart(v: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(v.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--part expects i/N with 1 ≤ i ≤ N (e.g. 3/8), got "${v}"`);
+  return { index, count };
+}
+
+const SAFETENSORS_DTYPES: Record<string, DType> = { bf16: 'BF16', fp16: 'F16', f16: 'F16', fp32: 'F32', f32: 'F32' };
+export const GGUF_DTYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'] as const;
+export type GgufDtype = (typeof GGUF_DTYPES)[number];
+
+/** --dtype for safetensors output: bf16 | fp16 | fp32 (f16/f32 accepted). */
+export function parseSafetensorsDtype(v: string): DType {
+  const d = SAFETENSORS_DTYPES[v.toLowerCase()];
+  if (!d) throw new UsageError(`--dtype for safetensors output must be bf16, fp16 or fp32; got "${v}"`);
+  return d;
+}
+
+/** --dtype for GGUF output: f32 | f16 | bf16 | q8_0 | q4_0 (fp16/fp32 accepted). */
+export function parseGgufDtype(v: string): GgufDtype {
+  const d = ({ fp16: 'f16', fp32: 'f32' } as Record<string, string>)[v.toLowerCase()] ?? v.toLowerCase();
+  if (!(GGUF_DTYPES as readonly string[]).includes(d)) throw new UsageError(`--dtype for gguf output must be one of ${GGUF_DTYPES.join(', ')}; got "${v}"`);
+  return d as GgufDtype;
+}
+
+export function parseExperts(v: string): ExpertsLayout {
+  if ((EXPERTS_LAYOUTS as string[]).includes(v)) return v as ExpertsLayout;
+  throw new UsageError(`--experts must be one of ${EXPERTS_LAYOUTS.join(', ')}; got "${v}"`);
+}

@@ -1,0 +1,228 @@
+/**
+ * One entry point for `convert`, `quantize` and `dequantize`: open and validate the input, build the
+ * plan, then (unless a dry run) write the files of this part that are not done yet, and finalize when
+ * every file exists. Bad input and impossible options are refused before the output directory is touched.
+ */
+import { resolve } from 'node:path';
+import { dtypeBytes, type DType } from '../dtype/dtypes.js';
+import { throwIfAborted, UsageError, InputError } from '../errors.js';
+import { SCHEMES, type SchemeName } from '../quantize/formats.js';
+import { quantizationConfig } from '../quantize/qconfig.js';
+import { isTarget, type Targets } from '../quantize/targets.js';
+import { CASTABLE } from './cast.js';
+import { finalizeOutput } from './finalize.js';
+import type { ExpertsLayout } from './jobs.js';
+import { view2d } from './names.js';
+import { buildPlan, filePath, partFiles, planHash, type Plan } from './plan.js';
+import { makeGrid, rankDirName } from './rank-split.js';
+import { openSource, type LayoutMeta, type Source } from './source.js';
+import { prepareOutput, readManifest, recordDone, reloadDone, type Manifest, type TensorError } from './state.js';
+import { errorSummary, groupSizes, type ErrorSummary, type GroupSize } from './summary.js';
+import { BufferPool, writePlannedFile } from './write-file.js';
+import { Hasher } from './hasher.js';
+
+/** Output files whose fsync may still be pending while the next one is written. */
+const FLUSHES_IN_FLIGHT = 3;
+
+export type RunKind = 'convert' | 'quantize' | 'dequantize';
+
+export interface RunParams {
+  kind: RunKind;
+  input: string;
+  output: string;
+  tp?: number;
+  ep?: number;
+  experts?: ExpertsLayout;
+  /** Float dtype of the output weights (default: as the input; BF16 for dequantize). */
+  dtype?: DType;
+  castRouter?: boolean;
+  maxShardBytes?: number;
+  quant?: { scheme: SchemeName; targets: Targets; group?: number };
+  /** 1-based part index and part count. */
+  part?: { index: number; count: number };
+  /** Only write the index/config/manifest of a run whose parts are all done. */
+  finalizeOnly?: boolean;
+  force?: boolean;
+  dryRun?: boolean;
+  /** Measure quantization errors on every row (default: every 8th block of 128 rows). */
+  exactErrors?: boolean;
+  /** Bytes per streaming band (default 16 MiB); bounds memory, never changes output bytes. */
+  bandBytes?: number;
+  /** Threads for the quantization kernels (does not change any output byte). */
+  threads?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface RunResult {
+  kind: RunKind;
+  input: string;
+  output: string;
+  dryRun: boolean;
+  layout: { tp: number; ep: number; world: number; experts: ExpertsLayout; dtype: string; ranks: string[] };
+  files: number;
+  totalBytes: number;
+  inputBytes: number;
+  written: string[];
+  skipped: number;
+  finalized: boolean;
+  part?: { index: number; count: number; files: number };
+  groups: GroupSize[];
+  errors?: TensorError[];
+  errorSummary?: ErrorSummary[];
+}
+
+function validate(p: RunParams, src: Source): void {
+  if (p.kind === 'dequantize' && src.kind !== 'quantized') throw new InputError('E_NOT_QUANTIZED', `${p.input}: config.json has no quantization_config; nothing to dequantize`);
+  if (p.kind !== 'dequantize' && src.kind === 'quantized') throw new InputError('E_QUANTIZED_INPUT', `${p.input}: input is quantized (quantization_config in config.json); run m1kit dequantize first`);
+  if (p.dtype && !CASTABLE.has(p.dtype)) throw new UsageError(`--dtype ${p.dtype} is not a float dtype m1kit casts to`);
+  for (const t of src.canon) {
+    if (!t.quant && !CASTABLE.has(t.dtype)) throw new InputError('E_DTYPE', `${p.input}: tensor "${t.name}" has dtype ${t.dtype}; expected BF16, F16 or F32`);
+  }
+  if (p.quant) {
+    if ((p.tp ?? 1) > 1 || (p.ep ?? 1) > 1 || (p.experts ?? 'per-expert') !== 'per-expert') {
+      throw new UsageError('quantize writes the HF per-expert layout; re-shard the quantized output with convert is not supported, so drop --tp/--ep/--experts');
+    }
+    const g = p.quant.group ?? SCHEMES[p.quant.scheme].defaultGroup;
+    if (p.quant.scheme === 'w4a16') {
+      for (const t of src.canon) {
+        const [, C] = view2d(t.shape);
+        if (isTarget(t.info.role, p.quant.targets) && C % g !== 0) {
+          throw new InputError('E_SCHEME_SHAPE', `${p.input}: "${t.name}" has ${C} input columns, not a multiple of the w4a16 group ${g} (partial groups are not defined for pack-quantized loaders); try --group-size ${[64, 32, 16, 8].find((x) => C % x === 0) ?? 8}`);
+        }
+      }
+    }
+  }
+}
+
+function outputConfig(p: RunParams, src: Source, group: number): Record<string, unknown> {
+  const cfg: Record<string, unknown> = { ...src.config.raw };
+  if (p.kind === 'dequantize') delete cfg.quantization_config;
+  if (p.quant) cfg.quantization_config = quantizationConfig(src.config, p.quant.scheme, p.quant.targets, group);
+  const dt = p.dtype ?? (p.kind === 'dequantize' ? 'BF16' : undefined);
+  if (dt) cfg.torch_dtype = dt === 'BF16' ? 'bfloat16' : dt === 'F16' ? 'float16' : 'float32';
+  return cfg;
+}
+
+/**
+ * Run a conversion.
+ * @example await runConversion({ kind: 'convert', input: 'in', output: 'out', tp: 8 });
+ */
+export async function runConversion(p: RunParams): Promise<RunResult> {
+  const input = resolve(p.input);
+  const output = resolve(p.output);
+  if (input === output) throw new UsageError('output directory must differ from the input directory (the input is never modified)');
+  const src = await openSource(input, p.signal);
+  try {
+    validate(p, src);
+    const grid = makeGrid(src.config, p.tp ?? 1, p.ep ?? 1);
+    const experts = p.experts ?? 'per-expert';
+    const group = p.quant ? (p.quant.group ?? SCHEMES[p.quant.scheme].defaultGroup) : 0;
+    const dtype = p.dtype ?? (p.kind === 'dequantize' ? 'BF16' : undefined);
+    const plan: Plan = buildPlan({
+      config: src.config,
+      canon: src.canon,
+      grid,
+      experts,
+      dtype,
+      castRouter: p.castRouter ?? false,
+      quant: p.quant ? { scheme: p.quant.scheme, targets: p.quant.targets, group } : undefined,
+      maxShardBytes: p.maxShardBytes,
+      keepSharding: src.sharding,
+    });
+    const config = outputConfig(p, src, group);
+    const hash = planHash(plan, { kind: p.kind, input: src.identity, config });
+    const ranks = plan.dirs.map((d) => d.dir).filter((d) => d !== '');
+    const canonMap = new Map(src.canon.map((t) => [t.name, t]));
+    const result: RunResult = {
+      kind: p.kind,
+      input,
+      output,
+      dryRun: Boolean(p.dryRun),
+      layout: { tp: grid.tp, ep: grid.ep, world: grid.world, experts, dtype: dtype ?? 'as input', ranks },
+      files: plan.files.length,
+      totalBytes: plan.totalBytes,
+      inputBytes: src.canon.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1) * dtypeBytes(t.dtype), 0),
+      written: [],
+      skipped: 0,
+      finalized: false,
+      groups: groupSizes(plan, canonMap),
+    };
+    if (p.dryRun) return result;
+
+    const layout: LayoutMeta | undefined =
+      grid.world > 1 || experts !== 'per-expert'
+        ? { format: 'm1kit-layout', version: 1, tp: grid.tp, ep: grid.ep, world: grid.world, experts, ranks: ranks.length ? ranks : [], ...(src.sharding ? { source: src.sharding } : {}) }
+        : undefined;
+    const prep = await prepareOutput(output, p.kind, hash, Boolean(p.force));
+    let done = prep.done;
+    if (!prep.complete && !p.finalizeOnly) {
+      const mine = p.part ? partFiles(plan, p.part.index, p.part.count) : plan.files;
+      if (p.part) result.part = { ...p.part, files: mine.length };
+      const todo = mine.filter((f) => !done.has(filePath(f)));
+      result.skipped = mine.length - todo.length;
+      const total = todo.reduce((a, f) => a + f.bytes, 0);
+      let bytes = 0;
+      p.onProgress?.(0, total);
+      const pool = new BufferPool();
+      const hasher = new Hasher();
+      // later files are written while earlier ones are fsynced (≤ FLUSHES_IN_FLIGHT); a file is recorded
+      // done only once it is durable
+      const flushing: Promise<void>[] = [];
+      try {
+        for (const f of todo) {
+          throwIfAborted(p.signal);
+          const { record, durable } = await writePlannedFile(output, f, { src, signal: p.signal, pool, hasher, kernels: p.threads ? { threads: p.threads } : {}, errorStride: p.exactErrors ? 1 : undefined, bandBytes: p.bandBytes, onBytes: (n) => p.onProgress?.((bytes += n), total) });
+          const flushed = durable.then(async () => {
+            await recordDone(output, record);
+            done.set(record.file, record);
+            result.written.push(record.file);
+          });
+          flushed.catch(() => undefined); // observed below; keeps a failure from being reported as unhandled meanwhile
+          flushing.push(flushed);
+          while (flushing.length >= FLUSHES_IN_FLIGHT) await flushing.shift();
+        }
+        while (flushing.length > 0) await flushing.shift();
+        const order = new Map(plan.files.map((f, i) => [filePath(f), i]));
+        result.written.sort((a, b) => order.get(a)! - order.get(b)!);
+      } catch (e) {
+        await Promise.allSettled(flushing);
+        throw e;
+      } finally {
+        await hasher.close();
+      }
+    }
+    let errors: TensorError[] = [];
+    if (prep.complete) {
+      result.finalized = true;
+      errors = (await readManifest(output))?.errors ?? [];
+    } else {
+      done = await reloadDone(output);
+      const all = plan.files.every((f) => done.has(filePath(f)));
+      if (all || p.finalizeOnly) {
+        let m: Manifest;
+        try {
+          m = await finalizeOutput({ input, output, plan, done, kind: p.kind, planHash: hash, config, layout });
+        } catch (e) {
+          // another part may have finalized at the same moment: accept its (identical) result
+          const other = await readManifest(output);
+          if (!p.part || !all || other?.planHash !== hash) throw e;
+          m = other;
+        }
+        errors = m.errors ?? [];
+        result.finalized = true;
+      } else {
+        errors = [...done.values()].flatMap((r) => r.errors ?? []);
+      }
+    }
+    if (p.quant) {
+      result.errors = errors;
+      result.errorSummary = errorSummary(errors, canonMap);
+    }
+    return result;
+  } finally {
+    await src.close();
+  }
+}
+
+export { rankDirName };

@@ -1,0 +1,196 @@
+/**
+ * Write one planned output file: header first, then every job's tensors in file order, in row bands of
+ * bounded size (BAND_BYTES), each band's write overlapping the next band's read. Bytes that need no
+ * change are copied as read, without decoding. The sha256 is computed on a worker thread from the bands,
+ * in file order, as their writes complete. Output goes to `<file>.incomplete` and is renamed into place
+ * only when complete.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { dtypeBytes } from '../dtype/dtypes.js';
+import { InputError, throwIfAborted } from '../errors.js';
+import { DEFAULT_CHUNK_BYTES } from '../limits.js';
+import { SafetensorsWriter } from '../safetensors/writer.js';
+import { encodeHeader } from '../safetensors/header.js';
+import { quantizeJob } from '../quantize/quantize-job.js';
+import type { KernelOptions } from '../ops/common.js';
+import { castBytes } from './cast.js';
+import type { Hasher } from './hasher.js';
+import { jobTensors, type Job } from './jobs.js';
+import { view2d } from './names.js';
+import type { FilePlan } from './plan.js';
+import { filePath } from './plan.js';
+import { readRect } from './read-rect.js';
+import type { Source } from './source.js';
+import type { DoneRecord, TensorError } from './state.js';
+
+/** Bytes per band (of the widest representation handled: fp32 when casting). */
+export const BAND_BYTES = DEFAULT_CHUNK_BYTES;
+
+export interface WriteContext {
+  src: Source;
+  signal?: AbortSignal | undefined;
+  /** Hash worker shared by all files of a run. */
+  hasher: Hasher;
+  /** Band buffers reused across bands and files. */
+  pool?: BufferPool | undefined;
+  /** Kernel options (threads, backend) for quantization. */
+  kernels?: KernelOptions | undefined;
+  /** Band size in bytes (default BAND_BYTES; small values exercise band boundaries in tests). */
+  bandBytes?: number | undefined;
+  /** Measure quantization errors on every n-th block of rows (1: all rows). */
+  errorStride?: number | undefined;
+  /** Called with the number of output bytes just written. */
+  onBytes?: ((n: number) => void) | undefined;
+}
+
+/** Reusable band buffers (fewer large allocations → less GC work on multi-GB copies). */
+export class BufferPool {
+  private readonly free: ArrayBuffer[] = [];
+  constructor(readonly size: number = BAND_BYTES, private readonly keep = 6) {}
+  /** A buffer of n bytes (pooled when n ≤ size). */
+  take(n: number): Buffer {
+    if (n > this.size) return Buffer.allocUnsafe(n);
+    const ab = this.free.pop() ?? new ArrayBuffer(this.size);
+    return Buffer.from(ab, 0, n);
+  }
+  give(b: Buffer): void {
+    if (b.buffer.byteLength === this.size && b.byteOffset === 0 && this.free.length < this.keep && !this.free.includes(b.buffer as ArrayBuffer)) this.free.push(b.buffer as ArrayBuffer);
+  }
+}
+
+/** Writes kept in flight at once (each up to one band): lets the disk work while the next band is read. */
+const WRITES_IN_FLIGHT = 3;
+
+/** Chunks queued for hashing at most (each ≤ one band): bounds the memory the hash queue can hold. */
+const HASH_QUEUE = 4;
+
+/**
+ * Sequential writer: positioned writes in file order, ≤ WRITES_IN_FLIGHT pending; every chunk goes to the
+ * hash worker (in file order) once its write has completed.
+ */
+export class BandSink {
+  private cursor: number;
+  private readonly pending: Promise<void>[] = [];
+  private hashChain: Promise<void> = Promise.resolve();
+  private readonly id: number;
+  constructor(readonly writer: SafetensorsWriter, header: Buffer, private readonly hasher: Hasher, private readonly onBytes?: (n: number) => void) {
+    this.id = hasher.begin();
+    hasher.update(this.id, header);
+    this.cursor = header.length;
+  }
+  /**
+   * Queue `data` at `byteOffset` of tensor `name`; must continue exactly where the previous write ended.
+   * `data` must not be modified afterwards; `release` gets it back (possibly as a new view) when done.
+   */
+  async put(name: string, data: Buffer, byteOffset: number, release?: (b: Buffer) => void): Promise<void> {
+    const abs = this.writer.absoluteOffset(name) + byteOffset;
+    if (abs !== this.cursor) throw new InputError('E_INTERNAL_ORDER', `${this.writer.path}: write at ${abs} but expected ${this.cursor}`);
+    while (this.pending.length >= WRITES_IN_FLIGHT) await this.pending.shift();
+    await this.hasher.below(HASH_QUEUE);
+    this.cursor += data.length;
+    const w = this.writer.write(name, data, byteOffset).then(() => this.onBytes?.(data.length));
+    w.catch(() => undefined); // surfaced by the await in put/drain; avoids an unhandled rejection meanwhile
+    this.pending.push(w);
+    this.hashChain = this.hashChain.then(async () => {
+      await w;
+      if (release) this.hasher.update(this.id, data, true, (ab) => release(Buffer.from(ab)));
+      else this.hasher.update(this.id, data);
+    });
+    this.hashChain.catch(() => undefined);
+  }
+  /** Wait for every write, then return the sha256 of the whole file. */
+  async finish(): Promise<string> {
+    while (this.pending.length > 0) await this.pending.shift();
+    await this.hashChain;
+    return this.hasher.digest(this.id);
+  }
+}
+
+async function assemble(job: Extract<Job, { kind: 'assemble' }>, sink: BandSink, ctx: WriteContext): Promise<void> {
+  const [R, C] = view2d(job.out.shape);
+  const outEb = dtypeBytes(job.out.dtype);
+  const maxSrcCols = Math.max(C, ...job.items.map((it) => ctx.src.byName.get(it.src)!.shape.at(-1) ?? 1));
+  const bandRows = Math.max(1, Math.floor((ctx.bandBytes ?? BAND_BYTES) / (maxSrcCols * 4)));
+  const only = job.items.length === 1 ? job.items[0]! : undefined;
+  const onlySrc = only ? ctx.src.byName.get(only.src)! : undefined;
+  if (only && onlySrc && !onlySrc.quant && only.rect.c1 - only.rect.c0 === C && onlySrc.pieces.every((p) => p.dtype === job.out.dtype)) {
+    // unchanged bytes: positioned reads straight into pooled buffers, written as read
+    const pool = ctx.pool ?? new BufferPool();
+    const copyRows = Math.max(1, Math.floor((ctx.bandBytes ?? pool.size) / (C * outEb))); // no fp32 stage: full-size bands
+    const read = (R0: number) => {
+      const R1 = Math.min(R, R0 + copyRows);
+      const buf = pool.take((R1 - R0) * C * outEb);
+      return readRect(onlySrc, { r0: only.rect.r0 + R0, r1: only.rect.r0 + R1, c0: only.rect.c0, c1: only.rect.c1 }, buf).then(() => buf);
+    };
+    let next = R > 0 ? read(0) : undefined;
+    for (let R0 = 0; R0 < R; R0 += copyRows) {
+      throwIfAborted(ctx.signal);
+      const buf = await next!;
+      next = R0 + copyRows < R ? read(R0 + copyRows) : undefined; // next band is read while this one is written
+      next?.catch(() => undefined);
+      await sink.put(job.out.name, buf, R0 * C * outEb, (b) => pool.give(b));
+    }
+    return;
+  }
+  for (let R0 = 0; R0 < R; R0 += bandRows) {
+    throwIfAborted(ctx.signal);
+    const R1 = Math.min(R, R0 + bandRows);
+    let band: Buffer | undefined;
+    let bandDtype: string | undefined;
+    for (const it of job.items) {
+      const ir = it.rect.r1 - it.rect.r0;
+      const ic = it.rect.c1 - it.rect.c0;
+      const a = Math.max(R0, it.dst[0]);
+      const b = Math.min(R1, it.dst[0] + ir);
+      if (a >= b) continue;
+      const t = ctx.src.byName.get(it.src)!;
+      const rect = { r0: it.rect.r0 + (a - it.dst[0]), r1: it.rect.r0 + (b - it.dst[0]), c0: it.rect.c0, c1: it.rect.c1 };
+      const { dtype, data } = await readRect(t, rect);
+      if (bandDtype !== undefined && bandDtype !== dtype) throw new InputError('E_DTYPE', `${job.out.name}: pieces have mixed dtypes ${bandDtype} and ${dtype}`);
+      bandDtype = dtype;
+      const eb = dtypeBytes(dtype);
+      if (ic === C && a === R0 && b === R1) {
+        band = data;
+        continue;
+      }
+      band ??= Buffer.alloc((R1 - R0) * C * eb);
+      for (let r = 0; r < b - a; r++) data.copy(band, ((a - R0 + r) * C + it.dst[1]) * eb, r * ic * eb, (r + 1) * ic * eb);
+    }
+    if (!band || !bandDtype) throw new InputError('E_INTERNAL_PLAN', `${job.out.name}: rows [${R0}, ${R1}) are not covered by any input`);
+    await sink.put(job.out.name, castBytes(band, bandDtype as never, job.out.dtype), R0 * C * outEb);
+  }
+}
+
+/**
+ * Write planned file `f` under `outRoot`. Resolves once every byte is written; `durable` then fsyncs and
+ * renames the file into place (so the next file can start while this one is flushed to disk).
+ * @returns the record kept for resumption (size, sha256, quantization errors) and the durability promise.
+ */
+export async function writePlannedFile(outRoot: string, f: FilePlan, ctx: WriteContext): Promise<{ record: DoneRecord; durable: Promise<void> }> {
+  const path = join(outRoot, f.dir, f.name);
+  await mkdir(dirname(path), { recursive: true });
+  const specs = f.jobs.flatMap(jobTensors);
+  const w = await SafetensorsWriter.create(path, specs, f.metadata);
+  const errors: TensorError[] = [];
+  try {
+    // the writer serialises the header with encodeHeader; the same call gives the same bytes to hash
+    const header = encodeHeader(specs, f.metadata).bytes;
+    if (header.length !== w.dataStart) throw new InputError('E_INTERNAL_HEADER', `${w.tmpPath}: header is ${w.dataStart} bytes, expected ${header.length}`);
+    const sink = new BandSink(w, header, ctx.hasher, ctx.onBytes);
+    for (const job of f.jobs) {
+      if (job.kind === 'assemble') await assemble(job, sink, ctx);
+      else errors.push(await quantizeJob(job, ctx.src.byName.get(job.src)!, sink, { signal: ctx.signal, pool: ctx.pool, kernels: ctx.kernels, errorStride: ctx.errorStride, bandElements: ctx.bandBytes === undefined ? undefined : ctx.bandBytes / 4 }));
+    }
+    const record: DoneRecord = { file: filePath(f), size: w.totalBytes, sha256: await sink.finish() };
+    if (errors.length > 0) record.errors = errors;
+    const durable = w.finish().catch(async (e: unknown) => {
+      await w.abort();
+      throw e;
+    });
+    return { record, durable };
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+}
