@@ -5,12 +5,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { ExitCode, M1kitError } from '../core/errors.js';
-import { commands } from '../commands/index.js';
+import { commands, selectedCommand } from '../commands/index.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
 
-export function buildProgram(): Command {
+/** Build the program; only the command `argv` selects is loaded, the rest are listed for --help. */
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('m1kit')
     .description('Toolkit for MiniMax-M1 checkpoints: download, inspect, convert, quantize, verify, bench.')
     .version(pkg.version, '-V, --version')
@@ -35,9 +36,17 @@ Examples:
   m1kit inspect fixtures/tiny --json
   m1kit fixture /tmp/m1-small --preset small --shards 4`,
     );
-  for (const register of commands) register(program);
-  program.commands.forEach((c) => c.exitOverride());
-  program.exitOverride();
+  const selected = selectedCommand(argv);
+  for (const c of commands) {
+    if (c.name === selected) (await c.load()).register(program);
+    else program.command(c.name).summary(c.summary).description(c.summary).allowUnknownOption().allowExcessArguments();
+  }
+  // every (sub)command throws instead of exiting, so main() maps usage errors to exit code 2
+  const override = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  override(program);
   return program;
 }
 
@@ -47,7 +56,7 @@ export async function main(argv: string[]): Promise<void> {
     if (e.code === 'EPIPE') process.exit(ExitCode.ok);
     throw e;
   });
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (err) {
