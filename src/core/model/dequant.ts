@@ -13,6 +13,7 @@
  */
 import { InputError } from '../errors.js';
 import type { DType } from '../dtype/dtypes.js';
+import { f16BitsToNumber } from '../dtype/convert.js';
 import { FP8_E4M3_TABLE } from '../quant/fp8.js';
 import type { WeightSource } from './source.js';
 
@@ -32,15 +33,6 @@ export interface WeightLayout {
 
 const stem = (name: string): string => (name.endsWith('.weight') ? name.slice(0, -'.weight'.length) : name);
 
-function f16ToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
 /** Decode `count` little-endian values of `dtype` from raw bytes into fp32. */
 export function decodeValues(bytes: Uint8Array, dtype: DType, count: number, out = new Float32Array(count)): Float32Array {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -51,7 +43,7 @@ export function decodeValues(bytes: Uint8Array, dtype: DType, count: number, out
       return out;
     }
     case 'F16':
-      for (let i = 0; i < count; i++) out[i] = f16ToNumber(dv.getUint16(2 * i, true));
+      for (let i = 0; i < count; i++) out[i] = f16BitsToNumber(dv.getUint16(2 * i, true));
       return out;
     case 'F32':
       for (let i = 0; i < count; i++) out[i] = dv.getFloat32(4 * i, true);
