@@ -75,90 +75,145 @@ static inline __m128i fp8_encode8(__m256 x) {
 }
 #endif
 
+// Per-block encode constants: the scale, its reciprocal, and whether the reciprocal may be used.
+struct Fp8Scale {
+  float s, rcp;
+  bool exact_only;  // tiny or huge scales whose reciprocal is not finite and normal: always divide
+};
+
+static inline Fp8Scale fp8_scale(float s) {
+  const float rcp = 1.f / s;
+  return {s, rcp, !(s >= 1.1754944e-38f * 4.f && rcp >= 1.1754944e-38f * 4.f && rcp < 1e37f)};
+}
+
 // Encode fp32(w / s) for one row segment. The vector paths divide only when needed: q = w·(1/s) is
 // within 2 ulp of fp32(w / s), and e4m3(q) can differ from e4m3(fp32(w / s)) only when q lies within
-// 2 ulp of an e4m3 rounding tie (we flag ≤ 4 ulp: mantissa bits [19:0] ≈ 0x80000) or in the e4m3 subnormal range;
-// vectors with such a lane (rare) take the exact division, so the result is bit-identical.
-// `exact_only` (tiny or huge scales whose reciprocal is not finite and normal) forces division.
-static inline void fp8_encode_row(const float* __restrict__ w, uint8_t* __restrict__ out, int64_t n, float s) {
+// 2 ulp of an e4m3 rounding tie (we flag ≤ 4 ulp: mantissa bits [19:0] ≈ 0x80000) or in the e4m3
+// subnormal range; vectors with such a lane (rare), or with a NaN, take the exact division and the
+// full encoder, so the result is bit-identical. The common vector needs no subnormal or NaN handling:
+// code = min((|q| + 0x7ffff + lsb − 120·2²³) >> 20, 0x7e) | sign, i.e. RNE on the top 3 mantissa
+// bits with saturation (±Inf included) to ±448; the sign is taken from w (the reciprocal is positive).
+static inline void fp8_encode_row(const float* __restrict__ w, uint8_t* __restrict__ out, int64_t n, const Fp8Scale& k) {
   int64_t c = 0;
-  const float rcp = 1.f / s;
-  const bool exact_only = !(s >= 1.1754944e-38f * 4.f && rcp >= 1.1754944e-38f * 4.f && rcp < 1e37f);
 #if defined(M1K_ISA_AVX512)
-  const __m512 vs = _mm512_set1_ps(s), vr = _mm512_set1_ps(rcp);
-  const __m512i mant20 = _mm512_set1_epi32(0xfffff), tie = _mm512_set1_epi32(0x80000), win = _mm512_set1_epi32(4);
-  const __m512i absm = _mm512_set1_epi32(0x7fffffff), small = _mm512_set1_epi32(0x3c800000 + (3 << 20));
-  for (; c + 16 <= n; c += 16) {
+  const __m512 vs = _mm512_set1_ps(k.s), vr = _mm512_set1_ps(k.rcp);
+  const __m512i mant20 = _mm512_set1_epi32(0xfffff), tie_lo = _mm512_set1_epi32(0x80000 - 4), win = _mm512_set1_epi32(8);
+  const __m512i absm = _mm512_set1_epi32(0x7fffffff), lo = _mm512_set1_epi32(0x3c800000 + (3 << 20));
+  const __m512i span = _mm512_set1_epi32(0x7f800000 - (0x3c800000 + (3 << 20)));
+  const __m512i bias = _mm512_set1_epi32(static_cast<int32_t>(0x7ffffu - (120u << 23))), one = _mm512_set1_epi32(1);
+  const __m512i sat = _mm512_set1_epi32(0x7e), sbit = _mm512_set1_epi32(0x80);
+  for (; c + 16 <= n && !k.exact_only; c += 16) {
     const __m512 x = _mm512_loadu_ps(w + c);
-    __m512 q = _mm512_mul_ps(x, vr);
-    const __m512i a = _mm512_and_si512(_mm512_castps_si512(q), absm);
-    const __m512i dist = _mm512_abs_epi32(_mm512_sub_epi32(_mm512_and_si512(a, mant20), tie));
-    const __mmask16 risky = _mm512_cmple_epi32_mask(dist, win) | _mm512_cmplt_epi32_mask(a, small);
-    if (exact_only || risky) q = _mm512_mask_div_ps(x, _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q), x, vs);  // NaN kept as is
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), fp8_encode16(q));
+    const __m512i a = _mm512_and_si512(_mm512_castps_si512(_mm512_mul_ps(x, vr)), absm);
+    const __mmask16 risky = _mm512_cmple_epu32_mask(_mm512_and_si512(_mm512_sub_epi32(a, tie_lo), mant20), win) |
+                            _mm512_cmpgt_epu32_mask(_mm512_sub_epi32(a, lo), span);  // tie, small, or NaN
+    __m128i codes;
+    if (risky) {
+      codes = fp8_encode16(_mm512_mask_div_ps(x, _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q), x, vs));  // NaN kept as is
+    } else {
+      const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(a, 20), one);
+      __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(a, bias), lsb), 20);
+      r = _mm512_min_epu32(r, sat);
+      r = _mm512_ternarylogic_epi32(r, _mm512_srli_epi32(_mm512_castps_si512(x), 24), sbit, 0xF8);  // r | (sh & 0x80)
+      codes = _mm512_cvtepi32_epi8(r);
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), codes);
   }
 #elif defined(M1K_ISA_AVX2)
-  const __m256 vs = _mm256_set1_ps(s), vr = _mm256_set1_ps(rcp);
-  const __m256i mant20 = _mm256_set1_epi32(0xfffff), tie = _mm256_set1_epi32(0x80000), win = _mm256_set1_epi32(5);
-  const __m256i absm = _mm256_set1_epi32(0x7fffffff), small = _mm256_set1_epi32(0x3c800000 + (3 << 20));
-  for (; c + 8 <= n; c += 8) {
+  const __m256 vs = _mm256_set1_ps(k.s), vr = _mm256_set1_ps(k.rcp);
+  const __m256i mant20 = _mm256_set1_epi32(0xfffff), tie_lo = _mm256_set1_epi32(0x80000 - 4), win = _mm256_set1_epi32(9);
+  const __m256i absm = _mm256_set1_epi32(0x7fffffff), lo = _mm256_set1_epi32(0x3c800000 + (3 << 20));
+  const __m256i inf = _mm256_set1_epi32(0x7f800000);
+  const __m256i bias = _mm256_set1_epi32(static_cast<int32_t>(0x7ffffu - (120u << 23))), one = _mm256_set1_epi32(1);
+  const __m256i sat = _mm256_set1_epi32(0x7e), sbit = _mm256_set1_epi32(0x80);
+  for (; c + 8 <= n && !k.exact_only; c += 8) {
     const __m256 x = _mm256_loadu_ps(w + c);
-    __m256 q = _mm256_mul_ps(x, vr);
-    const __m256i a = _mm256_and_si256(_mm256_castps_si256(q), absm);
-    const __m256i dist = _mm256_abs_epi32(_mm256_sub_epi32(_mm256_and_si256(a, mant20), tie));
-    const __m256i risky = _mm256_or_si256(_mm256_cmpgt_epi32(win, dist), _mm256_cmpgt_epi32(small, a));
-    if (exact_only || !_mm256_testz_si256(risky, risky))
-      q = _mm256_blendv_ps(x, _mm256_div_ps(x, vs), _mm256_cmp_ps(x, x, _CMP_ORD_Q));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + c), fp8_encode8(q));
+    const __m256i a = _mm256_and_si256(_mm256_castps_si256(_mm256_mul_ps(x, vr)), absm);  // 0 … 0x7fffffff: signed compares exact
+    const __m256i risky = _mm256_or_si256(
+        _mm256_cmpgt_epi32(win, _mm256_and_si256(_mm256_sub_epi32(a, tie_lo), mant20)),
+        _mm256_or_si256(_mm256_cmpgt_epi32(lo, a), _mm256_cmpgt_epi32(a, inf)));
+    __m128i codes;
+    if (!_mm256_testz_si256(risky, risky)) {
+      codes = fp8_encode8(_mm256_blendv_ps(x, _mm256_div_ps(x, vs), _mm256_cmp_ps(x, x, _CMP_ORD_Q)));
+    } else {
+      const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(a, 20), one);
+      __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(a, bias), lsb), 20);
+      r = _mm256_min_epu32(r, sat);
+      r = _mm256_or_si256(r, _mm256_and_si256(_mm256_srli_epi32(_mm256_castps_si256(x), 24), sbit));
+      const __m128i p16 = _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+      codes = _mm_packus_epi16(p16, p16);
+    }
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + c), codes);
   }
 #endif
-  (void)exact_only;
   for (; c < n; ++c) {
     const float x = w[c];
-    out[c] = fp8_encode(x != x ? x : x / s);
+    out[c] = fp8_encode(x != x ? x : x / k.s);
   }
 }
 
-// Work item = one band of B rows (all block columns), read row by row — whole rows are contiguous,
-// so the hardware prefetchers stream them — once for the per-block amax (16 lanes per block), then
-// again (from L2/L3) for the encode pass.
+// One band of B rows in flight: its index, row count, per-block amax lanes and encode constants.
+struct Fp8Band {
+  int64_t br = -1, r0 = 0, rn = 0;
+  uint32_t* m = nullptr;  // [nbc, 16]
+  Fp8Scale* k = nullptr;  // [nbc]
+};
+
+// Block scales of a band from its amax lanes (a block holding Inf/NaN is redone with the masked exact
+// reduction), stored to weight_scale_inv and kept as encode constants.
+static inline void fp8_band_scales(const QuantArgs& a, int64_t nbc, const Fp8Band& b) {
+  const int64_t B = a.group;
+  for (int64_t bc = 0; bc < nbc; ++bc) {
+    const uint32_t mb = max_lane(b.m + bc * 16);
+    const int64_t c0 = bc * B;
+    const float mx = mb < 0x7f800000u ? bits_f32(mb) : finite_amax(a.w + b.r0 * a.cols + c0, std::min(B, a.cols - c0), b.rn, a.cols);
+    float s = mx / 448.f;
+    s = s > 0.f ? s : 1.f;
+    b.k[bc] = fp8_scale(s);
+    a.scale[b.br * nbc + bc] = s;
+  }
+}
+
+// Work item = one band of B rows, claimed dynamically. A band needs two passes: the per-block amax
+// (bit-pattern max, 16 lanes per block) over whole rows — long contiguous runs, so the hardware
+// prefetchers stream them from DRAM — and the encode pass, which re-reads the band from cache. The
+// passes of consecutive bands are software-pipelined row by row: encoding row r of band i (cached,
+// compute-bound) is interleaved with the amax of row r of band i+1 (streamed from DRAM), so the
+// DRAM stream overlaps the arithmetic instead of alternating with it.
 static void quant_fp8(const QuantArgs& a) {
   const int64_t B = a.group, nbr = (a.rows + B - 1) / B, nbc = (a.cols + B - 1) / B;
-  parallel_for(nbr, a.threads, [&](int64_t b0, int64_t b1) {
-    Buf<float> buf;
-    float* m = buf.get(static_cast<size_t>(nbc * 17));
-    if (!m) return;
-    float* sc = m + nbc * 16;
-    for (int64_t br = b0; br < b1; ++br) {
-      const int64_t r0 = br * B, rn = std::min(B, a.rows - r0);
-      std::memset(m, 0, static_cast<size_t>(nbc * 16) * sizeof(float));
-      for (int64_t r = 0; r < rn; ++r) {
-        const float* row = a.w + (r0 + r) * a.cols;
-#if defined(M1K_ISA_AVX512) || defined(M1K_ISA_AVX2)
-        // rows are 4 KiB-page multiples apart: prefetch a few rows ahead so each page is not a cold stream
-        if (r + 4 < rn) {
-          const char* ahead = reinterpret_cast<const char*>(row + 4 * a.cols);
-          for (int64_t off = 0; off < a.cols * 4; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T1);
+  parallel_claim(nbr, a.threads, [&](auto claim) {
+    Buf<uint32_t> mbuf;
+    Buf<Fp8Scale> kbuf;
+    uint32_t* m = mbuf.get(static_cast<size_t>(2 * nbc * 16));
+    Fp8Scale* ks = kbuf.get(static_cast<size_t>(2 * nbc));
+    if (!m || !ks) return;
+    Fp8Band cur, nxt;
+    cur.m = m, cur.k = ks, nxt.m = m + nbc * 16, nxt.k = ks + nbc;
+    for (;;) {
+      nxt.br = claim();
+      const bool more = nxt.br < nbr;
+      if (more) {
+        nxt.r0 = nxt.br * B, nxt.rn = std::min(B, a.rows - nxt.r0);
+        std::memset(nxt.m, 0, static_cast<size_t>(nbc * 16) * sizeof(uint32_t));
+      } else {
+        nxt.rn = 0;
+      }
+      const int64_t cn = cur.br >= 0 ? cur.rn : 0;
+      for (int64_t r = 0; r < std::max(cn, nxt.rn); ++r) {
+        if (r < nxt.rn) {
+          const float* row = a.w + (nxt.r0 + r) * a.cols;
+          for (int64_t bc = 0; bc < nbc; ++bc) amax_bits_lanes(row + bc * B, std::min(B, a.cols - bc * B), nxt.m + bc * 16);
         }
-#endif
-        for (int64_t bc = 0; bc < nbc; ++bc) {
-          const int64_t c0 = bc * B;
-          amax_lanes(row + c0, std::min(B, a.cols - c0), m + bc * 16);
+        if (r < cn) {
+          const int64_t off = (cur.r0 + r) * a.cols;
+          for (int64_t bc = 0; bc < nbc; ++bc)
+            fp8_encode_row(a.w + off + bc * B, a.codes + off + bc * B, std::min(B, a.cols - bc * B), cur.k[bc]);
         }
       }
-      for (int64_t bc = 0; bc < nbc; ++bc) {
-        float mx = 0.f;
-        for (int l = 0; l < 16; ++l) mx = m[bc * 16 + l] > mx ? m[bc * 16 + l] : mx;
-        float s = mx / 448.f;
-        s = s > 0.f ? s : 1.f;
-        sc[bc] = s;
-        a.scale[br * nbc + bc] = s;
-      }
-      for (int64_t r = 0; r < rn; ++r)
-        for (int64_t bc = 0; bc < nbc; ++bc) {
-          const int64_t c0 = bc * B, off = (r0 + r) * a.cols + c0;
-          fp8_encode_row(a.w + off, a.codes + off, std::min(B, a.cols - c0), sc[bc]);
-        }
+      if (!more) break;
+      fp8_band_scales(a, nbc, nxt);
+      std::swap(cur, nxt);
     }
   });
 }

@@ -1,5 +1,5 @@
-// Shared pieces of the quantizers (see fp8_impl.h, int_quant_impl.h): bit casts and the exact
-// finite-amax reduction.
+// Shared pieces of the quantizers (see fp8_impl.h, int_quant_impl.h): bit casts, the finite-amax
+// reductions (exact masked form and a faster bit-pattern form) and dynamic work distribution.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -53,6 +53,72 @@ static inline float finite_amax(const float* x, int64_t n, int64_t rows = 1, int
   float r = 0.f;
   for (float v : m) r = v > r ? v : r;
   return r;
+}
+
+// Bits of max |x| over x[0, n) into 16 lanes, Inf and NaN included: for non-negative floats the
+// integer order of the bit patterns is the float order, so one AND and one unsigned max per vector.
+// A lane ≥ 0x7f800000 means a non-finite element; callers then redo the block with finite_amax.
+static inline void amax_bits_lanes(const float* __restrict__ x, int64_t n, uint32_t* __restrict__ m) {
+  int64_t i = 0;
+#if defined(M1K_ISA_AVX512)
+  const __m512i absm = _mm512_set1_epi32(0x7fffffff);
+  __m512i acc = _mm512_loadu_si512(m);
+  for (; i + 16 <= n; i += 16) acc = _mm512_max_epu32(acc, _mm512_and_si512(_mm512_loadu_si512(x + i), absm));
+  _mm512_storeu_si512(m, acc);
+#elif defined(M1K_ISA_AVX2)
+  const __m256i absm = _mm256_set1_epi32(0x7fffffff);
+  __m256i acc = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m));
+  for (; i + 8 <= n; i += 8)
+    acc = _mm256_max_epu32(acc, _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i)), absm));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(m), acc);
+#endif
+  for (; i < n; ++i) {
+    const uint32_t a = f32_bits(x[i]) & 0x7fffffffu;
+    m[0] = a > m[0] ? a : m[0];
+  }
+}
+
+static inline uint32_t max_lane(const uint32_t* m) {
+  uint32_t r = 0;
+  for (int l = 0; l < 16; ++l) r = m[l] > r ? m[l] : r;
+  return r;
+}
+
+// finite_amax of one contiguous segment from the bit-pattern max (same value: max over finite |x|).
+static inline float finite_amax_fast(const float* x, int64_t n) {
+  int64_t i = 0;
+  uint32_t r = 0;
+#if defined(M1K_ISA_AVX512)
+  const __m512i absm = _mm512_set1_epi32(0x7fffffff);
+  __m512i acc = _mm512_setzero_si512();
+  for (; i + 16 <= n; i += 16) acc = _mm512_max_epu32(acc, _mm512_and_si512(_mm512_loadu_si512(x + i), absm));
+  r = _mm512_reduce_max_epu32(acc);
+#elif defined(M1K_ISA_AVX2)
+  const __m256i absm = _mm256_set1_epi32(0x7fffffff);
+  __m256i acc = _mm256_setzero_si256();
+  for (; i + 8 <= n; i += 8)
+    acc = _mm256_max_epu32(acc, _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i)), absm));
+  __m128i h = _mm_max_epu32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  h = _mm_max_epu32(h, _mm_shuffle_epi32(h, 0x4e));
+  h = _mm_max_epu32(h, _mm_shuffle_epi32(h, 0xb1));
+  r = static_cast<uint32_t>(_mm_cvtsi128_si32(h));
+#endif
+  for (; i < n; ++i) {
+    const uint32_t a = f32_bits(x[i]) & 0x7fffffffu;
+    r = a > r ? a : r;
+  }
+  return r < 0x7f800000u ? bits_f32(r) : finite_amax(x, n);
+}
+
+// Runs work(claim) on up to `threads` threads; claim() hands out 0, 1, 2, … across all of them, so a
+// thread that is descheduled on a busy machine does not hold back a fixed share of the items.
+template <class F>
+static inline void parallel_claim(int64_t items, int threads, F&& work) {
+  int64_t next = 0;
+  const int64_t t = std::max<int64_t>(1, std::min<int64_t>(threads, items));
+  parallel_for(t, static_cast<int>(t), [&](int64_t, int64_t) {
+    work([&next] { return __atomic_fetch_add(&next, int64_t{1}, __ATOMIC_RELAXED); });
+  });
 }
 
 }  // namespace M1K_ISA_NS

@@ -6,7 +6,8 @@
 //     token, dense diagonal blocks) and its ratio to both roofs;
 //   - lightning decode GB/s (fp32 state read + written once per token: 2·h·d²·4 B, plus q,k,v,o)
 //     next to a threaded memcpy (bytes read + written);
-//   - quantizer GB/s (fp32 read + codes/scales written) next to the same memcpy;
+//   - quantizer GB/s (fp32 read + codes/scales written) next to the same memcpy, after a bit-exact
+//     check of each quantizer against its TypeScript reference;
 //   - speedup of every SIMD path over the TypeScript reference;
 //   - a 1,000,000-token single-head prefill streamed in 65,536-token chunks, with peak RSS.
 // Every kernel is checked against its reference before it is timed. Each measurement is interleaved
@@ -135,8 +136,30 @@ async function decode(roof) {
   return { heads: h, steps, seconds: t, GBs: gbs, memcpyGBs: memcpy, ofMemcpy: gbs / memcpy };
 }
 
+/** Byte-identical typed arrays (the quantizers must match their TypeScript references bit for bit). */
+function sameBytes(a, b) {
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength), y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 async function quantizers(roof) {
   const rows = 4096, cols = 6144, w = rand(rows * cols, 10, 0.02);
+  // bit-exact check on the first 256 rows (two FP8 bands) before timing
+  const cr = 256, cw = w.subarray(0, cr * cols);
+  for (const [name, run, parts] of [
+    ['fp8', (backend) => quantizeFp8Blocks(cw, cr, cols, 128, { backend, threads: T }), ['codes', 'scaleInv']],
+    ['int8', (backend) => quantizeInt8(cw, cr, cols, { backend, threads: T }), ['q', 'scale']],
+    ['int4', (backend) => quantizeInt4(cw, cr, cols, 128, { backend, threads: T }), ['packed', 'scale']],
+  ]) {
+    const [nat, ref] = [await run('native'), await run('ref')];
+    for (const k of parts) {
+      if (sameBytes(nat[k], ref[k])) continue;
+      console.error(`bench:kernels: quantize ${name} (${k}) is not bit-identical to its TypeScript reference; not timing a wrong kernel`);
+      process.exit(4);
+    }
+  }
   // outputs allocated once and reused, as a band loop does (fresh arrays would time page faults)
   const out = { codes: new Uint8Array(rows * cols), q: new Int8Array(rows * cols), packed: new Int32Array(rows * cols / 8) };
   const s8 = new Float32Array(rows), s4 = new Float32Array(rows * cols / 128), sf = new Float32Array(32 * 48);
@@ -146,7 +169,7 @@ async function quantizers(roof) {
     ['int8 per row', () => quantizeInt8(w, rows, cols, { threads: T, out: { q: out.q, scale: s8 } }), rows * cols + 4 * rows],
     ['int4 group 128', () => quantizeInt4(w, rows, cols, 128, { threads: T, out: { packed: out.packed, scale: s4 } }), rows * cols / 2 + 4 * s4.length],
   ]) {
-    const [t, tc] = await paired(fn, copyRun, 3);
+    const [t, tc] = await paired(fn, copyRun, 5);
     const gbs = (4 * rows * cols + outBytes) / t / 1e9, memcpy = COPY_BYTES / tc / 1e9;
     r[name] = { seconds: t, GBs: gbs, memcpyGBs: memcpy, ofMemcpy: gbs / memcpy };
   }

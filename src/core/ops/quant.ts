@@ -105,7 +105,6 @@ export async function quantizeInt4(
   const nw = rows * Math.ceil(cols / 8), ns = rows * Math.ceil(cols / group);
   const packed = buf(o.out?.packed, () => new Int32Array(nw), nw, 'quantizeInt4 (out.packed)');
   const scale = buf(o.out?.scale, () => new Float32Array(ns), ns, 'quantizeInt4 (out.scale)');
-  packed.fill(0);
   await withNative('quantizeInt4', (x) =>
     x.quant({ format: 'int4', op: 'quantize', w, packed, scale, rows, cols, group, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16' }));
   return { packed, scale };
