@@ -42,6 +42,19 @@ describe.skipIf(!nativeLoaded())('quantizers and conversions (native ≡ TypeScr
         expect(selectSimdPath(simd)).toBe(simd);
       });
 
+      it('realistic weights (the vectorised fast paths, no special values) are bit-exact', async () => {
+        const rows = 256, cols = 1100;
+        const w = randArray(rows * cols, 7);
+        const n = await quantizeFp8Blocks(w, rows, cols, 128, { backend: 'native', threads: 2 });
+        const r = await quantizeFp8Blocks(w, rows, cols, 128, { backend: 'ref' });
+        expect(firstBitDiff(n.codes, r.codes)).toBe(-1);
+        expect(firstBitDiff(n.scaleInv, r.scaleInv)).toBe(-1);
+        const n4 = await quantizeInt4(w, rows, cols, 128, { backend: 'native', threads: 2 });
+        const r4 = await quantizeInt4(w, rows, cols, 128, { backend: 'ref' });
+        expect(firstBitDiff(n4.packed, r4.packed)).toBe(-1);
+        expect(firstBitDiff(n4.scale, r4.scale)).toBe(-1);
+      });
+
       it('block FP8 (128 and 32) incl. an all-zero block', async () => {
         for (const [rows, cols] of SHAPES) {
           for (const block of [128, 32]) {

@@ -1,6 +1,6 @@
 /**
  * TypeScript reference for FP8 E4M3FN (`torch.float8_e4m3fn`) and DeepSeek-V3-style block FP8.
- * Deterministic; the native kernels (kernels/cpu/quant.cc) match it bit for bit.
+ * Deterministic; the native kernels (kernels/cpu/fp8_impl.h) match it bit for bit.
  *
  * E4M3FN: 1 sign, 4 exponent (bias 7), 3 mantissa bits; no infinities; 0x7f/0xff are NaN;
  * max finite ±448 (0x7e/0xfe); smallest subnormal 2^-9.
