@@ -23,6 +23,7 @@
         "napi/ops_attention.cc",
         "napi/ops_quant.cc",
         "napi/ops_misc.cc",
+        "napi/ops_io.cc",
         "napi/cuda_bridge.cc",
         "cpu/dispatch.cc"
       ],

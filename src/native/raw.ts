@@ -20,6 +20,11 @@ export interface RawQuantOpts {
   rows: number; cols: number; group: number; threads: number; bf16Scale?: boolean;
   w?: Float32Array; out?: Float32Array; codes?: Uint8Array | Int8Array; packed?: Int32Array; scale: Float32Array;
 }
+/**
+ * Byte range between two open file descriptors; resolves with the bytes copied (< length only at end of
+ * input). `writeback`: then start writing the copied output range to disk (advisory, does not wait).
+ */
+export interface RawCopyFileRangeOpts { fdIn: number; offIn: number; fdOut: number; offOut: number; length: number; writeback?: boolean }
 export interface RawInfo { simdAvailable: string[]; simd: string; hardwareThreads: number; napiVersion: number; compiler?: string }
 export interface RawCudaInfo { deviceCount: number; loaded: boolean; devices: string[]; reason?: string }
 
@@ -34,6 +39,7 @@ export interface RawAddon {
   quant(o: RawQuantOpts): Promise<void>;
   fmaPeak(o: { iters: number; threads: number }): Promise<number>;
   copy(o: { src: Float32Array; dst: Float32Array; n: number; threads: number }): Promise<void>;
+  copyFileRange(o: RawCopyFileRangeOpts): Promise<number>;
   cudaInfo(libPath: string): RawCudaInfo;
   cudaLightning(o: Omit<RawLightningOpts, 'threads'> & { op: 'prefill' | 'decode' }): Promise<void>;
   cudaQuantFp8(o: { w: Float32Array; codes: Uint8Array; scale: Float32Array; rows: number; cols: number; group: number }): Promise<void>;

@@ -12,7 +12,8 @@
  * Every command runs in its own process under /usr/bin/time for peak RSS; the input is read and `sync`
  * is run beforehand, so every measurement starts from a warm page cache with no dirty pages. cp runs
  * first and last and the mean of the two is the baseline. Note: cp copies with copy_file_range (in the
- * kernel); m1kit streams through user space because it must also hash (sha256) and re-chunk the bytes.
+ * kernel); m1kit also copies unchanged tensors with copy_file_range, but must sha256 every output byte
+ * (read back from the page cache on two hash workers) for its resume manifest.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';

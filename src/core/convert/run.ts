@@ -21,7 +21,7 @@ import { errorSummary, groupSizes, type ErrorSummary, type GroupSize } from './s
 import { BufferPool, writePlannedFile } from './write-file.js';
 import { Hasher } from './hasher.js';
 
-/** Output files whose fsync may still be pending while the next one is written. */
+/** Output files whose sha256 or fsync may still be pending while the next one is written. */
 const FLUSHES_IN_FLIGHT = 3;
 
 export type RunKind = 'convert' | 'quantize' | 'dequantize';
@@ -166,14 +166,14 @@ export async function runConversion(p: RunParams): Promise<RunResult> {
       p.onProgress?.(0, total);
       const pool = new BufferPool();
       const hasher = new Hasher();
-      // later files are written while earlier ones are fsynced (≤ FLUSHES_IN_FLIGHT); a file is recorded
-      // done only once it is durable
+      // later files are written while earlier ones are hashed and fsynced (≤ FLUSHES_IN_FLIGHT); a file is
+      // recorded done only once it is durable
       const flushing: Promise<void>[] = [];
       try {
         for (const f of todo) {
           throwIfAborted(p.signal);
-          const { record, durable } = await writePlannedFile(output, f, { src, signal: p.signal, pool, hasher, kernels: p.threads ? { threads: p.threads } : {}, errorStride: p.exactErrors ? 1 : undefined, bandBytes: p.bandBytes, onBytes: (n) => p.onProgress?.((bytes += n), total) });
-          const flushed = durable.then(async () => {
+          const { durable } = await writePlannedFile(output, f, { src, signal: p.signal, pool, hasher, kernels: p.threads ? { threads: p.threads } : {}, errorStride: p.exactErrors ? 1 : undefined, bandBytes: p.bandBytes, onBytes: (n) => p.onProgress?.((bytes += n), total) });
+          const flushed = durable.then(async (record) => {
             await recordDone(output, record);
             done.set(record.file, record);
             result.written.push(record.file);

@@ -1,11 +1,13 @@
 /**
- * Write one planned output file: header first, then every job's tensors in file order, in row bands of
- * bounded size (BAND_BYTES), each band's write overlapping the next band's read. Bytes that need no
- * change are copied as read, without decoding. The sha256 is computed on a worker thread from the bands,
- * in file order, as their writes complete. Output goes to `<file>.incomplete` and is renamed into place
+ * Write one planned output file: header first, then every job's tensors in file order. Bytes that need
+ * no change are copied file to file (copy_file_range when the native addon is loaded), in ranges of
+ * COPY_BYTES; everything else goes in row bands of bounded size (BAND_BYTES), each band's write
+ * overlapping the next band's read. The sha256 is computed on a hash worker, in file order, as writes
+ * complete: bands from memory, copied ranges read back from the output file (page cache). The digest
+ * finishes while the next file is written. Output goes to `<file>.incomplete` and is renamed into place
  * only when complete.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { dtypeBytes } from '../dtype/dtypes.js';
 import { InputError, throwIfAborted } from '../errors.js';
@@ -16,12 +18,13 @@ import { quantizeJob } from '../quantize/quantize-job.js';
 import type { KernelOptions } from '../ops/common.js';
 import { castBytes } from './cast.js';
 import type { Hasher } from './hasher.js';
-import { jobTensors, type Job } from './jobs.js';
+import { jobTensors, type Item, type Job } from './jobs.js';
 import { view2d } from './names.js';
 import type { FilePlan } from './plan.js';
 import { filePath } from './plan.js';
 import { readRect } from './read-rect.js';
-import type { Source } from './source.js';
+import { contiguousSegments, type Segment } from './segments.js';
+import type { Source, SourceTensor } from './source.js';
 import type { DoneRecord, TensorError } from './state.js';
 
 /** Bytes per band (of the widest representation handled: fp32 when casting). */
@@ -65,6 +68,18 @@ const WRITES_IN_FLIGHT = 3;
 /** Chunks queued for hashing at most (each ≤ one band): bounds the memory the hash queue can hold. */
 const HASH_QUEUE = 4;
 
+/** Copies kept in flight at once: the next is queued while one runs (more only contend for the file's lock). */
+const COPIES_IN_FLIGHT = 2;
+
+/** Bytes per verbatim copy call: bounds the time between progress reports and abort checks. */
+export const COPY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Copied bytes not yet hashed at most: hashing reads them back from the page cache, so it must not fall
+ * so far behind that they have been evicted.
+ */
+const HASH_LAG_BYTES = 1024 * 1024 * 1024;
+
 /**
  * Sequential writer: positioned writes in file order, ≤ WRITES_IN_FLIGHT pending; every chunk goes to the
  * hash worker (in file order) once its write has completed.
@@ -99,11 +114,67 @@ export class BandSink {
     });
     this.hashChain.catch(() => undefined);
   }
-  /** Wait for every write, then return the sha256 of the whole file. */
-  async finish(): Promise<string> {
+  /**
+   * Copy `length` bytes at `offIn` of `fdIn` verbatim to `byteOffset` of tensor `name`; must continue
+   * exactly where the previous write ended. Hashed from the output file once the copy is done.
+   */
+  async copy(name: string, fdIn: FileHandle, offIn: number, length: number, byteOffset: number, label: string): Promise<void> {
+    const abs = this.writer.absoluteOffset(name) + byteOffset;
+    if (abs !== this.cursor) throw new InputError('E_INTERNAL_ORDER', `${this.writer.path}: copy to ${abs} but expected ${this.cursor}`);
+    while (this.pending.length >= COPIES_IN_FLIGHT) await this.pending.shift();
+    await this.hasher.fileBacklogBelow(HASH_LAG_BYTES);
+    this.cursor += length;
+    const w = this.writer.copyFrom(name, fdIn, offIn, length, byteOffset, label).then(() => this.onBytes?.(length));
+    w.catch(() => undefined); // surfaced by the await in put/copy/drain
+    this.pending.push(w);
+    this.hashChain = this.hashChain.then(async () => {
+      await w;
+      this.hasher.updateFromFile(this.id, this.writer.tmpPath, abs, length);
+    });
+    this.hashChain.catch(() => undefined);
+  }
+  /** Wait for every write and for every hash update to be queued. */
+  async drain(): Promise<void> {
     while (this.pending.length > 0) await this.pending.shift();
     await this.hashChain;
+  }
+  /** The sha256 of the whole file (call after drain; also releases the worker's hold on the file). */
+  digest(): Promise<string> {
     return this.hasher.digest(this.id);
+  }
+}
+
+/** Copy `segments` into tensor `name` in file order, COPY_BYTES (or the band size, when set) at a time. */
+async function copySegments(name: string, segments: Segment[], sink: BandSink, ctx: WriteContext): Promise<void> {
+  const step = ctx.bandBytes ?? COPY_BYTES;
+  for (const s of segments) {
+    const reader = await s.piece.ckpt.reader(s.piece.file);
+    const base = reader.absoluteOffset(s.piece.tensor) + s.srcOffset;
+    for (let b = 0; b < s.length; b += step) {
+      throwIfAborted(ctx.signal);
+      await sink.copy(name, reader.fd, base + b, Math.min(step, s.length - b), s.dst + b, reader.path);
+    }
+  }
+}
+
+/** Unchanged bytes that are not contiguous in the input: positioned reads into pooled buffers, written as read. */
+async function copyBands(job: Extract<Job, { kind: 'assemble' }>, only: Item, onlySrc: SourceTensor, sink: BandSink, ctx: WriteContext): Promise<void> {
+  const [R, C] = view2d(job.out.shape);
+  const outEb = dtypeBytes(job.out.dtype);
+  const pool = ctx.pool ?? new BufferPool();
+  const copyRows = Math.max(1, Math.floor((ctx.bandBytes ?? pool.size) / (C * outEb))); // no fp32 stage: full-size bands
+  const read = (R0: number) => {
+    const R1 = Math.min(R, R0 + copyRows);
+    const buf = pool.take((R1 - R0) * C * outEb);
+    return readRect(onlySrc, { r0: only.rect.r0 + R0, r1: only.rect.r0 + R1, c0: only.rect.c0, c1: only.rect.c1 }, buf).then(() => buf);
+  };
+  let next = R > 0 ? read(0) : undefined;
+  for (let R0 = 0; R0 < R; R0 += copyRows) {
+    throwIfAborted(ctx.signal);
+    const buf = await next!;
+    next = R0 + copyRows < R ? read(R0 + copyRows) : undefined; // next band is read while this one is written
+    next?.catch(() => undefined);
+    await sink.put(job.out.name, buf, R0 * C * outEb, (b) => pool.give(b));
   }
 }
 
@@ -114,23 +185,15 @@ async function assemble(job: Extract<Job, { kind: 'assemble' }>, sink: BandSink,
   const bandRows = Math.max(1, Math.floor((ctx.bandBytes ?? BAND_BYTES) / (maxSrcCols * 4)));
   const only = job.items.length === 1 ? job.items[0]! : undefined;
   const onlySrc = only ? ctx.src.byName.get(only.src)! : undefined;
+  const segments = contiguousSegments(job, ctx.src);
+  if (segments) {
+    // unchanged bytes, whole input rows: copied file to file
+    await copySegments(job.out.name, segments, sink, ctx);
+    return;
+  }
   if (only && onlySrc && !onlySrc.quant && only.rect.c1 - only.rect.c0 === C && onlySrc.pieces.every((p) => p.dtype === job.out.dtype)) {
-    // unchanged bytes: positioned reads straight into pooled buffers, written as read
-    const pool = ctx.pool ?? new BufferPool();
-    const copyRows = Math.max(1, Math.floor((ctx.bandBytes ?? pool.size) / (C * outEb))); // no fp32 stage: full-size bands
-    const read = (R0: number) => {
-      const R1 = Math.min(R, R0 + copyRows);
-      const buf = pool.take((R1 - R0) * C * outEb);
-      return readRect(onlySrc, { r0: only.rect.r0 + R0, r1: only.rect.r0 + R1, c0: only.rect.c0, c1: only.rect.c1 }, buf).then(() => buf);
-    };
-    let next = R > 0 ? read(0) : undefined;
-    for (let R0 = 0; R0 < R; R0 += copyRows) {
-      throwIfAborted(ctx.signal);
-      const buf = await next!;
-      next = R0 + copyRows < R ? read(R0 + copyRows) : undefined; // next band is read while this one is written
-      next?.catch(() => undefined);
-      await sink.put(job.out.name, buf, R0 * C * outEb, (b) => pool.give(b));
-    }
+    // unchanged bytes, parts of input rows: read into pooled buffers and written as read
+    await copyBands(job, only, onlySrc, sink, ctx);
     return;
   }
   for (let R0 = 0; R0 < R; R0 += bandRows) {
@@ -163,34 +226,43 @@ async function assemble(job: Extract<Job, { kind: 'assemble' }>, sink: BandSink,
 }
 
 /**
- * Write planned file `f` under `outRoot`. Resolves once every byte is written; `durable` then fsyncs and
- * renames the file into place (so the next file can start while this one is flushed to disk).
- * @returns the record kept for resumption (size, sha256, quantization errors) and the durability promise.
+ * Write planned file `f` under `outRoot`. Resolves once every byte is written; `durable` then completes
+ * the sha256, fsyncs and renames the file into place (so the next file can start meanwhile) and resolves
+ * with the record kept for resumption (size, sha256, quantization errors).
  */
-export async function writePlannedFile(outRoot: string, f: FilePlan, ctx: WriteContext): Promise<{ record: DoneRecord; durable: Promise<void> }> {
+export async function writePlannedFile(outRoot: string, f: FilePlan, ctx: WriteContext): Promise<{ durable: Promise<DoneRecord> }> {
   const path = join(outRoot, f.dir, f.name);
   await mkdir(dirname(path), { recursive: true });
   const specs = f.jobs.flatMap(jobTensors);
   const w = await SafetensorsWriter.create(path, specs, f.metadata);
   const errors: TensorError[] = [];
+  let sink: BandSink | undefined;
   try {
     // the writer serialises the header with encodeHeader; the same call gives the same bytes to hash
     const header = encodeHeader(specs, f.metadata).bytes;
     if (header.length !== w.dataStart) throw new InputError('E_INTERNAL_HEADER', `${w.tmpPath}: header is ${w.dataStart} bytes, expected ${header.length}`);
-    const sink = new BandSink(w, header, ctx.hasher, ctx.onBytes);
+    sink = new BandSink(w, header, ctx.hasher, ctx.onBytes);
     for (const job of f.jobs) {
       if (job.kind === 'assemble') await assemble(job, sink, ctx);
       else errors.push(await quantizeJob(job, ctx.src.byName.get(job.src)!, sink, { signal: ctx.signal, pool: ctx.pool, kernels: ctx.kernels, errorStride: ctx.errorStride, bandElements: ctx.bandBytes === undefined ? undefined : ctx.bandBytes / 4 }));
     }
-    const record: DoneRecord = { file: filePath(f), size: w.totalBytes, sha256: await sink.finish() };
-    if (errors.length > 0) record.errors = errors;
-    const durable = w.finish().catch(async (e: unknown) => {
-      await w.abort();
-      throw e;
-    });
-    return { record, durable };
+    await sink.drain();
   } catch (e) {
+    await sink?.drain().catch(() => undefined); // no copy or hash read may still use the file
+    await sink?.digest().catch(() => undefined);
     await w.abort();
     throw e;
   }
+  const durable = (async () => {
+    // the digest (read back on a hash worker) and the first fsync overlap the next file's writes
+    const [sha256] = await Promise.all([sink.digest(), w.fd.sync()]);
+    await w.finish();
+    const record: DoneRecord = { file: filePath(f), size: w.totalBytes, sha256 };
+    if (errors.length > 0) record.errors = errors;
+    return record;
+  })().catch(async (e: unknown) => {
+    await w.abort();
+    throw e;
+  });
+  return { durable };
 }

@@ -3,7 +3,8 @@
  * `minimax-01`. Streams in chunks of ≤ 16 MiB of source rows, with at most threads + 1 chunks in
  * flight (never a whole tensor; a stacked expert tensor is filled expert by expert). Reads overlap
  * writes, and decode/fold/quantize runs on a worker pool. Tensors whose bytes do not change (same
- * dtype, fold factor 1) are copied verbatim.
+ * dtype, fold factor 1) are copied verbatim, file to file, in 64 MiB ranges (copy_file_range when the
+ * native addon is loaded), without passing through JavaScript.
  */
 import { availableParallelism } from 'node:os';
 import { stat } from 'node:fs/promises';
@@ -69,24 +70,14 @@ class Window {
   }
 }
 
-/** Reused chunk buffers for verbatim copies (fresh 16 MiB allocations cost page faults on every chunk). */
-class BufferRing {
-  private free: Uint8Array[] = [];
-  take(n: number): Uint8Array {
-    if (n > DEFAULT_CHUNK_BYTES) return new Uint8Array(n);
-    return (this.free.pop() ?? new Uint8Array(DEFAULT_CHUNK_BYTES)).subarray(0, n);
-  }
-  give(b: Uint8Array): void {
-    if (b.buffer.byteLength === DEFAULT_CHUNK_BYTES) this.free.push(new Uint8Array(b.buffer));
-  }
-}
+/** Bytes per verbatim copy call: bounds the time between progress reports and abort checks. */
+const COPY_CHUNK_BYTES = 64 * 1024 * 1024;
 
 interface StreamContext {
   ckpt: Checkpoint;
   writer: GgufWriter;
   pool: EncodePool;
   window: Window;
-  ring: BufferRing;
   progress: (n: number) => void;
   signal?: AbortSignal;
 }
@@ -100,20 +91,25 @@ async function streamSource(x: StreamContext, t: PlannedTensor, src: string, byt
   const inRow = rowLen * dtypeBytes(info.dtype);
   const outRow = rowBytes(t.type, rowLen);
   const rowsPerChunk = Math.max(1, Math.floor(DEFAULT_CHUNK_BYTES / inRow));
-  const passthrough = t.scale === 1 && PASSTHROUGH[info.dtype] === t.type;
+  if (t.scale === 1 && PASSTHROUGH[info.dtype] === t.type) {
+    // unchanged bytes: one contiguous range in the source and in the GGUF tensor, copied in the kernel
+    const reader = await x.ckpt.reader(file);
+    const base = reader.absoluteOffset(src);
+    const total = rows * inRow;
+    for (let b0 = 0; b0 < total; b0 += COPY_CHUNK_BYTES) {
+      throwIfAborted(x.signal);
+      const n = Math.min(COPY_CHUNK_BYTES, total - b0);
+      await x.window.add(x.writer.copyFrom(t.name, reader.fd, base + b0, n, byteBase + b0, reader.path).then(() => x.progress(n)));
+    }
+    return;
+  }
   for (let r0 = 0; r0 < rows; r0 += rowsPerChunk) {
     throwIfAborted(x.signal);
     const n = Math.min(rowsPerChunk, rows - r0);
     const at = byteBase + r0 * outRow;
-    if (passthrough) {
-      const buf = x.ring.take(n * inRow);
-      await (await x.ckpt.reader(file)).readInto(src, buf, r0 * inRow);
-      await x.window.add(x.writer.write(t.name, buf, at).then(() => (x.ring.give(buf), x.progress(n * inRow))));
-    } else {
-      const raw = await x.ckpt.read(src, r0 * inRow, n * inRow);
-      const bytes = x.pool.encode({ raw, srcDtype, scale: t.scale, type: t.type });
-      await x.window.add(bytes.then((b) => x.writer.write(t.name, b, at)).then(() => x.progress(n * inRow)));
-    }
+    const raw = await x.ckpt.read(src, r0 * inRow, n * inRow);
+    const bytes = x.pool.encode({ raw, srcDtype, scale: t.scale, type: t.type });
+    await x.window.add(bytes.then((b) => x.writer.write(t.name, b, at)).then(() => x.progress(n * inRow)));
   }
 }
 
@@ -157,7 +153,7 @@ export async function convertToGguf(p: ConvertGgufParams): Promise<Record<string
     const threads = Math.max(1, Math.floor(p.threads ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS)));
     pool = EncodePool.create(threads);
     window = new Window(threads + 1);
-    const x: StreamContext = { ckpt, writer, pool, window, ring: new BufferRing(), progress, ...(p.signal ? { signal: p.signal } : {}) };
+    const x: StreamContext = { ckpt, writer, pool, window, progress, ...(p.signal ? { signal: p.signal } : {}) };
     for (const t of plan) {
       types[t.type] = (types[t.type] ?? 0) + 1;
       const perSource = writer.tensor(t.name).bytes / t.sources.length;

@@ -6,6 +6,7 @@
  */
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
+import { copyRange } from '../ops/copy.js';
 import { GGUF_DEFAULT_ALIGNMENT, type GgufKv } from './format.js';
 import { encodeGgufHeader, type GgufTensorLayout, type GgufTensorSpec } from './header.js';
 
@@ -84,6 +85,19 @@ export class GgufWriter {
     }
     await writeFully(this.fd, data, this.dataStart + t.offset + byteOffsetInTensor);
     this.written.set(name, (this.written.get(name) ?? 0) + data.length);
+  }
+
+  /**
+   * Copy `length` bytes at `offIn` of open file `fdIn` verbatim to `byteOffsetInTensor` inside tensor
+   * `name` (in the kernel when the native addon is loaded; the bytes never pass through JavaScript).
+   */
+  async copyFrom(name: string, fdIn: FileHandle, offIn: number, length: number, byteOffsetInTensor: number, label?: string): Promise<void> {
+    const t = this.tensor(name);
+    if (byteOffsetInTensor < 0 || byteOffsetInTensor + length > t.bytes) {
+      throw new InputError('E_GGUF_RANGE', `${this.path}: copy [${byteOffsetInTensor}, ${byteOffsetInTensor + length}) is outside tensor "${name}" (${t.bytes} bytes)`);
+    }
+    await copyRange(fdIn, offIn, this.fd, this.dataStart + t.offset + byteOffsetInTensor, length, { writeback: true, ...(label === undefined ? {} : { label }) });
+    this.written.set(name, (this.written.get(name) ?? 0) + length);
   }
 
   /** Check that every tensor received exactly its byte count, fsync, close and rename into place. */

@@ -7,6 +7,7 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import type { DType } from '../dtype/dtypes.js';
+import { copyRange } from '../ops/copy.js';
 import { encodeHeader } from './header.js';
 
 export interface TensorSpec {
@@ -77,6 +78,19 @@ export class SafetensorsWriter {
       done += bytesWritten;
     }
     this.written.set(name, (this.written.get(name) ?? 0) + data.length);
+  }
+
+  /**
+   * Copy `length` bytes at `offIn` of open file `fdIn` verbatim to `byteOffset` within tensor `name`
+   * (in the kernel when the native addon is loaded: the bytes never pass through JavaScript).
+   */
+  async copyFrom(name: string, fdIn: FileHandle, offIn: number, length: number, byteOffset = 0, label?: string): Promise<void> {
+    const [b, e] = this.range(name);
+    if (byteOffset < 0 || byteOffset + length > e - b) {
+      throw new InputError('E_RANGE', `${this.path}: copy of ${length} bytes at ${byteOffset} overflows tensor "${name}" (${e - b} bytes)`);
+    }
+    await copyRange(fdIn, offIn, this.fd, this.dataStart + b + byteOffset, length, { writeback: true, ...(label === undefined ? {} : { label }) });
+    this.written.set(name, (this.written.get(name) ?? 0) + length);
   }
 
   /** Check all tensor bytes were written, fsync, close and rename `.incomplete` into place. */

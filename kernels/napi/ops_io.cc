@@ -1,0 +1,119 @@
+// N-API entry point: copyFileRange — copy a byte range between two open files inside the kernel
+// (Linux copy_file_range(2)), falling back to pread/pwrite through a 1 MiB buffer where the kernel or
+// file system cannot (EXDEV, ENOSYS, EINVAL, EOPNOTSUPP). Resolves with the number of bytes copied,
+// which is less than `length` only when the input ends first. With `writeback: true` the copied range of
+// the output is then queued for writing to disk (sync_file_range SYNC_FILE_RANGE_WRITE, advisory: it
+// does not wait and its errors are left to the caller's fsync), so a later fsync has less left to wait for.
+#include <fcntl.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "ops.h"
+#include "worker.h"
+
+namespace m1k {
+
+namespace {
+
+constexpr size_t kFallbackBuffer = size_t{1} << 20;
+// Bytes asked of one copy_file_range call (the kernel caps a call below 2 GiB anyway).
+constexpr int64_t kMaxPerCall = int64_t{1} << 30;
+
+Status io_error(const char* what, int err, int64_t off) {
+  return Status::Error("E_IO", std::string(what) + " at offset " + std::to_string(off) + ": " + std::strerror(err));
+}
+
+bool kernel_copy_unsupported(int err) {
+  return err == EXDEV || err == ENOSYS || err == EINVAL || err == EOPNOTSUPP
+#if defined(ENOTSUP) && ENOTSUP != EOPNOTSUPP
+         || err == ENOTSUP
+#endif
+      ;
+}
+
+// pread/pwrite loop for [off_in, off_in + length); adds to `copied`.
+Status copy_user_space(int fd_in, int64_t off_in, int fd_out, int64_t off_out, int64_t length, int64_t& copied) {
+  std::unique_ptr<char[]> buf(new (std::nothrow) char[kFallbackBuffer]);
+  if (!buf) return Status::Error("E_NATIVE_INTERNAL", "copyFileRange: cannot allocate the copy buffer");
+  while (length > 0) {
+    const size_t want = static_cast<size_t>(length < static_cast<int64_t>(kFallbackBuffer) ? length : static_cast<int64_t>(kFallbackBuffer));
+    ssize_t n = pread(fd_in, buf.get(), want, off_in);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("read", errno, off_in);
+    }
+    if (n == 0) return Status::Ok();  // end of input
+    ssize_t done = 0;
+    while (done < n) {
+      ssize_t w = pwrite(fd_out, buf.get() + done, static_cast<size_t>(n - done), off_out + done);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return io_error("write", errno, off_out + done);
+      }
+      done += w;
+    }
+    off_in += n;
+    off_out += n;
+    length -= n;
+    copied += n;
+  }
+  return Status::Ok();
+}
+
+Status copy_range(int fd_in, int64_t off_in, int fd_out, int64_t off_out, int64_t length, int64_t& copied) {
+  copied = 0;
+#if defined(__linux__)
+  while (length > 0) {
+    loff_t in = off_in;
+    loff_t out = off_out;
+    const size_t want = static_cast<size_t>(length < kMaxPerCall ? length : kMaxPerCall);
+    ssize_t n = copy_file_range(fd_in, &in, fd_out, &out, want, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (kernel_copy_unsupported(errno)) break;  // finish in user space
+      return io_error("copy_file_range", errno, off_in);
+    }
+    if (n == 0) return Status::Ok();  // end of input
+    off_in += n;
+    off_out += n;
+    length -= n;
+    copied += n;
+  }
+#endif
+  if (length == 0) return Status::Ok();
+  return copy_user_space(fd_in, off_in, fd_out, off_out, length, copied);
+}
+
+}  // namespace
+
+static Napi::Value CopyFileRange(const Napi::CallbackInfo& info) {
+  Napi::Object o = options(info);
+  constexpr int64_t kMaxFd = 0x7fffffff;
+  constexpr int64_t kMaxOffset = int64_t{1} << 52;  // exact in a JS number
+  const int fd_in = static_cast<int>(integer(o, "fdIn", 0, kMaxFd));
+  const int64_t off_in = integer(o, "offIn", 0, kMaxOffset);
+  const int fd_out = static_cast<int>(integer(o, "fdOut", 0, kMaxFd));
+  const int64_t off_out = integer(o, "offOut", 0, kMaxOffset);
+  const int64_t length = integer(o, "length", 0, kMaxOffset);
+  Napi::Value wb = o.Get("writeback");
+  const bool writeback = wb.IsBoolean() && wb.As<Napi::Boolean>().Value();
+  return OpWorker::Run(info.Env(), [=](double& r) {
+    int64_t copied = 0;
+    Status s = copy_range(fd_in, off_in, fd_out, off_out, length, copied);
+    r = static_cast<double>(copied);
+#if defined(__linux__)
+    if (s.ok() && writeback && copied > 0) (void)sync_file_range(fd_out, off_out, copied, SYNC_FILE_RANGE_WRITE);
+#endif
+    return s;
+  }, Keep{});
+}
+
+void register_io(Napi::Env env, Napi::Object exports) {
+  exports.Set("copyFileRange", Napi::Function::New(env, CopyFileRange));
+}
+
+}  // namespace m1k
