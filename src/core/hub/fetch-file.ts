@@ -12,13 +12,14 @@ import { constants } from 'node:fs';
 import { mkdir, open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InterruptedError, M1kitError, NetworkError, VerificationError } from '../errors.js';
+import { BatchWriter } from './batch-writer.js';
 import { createContentHasher, hashFilePrefix } from './hashing.js';
 import type { RemoteFile } from './repo-files.js';
 import type { Transport, TransportResponse } from './transport.js';
 import { RetryableError, backoffDelay, describeNetworkFailure, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 
-/** Received bytes are gathered into writes of this size (fewer syscalls; the unwritten tail is at most this). */
-export const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
+/** Written bytes are reported through `onBytes` at most this often per file (ms), plus at the end of each attempt. */
+export const PROGRESS_INTERVAL_MS = 50;
 /** An attempt that advanced the file by at least this much refills the attempt budget. */
 export const PROGRESS_RESET_BYTES = 1024 * 1024;
 
@@ -66,7 +67,25 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
   try {
     let pos = (await fd.stat()).size;
     let hasher = createContentHasher(file.hash.kind, file.size);
+    // progress is time-batched: one message per 256 KiB write would be ~4000 worker → main messages per GB
+    let unreported = 0;
+    let lastReport = 0;
+    const report = (force: boolean) => {
+      if (unreported === 0) return;
+      const now = Date.now();
+      if (!force && now - lastReport < PROGRESS_INTERVAL_MS) return;
+      lastReport = now;
+      const n = unreported;
+      unreported = 0;
+      p.onBytes?.(n);
+    };
+    const written = (n: number) => {
+      pos += n;
+      unreported += n;
+      report(false);
+    };
     const reset = async (reason: string) => {
+      report(true);
       await fd.truncate(0);
       if (pos > 0) p.onBytes?.(-pos);
       pos = 0;
@@ -102,44 +121,31 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
       };
       const onAbort = () => ac.abort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      // chunks are copied into one reused buffer and written in batches: the socket's 64 KiB buffers die
-      // young (cheap scavenges) instead of piling up until a batched writev
-      const batch = Buffer.allocUnsafe(Math.max(1, Math.min(WRITE_BATCH_BYTES, file.size - pos)));
-      let used = 0;
-      const flush = async () => {
-        let off = 0;
-        while (off < used) {
-          const { bytesWritten } = await fd.write(batch, off, used - off, pos);
-          off += bytesWritten;
-          pos += bytesWritten;
-        }
-        if (used > 0) p.onBytes?.(used);
-        used = 0;
-      };
+      let writer: BatchWriter | undefined;
       try {
         arm();
         const res = await p.transport(p.url, { headers, signal: ac.signal });
         await checkStatus(res, file, pos, reset);
         if (res.status === 200 && pos > 0) await reset('the server ignored the Range request');
+        const w = (writer = new BatchWriter(fd, pos, file.size - pos, hasher, written));
+        let accepted = pos;
         try {
           for await (const value of res.body) {
             arm();
-            const room = file.size - pos - used;
-            const chunk = value.length > room ? value.subarray(0, room) : value;
-            hasher.update(chunk);
-            for (let off = 0; off < chunk.length; ) {
-              const n = Math.min(chunk.length - off, batch.length - used);
-              batch.set(off === 0 && n === chunk.length ? chunk : chunk.subarray(off, off + n), used);
-              used += n;
-              off += n;
-              if (used === batch.length) await flush();
+            const room = file.size - accepted;
+            if (value.length > room) {
+              await w.push(value.subarray(0, room));
+              throw new HashMismatch(`the server sent more than ${file.size} bytes`);
             }
-            if (value.length > room) throw new HashMismatch(`the server sent more than ${file.size} bytes`);
+            accepted += value.length;
+            const wait = w.push(value); // a promise only while both batches are busy
+            if (wait) await wait;
           }
         } finally {
           res.discard();
         }
-        if (pos + used < file.size) throw new RetryableError(`connection closed at byte ${pos + used} of ${file.size}`);
+        await w.finish();
+        if (pos < file.size) throw new RetryableError(`connection closed at byte ${pos} of ${file.size}`);
       } catch (err) {
         if (signal?.aborted) throw new InterruptedError();
         if (err instanceof M1kitError || err instanceof RetryableError || err instanceof HashMismatch) throw err;
@@ -149,7 +155,8 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
       } finally {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        await flush(); // bytes received before a failure are valid and already hashed: keep them
+        await writer?.finish(); // bytes received before a failure are valid: hash and keep them
+        report(true);
       }
     };
 

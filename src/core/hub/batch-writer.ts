@@ -1,0 +1,113 @@
+/**
+ * Receive-side sink of a file transfer: bytes are gathered into one of two batch buffers; a full batch is
+ * hashed and written at its file offset while the other one fills, so the socket keeps draining during
+ * the write. Only one write is in flight, so the file grows strictly in order and `onWritten` always
+ * describes a contiguous prefix (what a resume continues from). Hashing happens just before a batch is
+ * written, so the hash always covers exactly the bytes written or being written.
+ *
+ * Batch size: a batch stays in L2 between the copy, the hash and the write, and in an isolated pwrite test
+ * (2-core VM, ext4) writes of 256–512 KiB cost the least kernel time per GB; larger writes were never
+ * cheaper and at times several times dearer. What mattered most is the overlap: the previous design (one
+ * buffer, each write awaited inside the receive loop) cost about 2.5 kernel CPU-s more per 2 GB on the
+ * download benchmark than this one, also when both used 4 MiB batches; consuming the body with 'data'
+ * events instead of for-await made no measurable difference.
+ */
+import type { Hash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+
+/** Size of each of the two batch buffers. */
+export const WRITE_BATCH_BYTES = 256 * 1024;
+
+export class BatchWriter {
+  private cur: Buffer;
+  private spare: Buffer;
+  private used = 0;
+  private at: number;
+  private inflight: Promise<void> | undefined;
+  private error: unknown;
+  private failed = false;
+
+  /**
+   * @param pos file offset of the first byte pushed
+   * @param capacity upper bound on the bytes that will be pushed (small files get small buffers)
+   */
+  constructor(
+    private readonly fd: FileHandle,
+    pos: number,
+    capacity: number,
+    private readonly hasher: Hash,
+    private readonly onWritten: (n: number) => void,
+  ) {
+    const size = Math.max(1, Math.min(WRITE_BATCH_BYTES, capacity));
+    this.cur = Buffer.allocUnsafe(size);
+    this.spare = Buffer.allocUnsafe(size);
+    this.at = pos;
+  }
+
+  /** Take `chunk`; returns a promise when the caller must wait (both batches busy) before pushing more. */
+  push(chunk: Uint8Array): Promise<void> | undefined {
+    this.rethrow();
+    for (let off = 0; off < chunk.length; ) {
+      if (this.used === this.cur.length) {
+        if (this.inflight) {
+          const rest = chunk.subarray(off);
+          return this.inflight.then(() => this.push(rest));
+        }
+        this.startWrite();
+      }
+      const n = Math.min(chunk.length - off, this.cur.length - this.used);
+      this.cur.set(off === 0 && n === chunk.length ? chunk : chunk.subarray(off, off + n), this.used);
+      this.used += n;
+      off += n;
+    }
+    if (this.used === this.cur.length && !this.inflight) this.startWrite();
+    return undefined;
+  }
+
+  /** Wait for the write in flight, then hash and write what is buffered. Rethrows a write error. */
+  async finish(): Promise<void> {
+    await this.inflight;
+    this.rethrow();
+    if (this.used > 0) {
+      const n = this.used;
+      this.used = 0;
+      this.hasher.update(this.cur.subarray(0, n));
+      const at = this.at;
+      this.at += n;
+      await this.writeAll(this.cur, n, at);
+    }
+  }
+
+  private rethrow(): void {
+    if (this.failed) throw this.error;
+  }
+
+  private startWrite(): void {
+    const buf = this.cur;
+    const n = this.used;
+    const at = this.at;
+    this.hasher.update(buf.subarray(0, n));
+    this.at += n;
+    this.cur = this.spare;
+    this.spare = buf;
+    this.used = 0;
+    this.inflight = this.writeAll(buf, n, at).then(
+      () => {
+        this.inflight = undefined;
+      },
+      (err: unknown) => {
+        this.error = err;
+        this.failed = true;
+        this.inflight = undefined;
+      },
+    );
+  }
+
+  private async writeAll(buf: Buffer, n: number, at: number): Promise<void> {
+    for (let off = 0; off < n; ) {
+      const { bytesWritten } = await this.fd.write(buf, off, n - off, at + off);
+      off += bytesWritten;
+      this.onWritten(bytesWritten);
+    }
+  }
+}
