@@ -18,6 +18,7 @@ function render(r: InspectReport): string {
     `  tensors      ${r.tensors} in ${r.shards.count} file(s), ${formatBytes(r.dataBytes)} of data` + (r.indexTotalSize !== null ? ` (index total_size ${r.indexTotalSize.toLocaleString('en-US')})` : ''),
     `  dtypes       ${Object.entries(r.bytesByDtype).map(([d, b]) => `${d} ${formatBytes(b ?? 0)}`).join(', ')}`,
     `  shards       min ${formatBytes(r.shards.minBytes)}, max ${formatBytes(r.shards.maxBytes)}` + (r.shards.missing.length ? `, ${r.shards.missing.length} MISSING` : ''),
+    ...(r.rank ? [`  rank         ${r.rank.rank} of ${r.rank.world} (m1kit layout: tp ${r.rank.tp}, ep ${r.rank.ep}, experts ${r.rank.experts}); checked against rank-local shapes`] : []),
     `  quantization ${r.quantization ? JSON.stringify(r.quantization).slice(0, 120) : 'none'}`,
     `  complete     ${r.complete ? 'yes' : `no — ${r.problems.length} problem(s)`}`,
     ...r.problems.slice(0, PROBLEMS_SHOWN).map((x) => `    ${x.message}`),

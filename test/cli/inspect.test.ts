@@ -79,6 +79,24 @@ describe('m1kit inspect', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('checks one rank of an m1kit TP/EP layout against its rank-local shapes', async () => {
+    const dir = await tmpDir();
+    const out = join(dir, 'tp2');
+    expect((await m1kit(['convert', TINY, out, '--tp', '2', '--ep', '2', '--quiet'])).code).toBe(0);
+    const r = await m1kit(['inspect', join(out, 'rank-00001-of-00002'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const res = jsonDoc(r.stdout).result;
+    expect(res.rank).toEqual({ rank: 1, world: 2, tp: 2, ep: 2, experts: 'per-expert' });
+    expect(res.problems).toEqual([]);
+    // the same directory judged as a whole model is incomplete (rank-local shapes, half the experts)
+    const layout = join(out, 'm1kit-layout.json');
+    await rm(layout);
+    const whole = jsonDoc((await m1kit(['inspect', join(out, 'rank-00001-of-00002'), '--json'])).stdout).result;
+    expect(whole.rank).toBeNull();
+    expect(whole.complete).toBe(false);
+    expect(whole.problems.some((p: { kind: string }) => p.kind === 'shape')).toBe(true);
+  });
+
   it('usage errors exit 2; a missing directory exits 3', async () => {
     expect((await m1kit(['inspect'])).code).toBe(2);
     expect((await m1kit(['inspect', TINY, '--tp', 'zero'])).code).toBe(2);

@@ -59,8 +59,16 @@ export function checkCompleteness(
   actual: Map<string, { dtype: DType; shape: number[] }>,
   opts: { allowDtypes?: DType[]; quantized?: boolean } = {},
 ): Problem[] {
+  return compareTensors(expectedTensors(c), actual, opts);
+}
+
+/** Compare what a checkpoint holds with an expected tensor list (see checkCompleteness). */
+export function compareTensors(
+  expected: TensorSpec[],
+  actual: Map<string, { dtype: DType; shape: number[] }>,
+  opts: { allowDtypes?: DType[]; quantized?: boolean } = {},
+): Problem[] {
   const problems: Problem[] = [];
-  const expected = expectedTensors(c);
   const names = new Set(expected.map((t) => t.name));
   const allowed = new Set<DType>(['BF16', ...(opts.allowDtypes ?? [])]);
   for (const t of expected) {

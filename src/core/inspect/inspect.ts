@@ -4,10 +4,11 @@
  */
 import { Checkpoint } from '../checkpoint/checkpoint.js';
 import { lightningLayers, softmaxLayers } from '../checkpoint/config.js';
-import { checkCompleteness, type Problem } from '../checkpoint/layout.js';
+import { checkCompleteness, compareTensors, type Problem } from '../checkpoint/layout.js';
 import { countParams, type ParamCounts } from '../checkpoint/params.js';
 import type { DType } from '../dtype/dtypes.js';
 import { memoryPlan, type MemoryPlan } from './memory-plan.js';
+import { rankExpectation } from './rank-layout.js';
 
 export interface InspectParams {
   dir: string;
@@ -41,6 +42,8 @@ export interface InspectReport {
   indexTotalSize: number | null;
   shards: { count: number; missing: string[]; totalBytes: number; minBytes: number; maxBytes: number; files: { name: string; bytes: number; tensors: number }[] };
   quantization: unknown;
+  /** Set when the directory is one rank of an m1kit TP/EP layout (completeness is then checked against rank-local shapes). */
+  rank: { rank: number; world: number; tp: number; ep: number; experts: string } | null;
   complete: boolean;
   problems: Problem[];
   memoryPlan: MemoryPlan;
@@ -65,7 +68,9 @@ export async function inspectCheckpoint(p: InspectParams): Promise<InspectReport
     }
     const quantization = (ckpt.configRaw.quantization_config as unknown) ?? null;
     const total = typeof ckpt.indexMetadata.total_size === 'number' ? ckpt.indexMetadata.total_size : null;
-    const problems = checkCompleteness(c, actual, { allowDtypes: ['F16', 'F32'], quantized: quantization !== null });
+    const rank = await rankExpectation(p.dir, c);
+    const opts = { allowDtypes: ['F16', 'F32'] as DType[], quantized: quantization !== null };
+    const problems = rank ? compareTensors(rank.expected, actual, opts) : checkCompleteness(c, actual, opts);
     for (const s of ckpt.missingShards) problems.unshift({ kind: 'missing', tensor: s, message: `shard file "${s}" listed in the index is missing` });
     if (ckpt.missingShards.length === 0 && total !== null && total !== ckpt.dataBytes) {
       problems.push({ kind: 'shape', tensor: 'model.safetensors.index.json', expected: String(ckpt.dataBytes), found: String(total), message: `index metadata.total_size is ${total} but the shards hold ${ckpt.dataBytes} bytes of tensor data` });
@@ -101,6 +106,7 @@ export async function inspectCheckpoint(p: InspectParams): Promise<InspectReport
         files: ckpt.files.map((f) => ({ name: f, bytes: ckpt.fileSizes.get(f) ?? 0, tensors: perFile.get(f) ?? 0 })),
       },
       quantization,
+      rank: rank ? { rank: rank.rank, world: rank.world, tp: rank.tp, ep: rank.ep, experts: rank.experts } : null,
       complete: problems.length === 0,
       problems,
       memoryPlan: memoryPlan(c, { tp: p.tp ?? 8, ep: p.ep ?? 1, ctx: p.ctx ?? 1_000_000 }),
