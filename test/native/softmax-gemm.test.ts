@@ -42,6 +42,20 @@ describe.skipIf(!nativeLoaded())('softmax attention and gemm (native)', () => {
         });
       }
 
+      it('decode over a long cache with 8:1 GQA (key range split across threads) matches the reference', async () => {
+        const d = 128, nk = 5000;
+        for (const [hq, hkv] of [[8, 1], [16, 2]] as const) {
+          for (const n of [1, 3]) {
+            const q = randArray(n * hq * d, 40 + n + hq), k = randArray(nk * hkv * d, 41 + hkv), v = randArray(nk * hkv * d, 42 + hkv);
+            const ref = softmaxAttentionRef({ q, k, v, n, nk, hq, hkv, d, scale: 1 / Math.sqrt(d) });
+            for (const threads of [1, 2, 7]) {
+              const o = await softmaxAttention({ q, k, v, n, nk, hq, hkv, d, threads, out: poisoned(n * hq * d) });
+              expect(maxAbsDiff(o, ref).diff).toBeLessThanOrEqual(SOFTMAX_ABS_BUDGET);
+            }
+          }
+        }
+      });
+
       it('is causal: changing a future key does not change earlier outputs', async () => {
         const n = 70, hq = 2, hkv = 1, d = 48;
         const q = randArray(n * hq * d, 1), k = randArray(n * hkv * d, 2), v = randArray(n * hkv * d, 3);
