@@ -14,7 +14,7 @@ import { InputError, throwIfAborted } from '../errors.js';
 import { DEFAULT_CHUNK_BYTES } from '../limits.js';
 import { SafetensorsWriter } from '../safetensors/writer.js';
 import { encodeHeader } from '../safetensors/header.js';
-import { quantizeJob } from '../quantize/quantize-job.js';
+import { prefetchQuantize, quantizeJob, type QuantizeReads } from '../quantize/quantize-job.js';
 import type { KernelOptions } from '../ops/common.js';
 import { castBytes } from './cast.js';
 import type { Hasher } from './hasher.js';
@@ -237,17 +237,28 @@ export async function writePlannedFile(outRoot: string, f: FilePlan, ctx: WriteC
   const w = await SafetensorsWriter.create(path, specs, f.metadata);
   const errors: TensorError[] = [];
   let sink: BandSink | undefined;
+  let prefetched: QuantizeReads | undefined;
   try {
     // the writer serialises the header with encodeHeader; the same call gives the same bytes to hash
     const header = encodeHeader(specs, f.metadata).bytes;
     if (header.length !== w.dataStart) throw new InputError('E_INTERNAL_HEADER', `${w.tmpPath}: header is ${w.dataStart} bytes, expected ${header.length}`);
     sink = new BandSink(w, header, ctx.hasher, ctx.onBytes);
-    for (const job of f.jobs) {
+    const qo = { signal: ctx.signal, pool: ctx.pool, kernels: ctx.kernels, errorStride: ctx.errorStride, bandElements: ctx.bandBytes === undefined ? undefined : ctx.bandBytes / 4 };
+    for (let i = 0; i < f.jobs.length; i++) {
+      const job = f.jobs[i]!;
       if (job.kind === 'assemble') await assemble(job, sink, ctx);
-      else errors.push(await quantizeJob(job, ctx.src.byName.get(job.src)!, sink, { signal: ctx.signal, pool: ctx.pool, kernels: ctx.kernels, errorStride: ctx.errorStride, bandElements: ctx.bandBytes === undefined ? undefined : ctx.bandBytes / 4 }));
+      else {
+        const t = ctx.src.byName.get(job.src)!;
+        const mine = prefetched;
+        // the next tensor's first band is read while this one is quantized (most tensors are one band)
+        const nj = f.jobs[i + 1];
+        prefetched = nj?.kind === 'quantize' ? prefetchQuantize(nj, ctx.src.byName.get(nj.src)!, qo) : undefined;
+        errors.push(await quantizeJob(job, t, sink, { ...qo, prefetched: mine }));
+      }
     }
     await sink.drain();
   } catch (e) {
+    await prefetched?.settle(); // no read may still use the input once this fails
     await sink?.drain().catch(() => undefined); // no copy or hash read may still use the file
     await sink?.digest().catch(() => undefined);
     await w.abort();

@@ -16,11 +16,14 @@ export interface KernelOptions {
   backend?: Backend;
 }
 
+/** os.availableParallelism(), asked once (kernels are called per band, often thousands of times a run). */
+let cores: number | undefined;
+
 /** Default thread count: M1KIT_THREADS if set, else os.availableParallelism(). */
 export function defaultThreads(): number {
   const env = Number(process.env.M1KIT_THREADS);
   if (Number.isInteger(env) && env > 0) return env;
-  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  return (cores ??= Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
 }
 
 export function threadsOf(o: KernelOptions): number {

@@ -58,12 +58,12 @@ export async function quantizeFp8Blocks(
 
 /** Inverse of quantizeFp8Blocks: fp32(decode(code) · scaleInv[block]). */
 export async function dequantizeFp8Blocks(
-  codes: Uint8Array, scaleInv: Float32Array, rows: number, cols: number, block = 128, o: KernelOptions = {},
+  codes: Uint8Array, scaleInv: Float32Array, rows: number, cols: number, block = 128, o: KernelOptions & { out?: Float32Array } = {},
 ): Promise<Float32Array> {
   checkMatrix(codes.length, rows, cols, 'dequantizeFp8Blocks');
   const nbr = Math.ceil(rows / block), nbc = Math.ceil(cols / block);
   checkMatrix(scaleInv.length, nbr, nbc, 'dequantizeFp8Blocks (scaleInv)');
-  const out = new Float32Array(rows * cols);
+  const out = outBuffer(o.out, rows * cols, 'dequantizeFp8Blocks');
   if (useNative(o, 'dequantizeFp8Blocks')) {
     await withNative('dequantizeFp8Blocks', (x) =>
       x.quant({ format: 'fp8', op: 'dequantize', out, codes, scale: scaleInv, rows, cols, group: block, threads: threadsOf(o) }));
@@ -87,11 +87,11 @@ export async function quantizeInt8(w: Float32Array, rows: number, cols: number, 
   return { q, scale };
 }
 
-export async function dequantizeInt8(q: Int8Array, scale: Float32Array, rows: number, cols: number, o: KernelOptions = {}): Promise<Float32Array> {
-  if (!useNative(o, 'dequantizeInt8')) return dequantizeInt8Rows(q, scale, rows, cols);
+export async function dequantizeInt8(q: Int8Array, scale: Float32Array, rows: number, cols: number, o: KernelOptions & { out?: Float32Array } = {}): Promise<Float32Array> {
+  if (!useNative(o, 'dequantizeInt8')) return intoOut(o.out, dequantizeInt8Rows(q, scale, rows, cols));
   checkMatrix(q.length, rows, cols, 'dequantizeInt8');
   checkMatrix(scale.length, rows, 1, 'dequantizeInt8 (scale)');
-  const out = new Float32Array(rows * cols);
+  const out = outBuffer(o.out, rows * cols, 'dequantizeInt8');
   await withNative('dequantizeInt8', (x) => x.quant({ format: 'int8', op: 'dequantize', out, codes: q, scale, rows, cols, group: 1, threads: threadsOf(o) }));
   return out;
 }
@@ -111,12 +111,27 @@ export async function quantizeInt4(
 }
 
 export async function dequantizeInt4(
-  packed: Int32Array, scale: Float32Array, rows: number, cols: number, group = 128, o: KernelOptions = {},
+  packed: Int32Array, scale: Float32Array, rows: number, cols: number, group = 128, o: KernelOptions & { out?: Float32Array } = {},
 ): Promise<Float32Array> {
-  if (!useNative(o, 'dequantizeInt4')) return dequantizeInt4Rows(packed, scale, rows, cols, group);
+  if (!useNative(o, 'dequantizeInt4')) return intoOut(o.out, dequantizeInt4Rows(packed, scale, rows, cols, group));
   checkMatrix(packed.length, rows, Math.ceil(cols / 8), 'dequantizeInt4 (packed)');
   checkMatrix(scale.length, rows, Math.ceil(cols / group), 'dequantizeInt4 (scale)');
-  const out = new Float32Array(rows * cols);
+  const out = outBuffer(o.out, rows * cols, 'dequantizeInt4');
   await withNative('dequantizeInt4', (x) => x.quant({ format: 'int4', op: 'dequantize', out, packed, scale, rows, cols, group, threads: threadsOf(o) }));
+  return out;
+}
+
+/** The caller's `out` (checked to hold exactly `n` values) or a fresh array. */
+function outBuffer(out: Float32Array | undefined, n: number, what: string): Float32Array {
+  if (!out) return new Float32Array(n);
+  checkMatrix(out.length, n, 1, `${what} (out)`);
+  return out;
+}
+
+/** Copy a reference result into the caller's `out` when one was given. */
+function intoOut(out: Float32Array | undefined, r: Float32Array): Float32Array {
+  if (!out) return r;
+  checkMatrix(out.length, r.length, 1, 'dequantize (out)');
+  out.set(r);
   return out;
 }

@@ -3,17 +3,22 @@
  * when the addon is built, else the TypeScript references of core/quant — bit-identical either way and
  * for any thread count, since every block/row is quantized independently), writing the codes band by
  * band and the (small) scales after them, and measuring the error of every band against its fp32 source.
+ * Pipelined: READ_AHEAD bands are read ahead (the caller may start a tensor's first read while the previous
+ * tensor is quantized), a band's error sums run on this thread while the next band's kernels run, and
+ * decode targets, sample buffers and code buffers are reused rather than allocated per band.
  */
 import { f32ToBf16 } from '../dtype/convert.js';
 import { throwIfAborted } from '../errors.js';
-import { dequantizeFp8Blocks, dequantizeInt4, dequantizeInt8, quantizeFp8Blocks, quantizeInt4, quantizeInt8 } from '../ops/quant.js';
+import { quantizeFp8Blocks, quantizeInt4, quantizeInt8 } from '../ops/quant.js';
 import { convertBf16ToF32 } from '../ops/convert.js';
 import type { KernelOptions } from '../ops/common.js';
+import { dequantizeInto } from './dequant-into.js';
+import { CodePool } from './code-pool.js';
 import { toF32 } from '../convert/cast.js';
 import { dtypeBytes, type DType } from '../dtype/dtypes.js';
 import type { Job } from '../convert/jobs.js';
 import { view2d } from '../convert/names.js';
-import { readRect } from '../convert/read-rect.js';
+import { readRect, type RectData } from '../convert/read-rect.js';
 import type { SourceTensor } from '../convert/source.js';
 import type { TensorError } from '../convert/state.js';
 import type { BandSink, BufferPool } from '../convert/write-file.js';
@@ -24,7 +29,6 @@ const BAND_ELEMENTS = 4 * 1024 * 1024;
 
 const bytesOf = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-/** Quantize `t` as `job` says, writing its outputs (in order) through `sink`. */
 /** Decode a band to fp32 (native bf16 widening for the common case). */
 async function decode(data: Buffer, dtype: DType, k: KernelOptions, out: Float32Array): Promise<Float32Array> {
   if (dtype !== 'BF16' || data.byteOffset % 2 !== 0) return toF32(data, dtype);
@@ -48,63 +52,162 @@ export interface QuantizeJobOptions {
   bandElements?: number | undefined;
 }
 
-export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: SourceTensor, sink: BandSink, o: QuantizeJobOptions = {}): Promise<TensorError> {
+/** Bands read ahead of the one being quantized (reads from the page cache overlap the kernels). */
+const READ_AHEAD = 2;
+
+/** Code buffers recycled across bands and tensors of a run (returned by the sink once hashed). */
+const codePool = new CodePool();
+
+/**
+ * Decode targets and error-sample buffers kept across tensors (most tensors are one band: fresh
+ * multi-MiB arrays per tensor cost more in page faults and GC than the kernels). Leased by one job at a time.
+ */
+const scratch = { busy: false, w: [new Float32Array(0), new Float32Array(0)], deq: [new Float32Array(0), new Float32Array(0)] };
+
+/** The TS error accumulation of a band, deferred so that it runs while the next band is quantized. */
+type Deferred = (() => void) | undefined;
+
+/** Band reads of one tensor, started ahead of its quantization (e.g. while the previous tensor is written). */
+export interface QuantizeReads {
+  readonly t: SourceTensor;
+  readonly bandRows: number;
+  readonly reads: Promise<RectData>[];
+  /** First row not requested yet. */
+  next: number;
+  read(r0: number): Promise<RectData>;
+  /** Wait for every read started (after a failure, before the input is closed). */
+  settle(): Promise<void>;
+}
+
+function bandRowsOf(job: Extract<Job, { kind: 'quantize' }>, t: SourceTensor, o: QuantizeJobOptions): number {
+  const C = view2d(t.shape)[1];
+  const unit = job.scheme === 'fp8-block' ? job.group : 128;
+  return Math.max(unit, Math.floor((o.bandElements ?? BAND_ELEMENTS) / Math.max(1, C) / unit) * unit);
+}
+
+/** Start reading the first `bands` bands of `t` (into pooled buffers when `o.pool` is given). */
+export function prefetchQuantize(job: Extract<Job, { kind: 'quantize' }>, t: SourceTensor, o: QuantizeJobOptions = {}, bands = 1): QuantizeReads {
+  const [R, C] = view2d(t.shape);
+  const bandRows = bandRowsOf(job, t, o);
+  const pooled = !t.quant && t.pieces.length > 0;
+  const r: QuantizeReads = {
+    t,
+    bandRows,
+    reads: [],
+    next: 0,
+    read(r0: number) {
+      const r1 = Math.min(R, r0 + bandRows);
+      const into = pooled && o.pool ? o.pool.take((r1 - r0) * C * dtypeBytes(t.pieces[0]!.dtype)) : undefined;
+      const p = readRect(t, { r0, r1, c0: 0, c1: C }, into);
+      p.catch(() => undefined); // awaited in order by quantizeJob (or by settle); not unhandled meanwhile
+      return p;
+    },
+    async settle() {
+      await Promise.allSettled(r.reads);
+    },
+  };
+  for (; r.next < R && r.reads.length < bands; r.next += bandRows) r.reads.push(r.read(r.next));
+  return r;
+}
+
+/** Quantize `t` as `job` says, writing its outputs (in order) through `sink`. */
+export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: SourceTensor, sink: BandSink, o: QuantizeJobOptions & { prefetched?: QuantizeReads | undefined } = {}): Promise<TensorError> {
   const k = o.kernels ?? {};
   const errorStride = o.errorStride ?? DEFAULT_ERROR_STRIDE;
   const signal = o.signal;
   const [R, C] = view2d(t.shape);
   const g = job.group;
+  const scheme = job.scheme;
   const [codesName, scaleName, shapeName] = job.outs.map((o) => o.name) as [string, string, string | undefined];
   const stats = new ErrorStats();
-  const unit = job.scheme === 'fp8-block' ? g : 128;
-  const bandRows = Math.max(unit, Math.floor((o.bandElements ?? BAND_ELEMENTS) / Math.max(1, C) / unit) * unit);
+  const unit = scheme === 'fp8-block' ? g : 128;
   const nbc = Math.ceil(C / g);
   const words = Math.ceil(C / 8);
-  const scaleF32 = job.scheme === 'fp8-block' ? new Float32Array(Math.ceil(R / g) * nbc) : undefined;
-  const scaleBf16 = job.scheme === 'int8-channel' ? new Uint16Array(R) : job.scheme === 'w4a16' ? new Uint16Array(R * nbc) : undefined;
+  const scaleF32 = scheme === 'fp8-block' ? new Float32Array(Math.ceil(R / g) * nbc) : undefined;
+  const scaleBf16 = scheme === 'int8-channel' ? new Uint16Array(R) : scheme === 'w4a16' ? new Uint16Array(R * nbc) : undefined;
   const pooled = !t.quant && t.pieces.length > 0;
-  const read = (r0: number) => {
-    const r1 = Math.min(R, r0 + bandRows);
-    const into = pooled && o.pool ? o.pool.take((r1 - r0) * C * dtypeBytes(t.pieces[0]!.dtype)) : undefined;
-    return readRect(t, { r0, r1, c0: 0, c1: C }, into);
+  const rd = o.prefetched?.t === t ? o.prefetched : prefetchQuantize(job, t, o, 0);
+  const { bandRows, reads } = rd;
+  const ahead = () => {
+    for (; rd.next < R && reads.length <= READ_AHEAD; rd.next += bandRows) reads.push(rd.read(rd.next));
   };
-  const wBuf = new Float32Array(Math.min(R, bandRows) * C); // decode target reused by every band (less GC)
+  ahead();
+  const maxRows = Math.min(R, bandRows);
+  // two decode targets and two sample buffers: band i+1 is decoded and quantized while band i's errors
+  // are accumulated on this thread
+  const own = !scratch.busy;
+  scratch.busy = true;
+  const wBufs = own ? scratch.w : [new Float32Array(0), new Float32Array(0)];
+  const deqBufs = own ? scratch.deq : [new Float32Array(0), new Float32Array(0)];
+  const codeBytes = (n: number) => (scheme === 'w4a16' ? n * words * 4 : n * C);
   let sampled = 0;
   let codeOffset = 0;
-  let next = R > 0 ? read(0) : undefined;
-  for (let r0 = 0; r0 < R; r0 += bandRows) {
-    throwIfAborted(signal);
-    const n = Math.min(R, r0 + bandRows) - r0;
-    const { dtype, data } = await next!;
-    next = r0 + bandRows < R ? read(r0 + bandRows) : undefined; // prefetch while this band is quantized
-    const w = await decode(data, dtype, k, wBuf);
-    if (pooled && o.pool && w.buffer !== data.buffer) o.pool.give(data); // decoded into wBuf: the input buffer is free
-    // sampled row blocks of this band, as local [a, b) row ranges (bands start on a block boundary)
-    const blocks: [number, number][] = [];
-    for (let a = 0; a < n; a += unit) if (((r0 + a) / unit) % errorStride === 0) blocks.push([a, Math.min(n, a + unit)]);
-    const ref = (a: number, b: number) => w.subarray(a * C, b * C);
-    let codes: Buffer;
-    if (job.scheme === 'fp8-block') {
-      const { codes: q, scaleInv } = await quantizeFp8Blocks(w, n, C, g, k);
-      scaleF32!.set(scaleInv, (r0 / g) * nbc);
-      for (const [a, b] of blocks) stats.add(ref(a, b), await dequantizeFp8Blocks(q.subarray(a * C, b * C), scaleInv.subarray((a / g) * nbc, Math.ceil(b / g) * nbc), b - a, C, g, k));
-      codes = bytesOf(q);
-    } else if (job.scheme === 'int8-channel') {
-      const { q, scale } = await quantizeInt8(w, n, C, { ...k, scaleDtype: 'BF16' });
-      scaleBf16!.set(f32ToBf16(scale), r0);
-      for (const [a, b] of blocks) stats.add(ref(a, b), await dequantizeInt8(q.subarray(a * C, b * C), scale.subarray(a, b), b - a, C, k));
-      codes = bytesOf(q);
-    } else {
-      const { packed, scale } = await quantizeInt4(w, n, C, g, { ...k, scaleDtype: 'BF16' });
-      scaleBf16!.set(f32ToBf16(scale), r0 * nbc);
-      for (const [a, b] of blocks) stats.add(ref(a, b), await dequantizeInt4(packed.subarray(a * words, b * words), scale.subarray(a * nbc, b * nbc), b - a, C, g, k));
-      codes = bytesOf(packed);
+  let pending: Deferred;
+  try {
+    for (let r0 = 0, band = 0; r0 < R; r0 += bandRows, band++) {
+      throwIfAborted(signal);
+      const n = Math.min(R, r0 + bandRows) - r0;
+      const { dtype, data } = await reads.shift()!;
+      ahead();
+      const i = band % 2;
+      if (wBufs[i]!.length < maxRows * C) wBufs[i] = new Float32Array(maxRows * C);
+      const wBuf = wBufs[i]!;
+      // sampled row blocks of this band, as local [a, b) row ranges (bands start on a block boundary)
+      const blocks: [number, number][] = [];
+      for (let a = 0; a < n; a += unit) if (((r0 + a) / unit) % errorStride === 0) blocks.push([a, Math.min(n, a + unit)]);
+      const sampleRows = blocks.reduce((s, [a, b]) => s + b - a, 0);
+      if (deqBufs[i]!.length < sampleRows * C) deqBufs[i] = new Float32Array(sampleRows * C);
+      const deq = deqBufs[i]!;
+      const ab = codePool.take(codeBytes(n));
+      const work = (async () => {
+        const w = await decode(data, dtype, k, wBuf);
+        if (pooled && o.pool && w.buffer !== data.buffer) o.pool.give(data); // decoded into wBuf: the input buffer is free
+        let codes: Buffer;
+        const samples: [Float32Array, Float32Array][] = [];
+        let at = 0;
+        const sample = async (a: number, b: number, q: Uint8Array | Int8Array | Int32Array, s: Float32Array) => {
+          const out = deq.subarray(at * C, (at + b - a) * C);
+          at += b - a;
+          samples.push([w.subarray(a * C, b * C), await dequantizeInto({ scheme, codes: q, scale: s, rows: b - a, cols: C, group: g }, out, k)]);
+        };
+        if (scheme === 'fp8-block') {
+          const scale = scaleF32!.subarray((r0 / g) * nbc, (r0 / g + Math.ceil(n / g)) * nbc);
+          const { codes: q, scaleInv } = await quantizeFp8Blocks(w, n, C, g, { ...k, out: { codes: new Uint8Array(ab), scale } });
+          for (const [a, b] of blocks) await sample(a, b, q.subarray(a * C, b * C), scaleInv.subarray((a / g) * nbc, Math.ceil(b / g) * nbc));
+          codes = bytesOf(q);
+        } else if (scheme === 'int8-channel') {
+          const { q, scale } = await quantizeInt8(w, n, C, { ...k, scaleDtype: 'BF16', out: { q: new Int8Array(ab) } });
+          scaleBf16!.set(f32ToBf16(scale), r0);
+          for (const [a, b] of blocks) await sample(a, b, q.subarray(a * C, b * C), scale.subarray(a, b));
+          codes = bytesOf(q);
+        } else {
+          const { packed, scale } = await quantizeInt4(w, n, C, g, { ...k, scaleDtype: 'BF16', out: { packed: new Int32Array(ab) } });
+          scaleBf16!.set(f32ToBf16(scale), r0 * nbc);
+          for (const [a, b] of blocks) await sample(a, b, packed.subarray(a * words, b * words), scale.subarray(a * nbc, b * nbc));
+          codes = bytesOf(packed);
+        }
+        return { codes, samples };
+      })();
+      work.catch(() => undefined); // awaited just below
+      pending?.(); // the previous band's error sums, while this band's kernels run
+      pending = undefined;
+      const { codes, samples } = await work;
+      pending = () => {
+        for (const [ref, got] of samples) stats.add(ref, got);
+      };
+      sampled += sampleRows;
+      // the codes go to the hash worker after the write and come back to the pool once hashed
+      await sink.put(codesName, codes, codeOffset, (b) => {
+        if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) codePool.give(b.buffer as ArrayBuffer);
+      });
+      codeOffset += codes.length;
     }
-    for (const [a, b] of blocks) sampled += b - a;
-    await sink.put(codesName, codes, codeOffset, () => undefined); // moved to the hash worker after the write
-    codeOffset += codes.length;
+    pending?.();
+  } finally {
+    if (own) scratch.busy = false;
+    await rd.settle();
   }
   await sink.put(scaleName, bytesOf((scaleF32 ?? scaleBf16)!), 0);
   if (shapeName) await sink.put(shapeName, bytesOf(new Int32Array([R, C])), 0);
-  return { tensor: t.name, scheme: job.scheme, ...stats.result(), sampledRows: sampled, rows: R };
+  return { tensor: t.name, scheme, ...stats.result(), sampledRows: sampled, rows: R };
 }
