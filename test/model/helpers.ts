@@ -8,17 +8,10 @@ import { expectedTensors } from '../../src/core/checkpoint/layout.js';
 import type { DType } from '../../src/core/dtype/dtypes.js';
 import type { WeightSource } from '../../src/core/model/source.js';
 
-/** mulberry32: small seeded PRNG for test data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: small seeded PRNG for test data (the same generator the verify experiments use). */
+import { mulberry32 as prng } from '../../src/core/verify/sampling.js';
+
+export { prng };
 
 export function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
