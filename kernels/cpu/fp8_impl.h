@@ -157,6 +157,9 @@ struct Fp8Band {
   int64_t br = -1, r0 = 0, rn = 0;
   uint32_t* m = nullptr;  // [nbc, 16]
   Fp8Scale* k = nullptr;  // [nbc]
+  float* f = nullptr;     // [B, cols] the band widened to fp32 (bf16 input only)
+  // Row r of the band as fp32.
+  const float* row(const QuantArgs& a, int64_t r) const { return f ? f + r * a.cols : a.w + (r0 + r) * a.cols; }
 };
 
 // Block scales of a band from its amax lanes (a block holding Inf/NaN is redone with the masked exact
@@ -166,7 +169,7 @@ static inline void fp8_band_scales(const QuantArgs& a, int64_t nbc, const Fp8Ban
   for (int64_t bc = 0; bc < nbc; ++bc) {
     const uint32_t mb = max_lane(b.m + bc * 16);
     const int64_t c0 = bc * B;
-    const float mx = mb < 0x7f800000u ? bits_f32(mb) : finite_amax(a.w + b.r0 * a.cols + c0, std::min(B, a.cols - c0), b.rn, a.cols);
+    const float mx = mb < 0x7f800000u ? bits_f32(mb) : finite_amax(b.row(a, 0) + c0, std::min(B, a.cols - c0), b.rn, a.cols);
     float s = mx / 448.f;
     s = s > 0.f ? s : 1.f;
     b.k[bc] = fp8_scale(s);
@@ -185,11 +188,14 @@ static void quant_fp8(const QuantArgs& a) {
   parallel_claim(nbr, a.threads, [&](auto claim) {
     Buf<uint32_t> mbuf;
     Buf<Fp8Scale> kbuf;
+    Buf<float> fbuf;  // bf16 input: two bands widened to fp32, the one encoded and the one scanned
     uint32_t* m = mbuf.get(static_cast<size_t>(2 * nbc * 16));
     Fp8Scale* ks = kbuf.get(static_cast<size_t>(2 * nbc));
-    if (!m || !ks) return;
+    float* f = a.wbf16 ? fbuf.get(static_cast<size_t>(2 * B * a.cols)) : nullptr;
+    if (!m || !ks || (a.wbf16 && !f)) return;
     Fp8Band cur, nxt;
     cur.m = m, cur.k = ks, nxt.m = m + nbc * 16, nxt.k = ks + nbc;
+    if (f) cur.f = f, nxt.f = f + B * a.cols;
     for (;;) {
       nxt.br = claim();
       const bool more = nxt.br < nbr;
@@ -202,13 +208,14 @@ static void quant_fp8(const QuantArgs& a) {
       const int64_t cn = cur.br >= 0 ? cur.rn : 0;
       for (int64_t r = 0; r < std::max(cn, nxt.rn); ++r) {
         if (r < nxt.rn) {
-          const float* row = a.w + (nxt.r0 + r) * a.cols;
+          const float* row = quant_row(a, nxt.r0 + r, nxt.f ? nxt.f + r * a.cols : nullptr);
           for (int64_t bc = 0; bc < nbc; ++bc) amax_bits_lanes(row + bc * B, std::min(B, a.cols - bc * B), nxt.m + bc * 16);
         }
         if (r < cn) {
           const int64_t off = (cur.r0 + r) * a.cols;
+          const float* row = cur.row(a, r);
           for (int64_t bc = 0; bc < nbc; ++bc)
-            fp8_encode_row(a.w + off + bc * B, a.codes + off + bc * B, std::min(B, a.cols - bc * B), cur.k[bc]);
+            fp8_encode_row(row + bc * B, a.codes + off + bc * B, std::min(B, a.cols - bc * B), cur.k[bc]);
         }
       }
       if (!more) break;

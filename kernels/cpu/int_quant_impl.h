@@ -65,9 +65,12 @@ static void quant_int8(const QuantArgs& a) {
   int8_t* q = reinterpret_cast<int8_t*>(a.codes);
   const int64_t items = (a.rows + kRowsPerItem - 1) / kRowsPerItem;
   parallel_claim(items, a.threads, [&](auto claim) {
+    Buf<float> rowbuf;
+    float* tmp = a.wbf16 ? rowbuf.get(static_cast<size_t>(a.cols)) : nullptr;
+    if (a.wbf16 && !tmp) return;
     for (int64_t it; (it = claim()) < items;)
       for (int64_t r = it * kRowsPerItem, r1 = std::min(a.rows, r + kRowsPerItem); r < r1; ++r) {
-        const float* w = a.w + r * a.cols;
+        const float* w = quant_row(a, r, tmp);
         const float s = sym_scale(finite_amax_fast(w, a.cols), 127.5f, a.bf16Scale);
         a.scale[r] = s;
         sym_q_row(w, q + r * a.cols, a.cols, s, -128.f, 127.f);
@@ -124,12 +127,14 @@ static void quant_int4(const QuantArgs& a) {
   const int64_t items = (a.rows + kRowsPerItem - 1) / kRowsPerItem;
   parallel_claim(items, a.threads, [&](auto claim) {
     Buf<uint8_t> buf;
+    Buf<float> rowbuf;
     uint8_t* nib = buf.get(static_cast<size_t>(words * 8));
-    if (!nib) return;
+    float* tmp = a.wbf16 ? rowbuf.get(static_cast<size_t>(a.cols)) : nullptr;
+    if (!nib || (a.wbf16 && !tmp)) return;
     std::memset(nib, 0, static_cast<size_t>(words * 8));  // padding nibbles stay 0
     for (int64_t it; (it = claim()) < items;)
       for (int64_t r = it * kRowsPerItem, r1 = std::min(a.rows, r + kRowsPerItem); r < r1; ++r) {
-        const float* w = a.w + r * a.cols;
+        const float* w = quant_row(a, r, tmp);
         for (int64_t g = 0; g < ng; ++g) {
           const int64_t c0 = g * G, cn = std::min(G, a.cols - c0);
           const float s = sym_scale(finite_amax_fast(w + c0, cn), 7.5f, a.bf16Scale);

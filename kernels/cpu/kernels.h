@@ -38,6 +38,7 @@ struct GemmArgs {
 
 struct QuantArgs {
   const float* w;    // [rows, cols]
+  const uint16_t* wbf16;  // or the same as bf16 bit patterns (quantize only; w is then unused)
   int64_t rows, cols;
   int group;         // fp8: block edge (128); int4: group size; int8: unused
   bool bf16Scale;    // int8/int4: round the scale to bf16 before use

@@ -110,6 +110,19 @@ static inline float finite_amax_fast(const float* x, int64_t n) {
   return r < 0x7f800000u ? bits_f32(r) : finite_amax(x, n);
 }
 
+// Row r of the quantizer input as fp32: the fp32 input itself, or the bf16 input widened into `tmp`
+// (cols floats). Widening is exact (16 zero bits appended), so quantizing bf16 directly is bit-identical
+// to quantizing its fp32 copy, without a separate decode pass over memory.
+static inline const float* quant_row(const QuantArgs& a, int64_t r, float* __restrict__ tmp) {
+  if (!a.wbf16) return a.w + r * a.cols;
+  const uint16_t* __restrict__ s = a.wbf16 + r * a.cols;
+  for (int64_t i = 0; i < a.cols; ++i) {
+    const uint32_t u = static_cast<uint32_t>(s[i]) << 16;
+    std::memcpy(tmp + i, &u, 4);
+  }
+  return tmp;
+}
+
 // Runs work(claim) on up to `threads` threads; claim() hands out 0, 1, 2, … across all of them, so a
 // thread that is descheduled on a busy machine does not hold back a fixed share of the items.
 template <class F>

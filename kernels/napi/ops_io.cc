@@ -2,8 +2,9 @@
 // (Linux copy_file_range(2)), falling back to pread/pwrite through a 1 MiB buffer where the kernel or
 // file system cannot (EXDEV, ENOSYS, EINVAL, EOPNOTSUPP). Resolves with the number of bytes copied,
 // which is less than `length` only when the input ends first. With `writeback: true` the copied range of
-// the output is then queued for writing to disk (sync_file_range SYNC_FILE_RANGE_WRITE, advisory: it
-// does not wait and its errors are left to the caller's fsync), so a later fsync has less left to wait for.
+// the output is then queued for writing to disk (sync_file_range SYNC_FILE_RANGE_WRITE, advisory: its
+// errors are left to the caller's fsync), so a later fsync has less left to wait for. `writeback` (below)
+// does the same as a separate call, so that a copy never waits for a full device queue.
 #include <fcntl.h>
 #include <errno.h>
 #include <unistd.h>
@@ -112,8 +113,26 @@ static Napi::Value CopyFileRange(const Napi::CallbackInfo& info) {
   }, Keep{});
 }
 
+// writeback({fd, offset, length}): queue [offset, offset + length) of `fd` for writing to disk
+// (sync_file_range SYNC_FILE_RANGE_WRITE) on a worker thread. Advisory: it can block for a while when the
+// device queue is full, which is why it runs apart from the copies; errors are left to a later fsync.
+static Napi::Value Writeback(const Napi::CallbackInfo& info) {
+  Napi::Object o = options(info);
+  const int fd = static_cast<int>(integer(o, "fd", 0, 0x7fffffff));
+  const int64_t offset = integer(o, "offset", 0, int64_t{1} << 52);
+  const int64_t length = integer(o, "length", 0, int64_t{1} << 52);
+  return OpWorker::Run(info.Env(), [=](double& r) {
+    r = 0;
+#if defined(__linux__)
+    if (length > 0) (void)sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+#endif
+    return Status::Ok();
+  }, Keep{});
+}
+
 void register_io(Napi::Env env, Napi::Object exports) {
   exports.Set("copyFileRange", Napi::Function::New(env, CopyFileRange));
+  exports.Set("writeback", Napi::Function::New(env, Writeback));
 }
 
 }  // namespace m1k

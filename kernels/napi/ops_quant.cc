@@ -1,4 +1,5 @@
 // N-API entry point `quant`: { format: 'fp8'|'int8'|'int4', op: 'quantize'|'dequantize', ... }.
+// Quantize reads fp32 `w`, or bf16 bit patterns `wbf16` (widened row by row inside the kernel).
 #include "../cpu/dispatch.h"
 #include "ops.h"
 #include "worker.h"
@@ -18,7 +19,8 @@ static Napi::Value Quant(const Napi::CallbackInfo& info) {
   a.group = format == "int8" ? 1 : static_cast<int>(integer(o, "group", 1, 1 << 20));
   a.bf16Scale = o.Get("bf16Scale").ToBoolean().Value();
   const int64_t n = a.rows * a.cols, G = a.group;
-  if (quant) a.w = typed<float>(o, "w", napi_float32_array, n, keep).data;
+  if (quant && !o.Get("wbf16").IsUndefined()) a.wbf16 = typed<uint16_t>(o, "wbf16", napi_uint16_array, n, keep).data;  // bf16 bits
+  else if (quant) a.w = typed<float>(o, "w", napi_float32_array, n, keep).data;
   else a.out = typed<float>(o, "out", napi_float32_array, n, keep).data;
   void (*fn)(const QuantArgs&) = nullptr;
   const KernelTable* t = current();

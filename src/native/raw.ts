@@ -18,7 +18,7 @@ export type RawConvertOpts =
 export interface RawQuantOpts {
   format: 'fp8' | 'int8' | 'int4'; op: 'quantize' | 'dequantize';
   rows: number; cols: number; group: number; threads: number; bf16Scale?: boolean;
-  w?: Float32Array; out?: Float32Array; codes?: Uint8Array | Int8Array; packed?: Int32Array; scale: Float32Array;
+  w?: Float32Array; wbf16?: Uint16Array; out?: Float32Array; codes?: Uint8Array | Int8Array; packed?: Int32Array; scale: Float32Array;
 }
 /**
  * Byte range between two open file descriptors; resolves with the bytes copied (< length only at end of
@@ -40,6 +40,7 @@ export interface RawAddon {
   fmaPeak(o: { iters: number; threads: number }): Promise<number>;
   copy(o: { src: Float32Array; dst: Float32Array; n: number; threads: number }): Promise<void>;
   copyFileRange(o: RawCopyFileRangeOpts): Promise<number>;
+  writeback(o: { fd: number; offset: number; length: number }): Promise<number>;
   cudaInfo(libPath: string): RawCudaInfo;
   cudaLightning(o: Omit<RawLightningOpts, 'threads'> & { op: 'prefill' | 'decode' }): Promise<void>;
   cudaQuantFp8(o: { w: Float32Array; codes: Uint8Array; scale: Float32Array; rows: number; cols: number; group: number }): Promise<void>;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { copyRange } from '../../src/core/ops/copy.js';
+import { copyRange, startWriteback } from '../../src/core/ops/copy.js';
 import { InputError } from '../../src/core/errors.js';
 import { announceSkip, nativeLoaded } from './helpers.js';
 
@@ -133,5 +133,22 @@ describe.skipIf(!nativeLoaded())('copyRange (native errors)', () => {
     } finally {
       await i.close();
     }
+  });
+});
+
+describe('startWriteback', () => {
+  it('queues a written range for disk without changing its bytes, and refuses bad ranges', async () => {
+    const path = join(dir, 'writeback.bin');
+    await writeFile(path, src);
+    const f = await open(path, 'r+');
+    try {
+      await startWriteback(f, 4096, 1 << 20);
+      await startWriteback(f.fd, 0, 0);
+      await expect(startWriteback(f, -1, 10)).rejects.toThrow(/offset/);
+      await f.sync();
+    } finally {
+      await f.close();
+    }
+    expect((await readFile(path)).equals(src)).toBe(true);
   });
 });

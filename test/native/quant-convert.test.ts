@@ -101,6 +101,31 @@ describe.skipIf(!nativeLoaded())('quantizers and conversions (native ≡ TypeScr
         }
       });
 
+      it('bf16 input (widened in the kernel) gives the same codes and scales as its fp32 copy through the reference', async () => {
+        for (const [rows, cols] of [...SHAPES, [256, 1100] as [number, number]]) {
+          // bf16 patterns of awkward weights (NaN, ±Inf, subnormals, ties), and their exact fp32 values
+          const bits = f32ToBf16(nasty(rows * cols, rows * 31 + cols));
+          const f32 = bf16ToF32(bits);
+          const nat = await quantizeFp8Blocks({ bf16: bits }, rows, cols, 128, { backend: 'native', threads: 2 });
+          const ref = await quantizeFp8Blocks(f32, rows, cols, 128, { backend: 'ref' });
+          expect(firstBitDiff(nat.codes, ref.codes)).toBe(-1);
+          expect(firstBitDiff(nat.scaleInv, ref.scaleInv)).toBe(-1);
+          const n8 = await quantizeInt8({ bf16: bits }, rows, cols, { backend: 'native', threads: 2, scaleDtype: 'BF16' });
+          const r8 = await quantizeInt8(f32, rows, cols, { backend: 'ref', scaleDtype: 'BF16' });
+          expect(firstBitDiff(n8.q, r8.q)).toBe(-1);
+          expect(firstBitDiff(n8.scale, r8.scale)).toBe(-1);
+          const n4 = await quantizeInt4({ bf16: bits }, rows, cols, 128, { backend: 'native', threads: 2, scaleDtype: 'BF16' });
+          const r4 = await quantizeInt4(f32, rows, cols, 128, { backend: 'ref', scaleDtype: 'BF16' });
+          expect(firstBitDiff(n4.packed, r4.packed)).toBe(-1);
+          expect(firstBitDiff(n4.scale, r4.scale)).toBe(-1);
+        }
+        // the reference path accepts bf16 input too (decoded first), with the same result
+        const bits = f32ToBf16(randArray(3 * 129, 3));
+        const viaRef = await quantizeFp8Blocks({ bf16: bits }, 3, 129, 128, { backend: 'ref' });
+        const viaNat = await quantizeFp8Blocks({ bf16: bits }, 3, 129, 128, { backend: 'native' });
+        expect(firstBitDiff(viaRef.codes, viaNat.codes)).toBe(-1);
+      });
+
       it('bf16 → fp32 for all 65536 patterns; fp32 → bf16/fp16 on specials, ties, subnormals and random bits', async () => {
         const all = new Uint16Array(65536).map((_, i) => i);
         expect(firstBitDiff(await convertBf16ToF32(all, { backend: 'native' }), bf16ToF32(all))).toBe(-1);

@@ -3,8 +3,9 @@
  * writing instead of sitting on the main thread. Each digest is owned by one worker (files alternate
  * between workers, so consecutive files hash in parallel); its updates are applied in the order sent.
  * An update is either bytes in memory (a buffer that owns its whole ArrayBuffer is transferred and handed
- * back through `onReturn`, anything else is copied) or a byte range of a file already written, which the
- * worker reads back itself in small chunks (from the page cache: the bytes never cross threads).
+ * back through `onReturn`, anything else is copied) or a byte range of a file that does not change (an
+ * input being copied verbatim), which the worker reads itself in small chunks (from the page cache: the
+ * bytes never cross threads).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -147,8 +148,8 @@ export class Hasher {
   }
 
   /**
-   * Add bytes [offset, offset + length) of the file at `path` to digest `id`; they must be written
-   * already and stay unchanged (the worker opens the file once per digest and reads it back).
+   * Add bytes [offset, offset + length) of the file at `path` to digest `id`; they must exist already
+   * and stay unchanged (the worker opens the file once per digest and reads them).
    */
   updateFromFile(id: number, path: string, offset: number, length: number): void {
     if (length === 0) return;

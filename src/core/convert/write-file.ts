@@ -2,9 +2,10 @@
  * Write one planned output file: header first, then every job's tensors in file order. Bytes that need
  * no change are copied file to file (copy_file_range when the native addon is loaded), in ranges of
  * COPY_BYTES; everything else goes in row bands of bounded size (BAND_BYTES), each band's write
- * overlapping the next band's read. The sha256 is computed on a hash worker, in file order, as writes
- * complete: bands from memory, copied ranges read back from the output file (page cache). The digest
- * finishes while the next file is written. Output goes to `<file>.incomplete` and is renamed into place
+ * overlapping the next band's read. The sha256 is computed on a hash worker, in file order: bands from
+ * memory once written, copied ranges from the input they are copied from (page cache), without waiting
+ * for the copy, so hashing a file runs beside its copies instead of behind them. The digest finishes
+ * while the next file is written. Output goes to `<file>.incomplete` and is renamed into place
  * only when complete.
  */
 import { mkdir, type FileHandle } from 'node:fs/promises';
@@ -68,15 +69,31 @@ const WRITES_IN_FLIGHT = 3;
 /** Chunks queued for hashing at most (each ≤ one band): bounds the memory the hash queue can hold. */
 const HASH_QUEUE = 4;
 
-/** Copies kept in flight at once: the next is queued while one runs (more only contend for the file's lock). */
-const COPIES_IN_FLIGHT = 2;
-
-/** Bytes per verbatim copy call: bounds the time between progress reports and abort checks. */
-export const COPY_BYTES = 64 * 1024 * 1024;
+/**
+ * Copies kept in flight at once. One: concurrent copies into one file serialise on its lock in the kernel
+ * and spin there (measured: 2 in flight cost more CPU than 1 and saved no time once copies are merged).
+ */
+const COPIES_IN_FLIGHT = 1;
 
 /**
- * Copied bytes not yet hashed at most: hashing reads them back from the page cache, so it must not fall
- * so far behind that they have been evicted.
+ * Bytes per verbatim copy call at most: bounds the time between progress reports and abort checks.
+ * Consecutive copies that continue each other in the input are merged up to this size, so a run of whole
+ * tensors goes to the kernel in one call instead of one call (and one round trip) per tensor.
+ */
+export const COPY_BYTES = 64 * 1024 * 1024;
+
+/** A verbatim copy not issued yet: consecutive pieces of the output taken from one contiguous input range. */
+interface CopyRun {
+  fdIn: FileHandle;
+  inPath: string;
+  offIn: number;
+  length: number;
+  pieces: { name: string; byteOffset: number; length: number }[];
+}
+
+/**
+ * Copied bytes not yet hashed at most: hashing reads them from the input's page cache, so it must not
+ * fall so far behind the copies that they have been evicted (it would then read them from disk again).
  */
 const HASH_LAG_BYTES = 1024 * 1024 * 1024;
 
@@ -88,6 +105,7 @@ export class BandSink {
   private cursor: number;
   private readonly pending: Promise<void>[] = [];
   private hashChain: Promise<void> = Promise.resolve();
+  private run: CopyRun | undefined;
   private readonly id: number;
   constructor(readonly writer: SafetensorsWriter, header: Buffer, private readonly hasher: Hasher, private readonly onBytes?: (n: number) => void) {
     this.id = hasher.begin();
@@ -101,6 +119,7 @@ export class BandSink {
   async put(name: string, data: Buffer, byteOffset: number, release?: (b: Buffer) => void): Promise<void> {
     const abs = this.writer.absoluteOffset(name) + byteOffset;
     if (abs !== this.cursor) throw new InputError('E_INTERNAL_ORDER', `${this.writer.path}: write at ${abs} but expected ${this.cursor}`);
+    await this.flushCopy();
     while (this.pending.length >= WRITES_IN_FLIGHT) await this.pending.shift();
     await this.hasher.below(HASH_QUEUE);
     this.cursor += data.length;
@@ -115,26 +134,41 @@ export class BandSink {
     this.hashChain.catch(() => undefined);
   }
   /**
-   * Copy `length` bytes at `offIn` of `fdIn` verbatim to `byteOffset` of tensor `name`; must continue
-   * exactly where the previous write ended. Hashed from the output file once the copy is done.
+   * Copy `length` bytes at `offIn` of `fdIn` (the file at `inPath`) verbatim to `byteOffset` of tensor
+   * `name`; must continue exactly where the previous write ended. Merged with the copy before it when
+   * that one ends where this one starts in the same input; issued once the run is full or something
+   * else is written. The bytes are hashed from the input (they are the same bytes), in file order but
+   * without waiting for the copy.
    */
-  async copy(name: string, fdIn: FileHandle, offIn: number, length: number, byteOffset: number, label: string): Promise<void> {
+  async copy(name: string, fdIn: FileHandle, inPath: string, offIn: number, length: number, byteOffset: number): Promise<void> {
     const abs = this.writer.absoluteOffset(name) + byteOffset;
     if (abs !== this.cursor) throw new InputError('E_INTERNAL_ORDER', `${this.writer.path}: copy to ${abs} but expected ${this.cursor}`);
+    this.cursor += length;
+    const r = this.run;
+    if (r && r.fdIn === fdIn && r.offIn + r.length === offIn && r.length + length <= COPY_BYTES) {
+      r.length += length;
+      r.pieces.push({ name, byteOffset, length });
+      return;
+    }
+    await this.flushCopy();
+    this.run = { fdIn, inPath, offIn, length, pieces: [{ name, byteOffset, length }] };
+  }
+  /** Issue the pending copy run, if any. */
+  private async flushCopy(): Promise<void> {
+    const r = this.run;
+    if (!r) return;
+    this.run = undefined;
     while (this.pending.length >= COPIES_IN_FLIGHT) await this.pending.shift();
     await this.hasher.fileBacklogBelow(HASH_LAG_BYTES);
-    this.cursor += length;
-    const w = this.writer.copyFrom(name, fdIn, offIn, length, byteOffset, label).then(() => this.onBytes?.(length));
-    w.catch(() => undefined); // surfaced by the await in put/copy/drain
+    const w = this.writer.copyRunFrom(r.pieces, r.fdIn, r.offIn, r.inPath).then(() => this.onBytes?.(r.length));
+    w.catch(() => undefined); // surfaced by the await in put/flushCopy/drain
     this.pending.push(w);
-    this.hashChain = this.hashChain.then(async () => {
-      await w;
-      this.hasher.updateFromFile(this.id, this.writer.tmpPath, abs, length);
-    });
+    this.hashChain = this.hashChain.then(() => this.hasher.updateFromFile(this.id, r.inPath, r.offIn, r.length));
     this.hashChain.catch(() => undefined);
   }
-  /** Wait for every write and for every hash update to be queued. */
+  /** Issue any pending copy, then wait for every write and for every hash update to be queued. */
   async drain(): Promise<void> {
+    await this.flushCopy();
     while (this.pending.length > 0) await this.pending.shift();
     await this.hashChain;
   }
@@ -152,7 +186,7 @@ async function copySegments(name: string, segments: Segment[], sink: BandSink, c
     const base = reader.absoluteOffset(s.piece.tensor) + s.srcOffset;
     for (let b = 0; b < s.length; b += step) {
       throwIfAborted(ctx.signal);
-      await sink.copy(name, reader.fd, base + b, Math.min(step, s.length - b), s.dst + b, reader.path);
+      await sink.copy(name, reader.fd, reader.path, base + b, Math.min(step, s.length - b), s.dst + b);
     }
   }
 }
@@ -266,7 +300,7 @@ export async function writePlannedFile(outRoot: string, f: FilePlan, ctx: WriteC
   }
   const durable = (async () => {
     // the digest (read back on a hash worker) and the first fsync overlap the next file's writes
-    const [sha256] = await Promise.all([sink.digest(), w.fd.sync()]);
+    const [sha256] = await Promise.all([sink.digest(), w.sync()]);
     await w.finish();
     const record: DoneRecord = { file: filePath(f), size: w.totalBytes, sha256 };
     if (errors.length > 0) record.errors = errors;

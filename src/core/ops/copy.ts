@@ -75,3 +75,16 @@ export async function copyRange(fdIn: FileHandle | number, offIn: number, fdOut:
   }
   return copied;
 }
+
+/**
+ * Start writing `[offset, offset + length)` of `fd` to disk without waiting for the disk (native only;
+ * without the addon the kernel's flusher does it later). Advisory: it resolves once the range is queued,
+ * which can take a while when the device queue is full, so callers run it beside their copies and await
+ * it only before fsync or close. Errors surface at the caller's fsync.
+ */
+export async function startWriteback(fd: FileHandle | number, offset: number, length: number): Promise<void> {
+  checkRange('startWriteback', { offset, length });
+  if (length === 0 || !useNative({}, 'writeback')) return;
+  await withNative('writeback', (x) => x.writeback({ fd: fdOf(fd), offset, length }));
+}
+

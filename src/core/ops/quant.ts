@@ -7,6 +7,19 @@ import { dequantizeInt8Rows, quantizeInt8Rows, checkMatrix, type ScaleDtype } fr
 import { dequantizeInt4Rows, quantizeInt4Rows } from '../quant/int4.js';
 import { threadsOf, useNative, type KernelOptions } from './common.js';
 import { withNative } from '../../native/index.js';
+import { bf16ToF32 } from '../dtype/convert.js';
+
+/**
+ * What the quantizers read: fp32 values, or bf16 bit patterns. bf16 → fp32 is exact, so both give the
+ * same codes; the native kernels widen bf16 rows in cache instead of a separate decode pass over memory.
+ */
+export type QuantInput = Float32Array | { bf16: Uint16Array };
+
+const lengthOf = (w: QuantInput): number => (w instanceof Float32Array ? w.length : w.bf16.length);
+/** fp32 values of `w` (the TypeScript references work on fp32). */
+const f32Of = (w: QuantInput): Float32Array => (w instanceof Float32Array ? w : bf16ToF32(w.bf16));
+/** The addon's input fields for `w`. */
+const nativeIn = (w: QuantInput): { w: Float32Array } | { wbf16: Uint16Array } => (w instanceof Float32Array ? { w } : { wbf16: w.bf16 });
 
 export interface QuantOptions extends KernelOptions {
   scaleDtype?: ScaleDtype;
@@ -36,17 +49,18 @@ function buf<T extends { length: number }>(given: T | undefined, make: () => T, 
  * @example const { codes, scaleInv } = await quantizeFp8Blocks(w, 9216, 6144); // scaleInv [72, 48]
  */
 export async function quantizeFp8Blocks(
-  w: Float32Array, rows: number, cols: number, block = 128, o: KernelOptions & { out?: QuantOut } = {},
+  input: QuantInput, rows: number, cols: number, block = 128, o: KernelOptions & { out?: QuantOut } = {},
 ): Promise<{ codes: Uint8Array; scaleInv: Float32Array }> {
-  checkMatrix(w.length, rows, cols, 'quantizeFp8Blocks');
+  checkMatrix(lengthOf(input), rows, cols, 'quantizeFp8Blocks');
   const nbr = Math.ceil(rows / block), nbc = Math.ceil(cols / block);
   const codes = buf(o.out?.codes, () => new Uint8Array(rows * cols), rows * cols, 'quantizeFp8Blocks (out.codes)');
   const scaleInv = buf(o.out?.scale, () => new Float32Array(nbr * nbc), nbr * nbc, 'quantizeFp8Blocks (out.scale)');
   if (useNative(o, 'quantizeFp8Blocks')) {
     await withNative('quantizeFp8Blocks', (x) =>
-      x.quant({ format: 'fp8', op: 'quantize', w, codes, scale: scaleInv, rows, cols, group: block, threads: threadsOf(o) }));
+      x.quant({ format: 'fp8', op: 'quantize', ...nativeIn(input), codes, scale: scaleInv, rows, cols, group: block, threads: threadsOf(o) }));
     return { codes, scaleInv };
   }
+  const w = f32Of(input);
   for (let b = 0; b < nbr; b++) {
     const r0 = b * block, rn = Math.min(block, rows - r0);
     const band = quantizeFp8Band(w.subarray(r0 * cols, (r0 + rn) * cols), rn, cols, block);
@@ -77,13 +91,13 @@ export async function dequantizeFp8Blocks(
 }
 
 /** Per-row symmetric INT8: q [rows, cols], scale [rows]. */
-export async function quantizeInt8(w: Float32Array, rows: number, cols: number, o: QuantOptions & { out?: QuantOut } = {}): Promise<{ q: Int8Array; scale: Float32Array }> {
-  checkMatrix(w.length, rows, cols, 'quantizeInt8');
-  if (!useNative(o, 'quantizeInt8')) return quantizeInt8Rows(w, rows, cols, o.scaleDtype ? { scaleDtype: o.scaleDtype } : {});
+export async function quantizeInt8(w: QuantInput, rows: number, cols: number, o: QuantOptions & { out?: QuantOut } = {}): Promise<{ q: Int8Array; scale: Float32Array }> {
+  checkMatrix(lengthOf(w), rows, cols, 'quantizeInt8');
+  if (!useNative(o, 'quantizeInt8')) return quantizeInt8Rows(f32Of(w), rows, cols, o.scaleDtype ? { scaleDtype: o.scaleDtype } : {});
   const q = buf(o.out?.q, () => new Int8Array(rows * cols), rows * cols, 'quantizeInt8 (out.q)');
   const scale = buf(o.out?.scale, () => new Float32Array(rows), rows, 'quantizeInt8 (out.scale)');
   await withNative('quantizeInt8', (x) =>
-    x.quant({ format: 'int8', op: 'quantize', w, codes: q, scale, rows, cols, group: 1, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16' }));
+    x.quant({ format: 'int8', op: 'quantize', ...nativeIn(w), codes: q, scale, rows, cols, group: 1, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16' }));
   return { q, scale };
 }
 
@@ -98,15 +112,15 @@ export async function dequantizeInt8(q: Int8Array, scale: Float32Array, rows: nu
 
 /** Group-wise symmetric INT4, compressed-tensors pack-quantized: packed [rows, ceil(cols/8)], scale [rows, ceil(cols/group)]. */
 export async function quantizeInt4(
-  w: Float32Array, rows: number, cols: number, group = 128, o: QuantOptions & { out?: QuantOut } = {},
+  w: QuantInput, rows: number, cols: number, group = 128, o: QuantOptions & { out?: QuantOut } = {},
 ): Promise<{ packed: Int32Array; scale: Float32Array }> {
-  checkMatrix(w.length, rows, cols, 'quantizeInt4');
-  if (!useNative(o, 'quantizeInt4')) return quantizeInt4Rows(w, rows, cols, group, o.scaleDtype ? { scaleDtype: o.scaleDtype } : {});
+  checkMatrix(lengthOf(w), rows, cols, 'quantizeInt4');
+  if (!useNative(o, 'quantizeInt4')) return quantizeInt4Rows(f32Of(w), rows, cols, group, o.scaleDtype ? { scaleDtype: o.scaleDtype } : {});
   const nw = rows * Math.ceil(cols / 8), ns = rows * Math.ceil(cols / group);
   const packed = buf(o.out?.packed, () => new Int32Array(nw), nw, 'quantizeInt4 (out.packed)');
   const scale = buf(o.out?.scale, () => new Float32Array(ns), ns, 'quantizeInt4 (out.scale)');
   await withNative('quantizeInt4', (x) =>
-    x.quant({ format: 'int4', op: 'quantize', w, packed, scale, rows, cols, group, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16' }));
+    x.quant({ format: 'int4', op: 'quantize', ...nativeIn(w), packed, scale, rows, cols, group, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16' }));
   return { packed, scale };
 }
 

@@ -5,11 +5,11 @@
  * band and the (small) scales after them, and measuring the error of every band against its fp32 source.
  * Pipelined: READ_AHEAD bands are read ahead (the caller may start a tensor's first read while the previous
  * tensor is quantized), a band's error sums run on this thread while the next band's kernels run, and
- * decode targets, sample buffers and code buffers are reused rather than allocated per band.
+ * error-reference buffers, sample buffers and code buffers are reused rather than allocated per band.
  */
 import { f32ToBf16 } from '../dtype/convert.js';
 import { throwIfAborted } from '../errors.js';
-import { quantizeFp8Blocks, quantizeInt4, quantizeInt8 } from '../ops/quant.js';
+import { quantizeFp8Blocks, quantizeInt4, quantizeInt8, type QuantInput } from '../ops/quant.js';
 import { convertBf16ToF32 } from '../ops/convert.js';
 import type { KernelOptions } from '../ops/common.js';
 import { dequantizeInto } from './dequant-into.js';
@@ -29,10 +29,9 @@ const BAND_ELEMENTS = 4 * 1024 * 1024;
 
 const bytesOf = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-/** Decode a band to fp32 (native bf16 widening for the common case). */
-async function decode(data: Buffer, dtype: DType, k: KernelOptions, out: Float32Array): Promise<Float32Array> {
-  if (dtype !== 'BF16' || data.byteOffset % 2 !== 0) return toF32(data, dtype);
-  return convertBf16ToF32(new Uint16Array(data.buffer, data.byteOffset, data.length / 2), { ...k, out: out.subarray(0, data.length / 2) });
+/** bf16 bit patterns of a band, when it is bf16 and 2-byte aligned (the quantizers then read it as is). */
+function bf16Of(data: Buffer, dtype: DType): Uint16Array | undefined {
+  return dtype === 'BF16' && data.byteOffset % 2 === 0 ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2) : undefined;
 }
 
 /**
@@ -59,7 +58,7 @@ const READ_AHEAD = 2;
 const codePool = new CodePool();
 
 /**
- * Decode targets and error-sample buffers kept across tensors (most tensors are one band: fresh
+ * Error-reference and error-sample buffers kept across tensors (most tensors are one band: fresh
  * multi-MiB arrays per tensor cost more in page faults and GC than the kernels). Leased by one job at a time.
  */
 const scratch = { busy: false, w: [new Float32Array(0), new Float32Array(0)], deq: [new Float32Array(0), new Float32Array(0)] };
@@ -132,8 +131,7 @@ export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: So
     for (; rd.next < R && reads.length <= READ_AHEAD; rd.next += bandRows) reads.push(rd.read(rd.next));
   };
   ahead();
-  const maxRows = Math.min(R, bandRows);
-  // two decode targets and two sample buffers: band i+1 is decoded and quantized while band i's errors
+  // two error-reference and two sample buffers: band i+1 is quantized and sampled while band i's errors
   // are accumulated on this thread
   const own = !scratch.busy;
   scratch.busy = true;
@@ -150,42 +148,50 @@ export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: So
       const { dtype, data } = await reads.shift()!;
       ahead();
       const i = band % 2;
-      if (wBufs[i]!.length < maxRows * C) wBufs[i] = new Float32Array(maxRows * C);
-      const wBuf = wBufs[i]!;
       // sampled row blocks of this band, as local [a, b) row ranges (bands start on a block boundary)
       const blocks: [number, number][] = [];
       for (let a = 0; a < n; a += unit) if (((r0 + a) / unit) % errorStride === 0) blocks.push([a, Math.min(n, a + unit)]);
       const sampleRows = blocks.reduce((s, [a, b]) => s + b - a, 0);
       if (deqBufs[i]!.length < sampleRows * C) deqBufs[i] = new Float32Array(sampleRows * C);
+      if (wBufs[i]!.length < sampleRows * C) wBufs[i] = new Float32Array(sampleRows * C);
+      const wBuf = wBufs[i]!;
       const deq = deqBufs[i]!;
       const ab = codePool.take(codeBytes(n));
       const work = (async () => {
-        const w = await decode(data, dtype, k, wBuf);
-        if (pooled && o.pool && w.buffer !== data.buffer) o.pool.give(data); // decoded into wBuf: the input buffer is free
+        // bf16 goes to the quantizers as is; only the sampled rows are widened to fp32 (the error
+        // reference), into wBuf. Other dtypes are decoded to a fresh fp32 copy first.
+        const u16 = bf16Of(data, dtype);
+        const w = u16 ? undefined : toF32(data, dtype);
+        const input: QuantInput = u16 ? { bf16: u16 } : w!;
         let codes: Buffer;
         const samples: [Float32Array, Float32Array][] = [];
         let at = 0;
         const sample = async (a: number, b: number, q: Uint8Array | Int8Array | Int32Array, s: Float32Array) => {
           const out = deq.subarray(at * C, (at + b - a) * C);
+          const ref = u16
+            ? await convertBf16ToF32(u16.subarray(a * C, b * C), { ...k, out: wBuf.subarray(at * C, (at + b - a) * C) })
+            : w!.subarray(a * C, b * C);
           at += b - a;
-          samples.push([w.subarray(a * C, b * C), await dequantizeInto({ scheme, codes: q, scale: s, rows: b - a, cols: C, group: g }, out, k)]);
+          samples.push([ref, await dequantizeInto({ scheme, codes: q, scale: s, rows: b - a, cols: C, group: g }, out, k)]);
         };
         if (scheme === 'fp8-block') {
           const scale = scaleF32!.subarray((r0 / g) * nbc, (r0 / g + Math.ceil(n / g)) * nbc);
-          const { codes: q, scaleInv } = await quantizeFp8Blocks(w, n, C, g, { ...k, out: { codes: new Uint8Array(ab), scale } });
+          const { codes: q, scaleInv } = await quantizeFp8Blocks(input, n, C, g, { ...k, out: { codes: new Uint8Array(ab), scale } });
           for (const [a, b] of blocks) await sample(a, b, q.subarray(a * C, b * C), scaleInv.subarray((a / g) * nbc, Math.ceil(b / g) * nbc));
           codes = bytesOf(q);
         } else if (scheme === 'int8-channel') {
-          const { q, scale } = await quantizeInt8(w, n, C, { ...k, scaleDtype: 'BF16', out: { q: new Int8Array(ab) } });
+          const { q, scale } = await quantizeInt8(input, n, C, { ...k, scaleDtype: 'BF16', out: { q: new Int8Array(ab) } });
           scaleBf16!.set(f32ToBf16(scale), r0);
           for (const [a, b] of blocks) await sample(a, b, q.subarray(a * C, b * C), scale.subarray(a, b));
           codes = bytesOf(q);
         } else {
-          const { packed, scale } = await quantizeInt4(w, n, C, g, { ...k, scaleDtype: 'BF16', out: { packed: new Int32Array(ab) } });
+          const { packed, scale } = await quantizeInt4(input, n, C, g, { ...k, scaleDtype: 'BF16', out: { packed: new Int32Array(ab) } });
           scaleBf16!.set(f32ToBf16(scale), r0 * nbc);
           for (const [a, b] of blocks) await sample(a, b, packed.subarray(a * words, b * words), scale.subarray(a * nbc, b * nbc));
           codes = bytesOf(packed);
         }
+        // quantized, and the error reference is in wBuf or a decoded copy: the input buffer is free
+        if (pooled && o.pool && (u16 || w!.buffer !== data.buffer)) o.pool.give(data);
         return { codes, samples };
       })();
       work.catch(() => undefined); // awaited just below

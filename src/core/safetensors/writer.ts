@@ -7,7 +7,7 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import type { DType } from '../dtype/dtypes.js';
-import { copyRange } from '../ops/copy.js';
+import { copyRange, startWriteback } from '../ops/copy.js';
 import { encodeHeader } from './header.js';
 
 export interface TensorSpec {
@@ -24,6 +24,13 @@ export class SafetensorsWriter {
   readonly totalBytes: number;
   private readonly offsets: Map<string, [number, number]>;
   private readonly written = new Map<string, number>();
+  /**
+   * Writeback of copied ranges: one call in flight (it can block on a full device queue and would
+   * otherwise hold several of the thread pool's few threads that the copies need); ranges copied
+   * meanwhile are merged into the next call. Settled before any fsync or close of `fd`.
+   */
+  private writeback: Promise<void> | undefined;
+  private wbNext: [number, number] | undefined;
   private closed = false;
 
   private constructor(path: string, fd: FileHandle, dataStart: number, offsets: Map<string, [number, number]>, totalBytes: number) {
@@ -72,9 +79,10 @@ export class SafetensorsWriter {
     if (byteOffset < 0 || byteOffset + data.length > e - b) {
       throw new InputError('E_RANGE', `${this.path}: write of ${data.length} bytes at ${byteOffset} overflows tensor "${name}" (${e - b} bytes)`);
     }
+    const at = this.dataStart + b + byteOffset;
     let done = 0;
     while (done < data.length) {
-      const { bytesWritten } = await this.fd.write(data, done, data.length - done, this.dataStart + b + byteOffset + done);
+      const { bytesWritten } = await this.fd.write(data, done, data.length - done, at + done);
       done += bytesWritten;
     }
     this.written.set(name, (this.written.get(name) ?? 0) + data.length);
@@ -85,12 +93,59 @@ export class SafetensorsWriter {
    * (in the kernel when the native addon is loaded: the bytes never pass through JavaScript).
    */
   async copyFrom(name: string, fdIn: FileHandle, offIn: number, length: number, byteOffset = 0, label?: string): Promise<void> {
-    const [b, e] = this.range(name);
-    if (byteOffset < 0 || byteOffset + length > e - b) {
-      throw new InputError('E_RANGE', `${this.path}: copy of ${length} bytes at ${byteOffset} overflows tensor "${name}" (${e - b} bytes)`);
+    await this.copyRunFrom([{ name, byteOffset, length }], fdIn, offIn, label);
+  }
+
+  /**
+   * Copy one contiguous input range of `fdIn` at `offIn` into consecutive tensor ranges `pieces` (each
+   * starting where the previous one ends in this file) with a single copy: fewer, larger kernel copies.
+   */
+  async copyRunFrom(pieces: { name: string; byteOffset: number; length: number }[], fdIn: FileHandle, offIn: number, label?: string): Promise<void> {
+    let at = -1;
+    let total = 0;
+    for (const p of pieces) {
+      const [b, e] = this.range(p.name);
+      if (p.byteOffset < 0 || p.byteOffset + p.length > e - b) {
+        throw new InputError('E_RANGE', `${this.path}: copy of ${p.length} bytes at ${p.byteOffset} overflows tensor "${p.name}" (${e - b} bytes)`);
+      }
+      const abs = this.dataStart + b + p.byteOffset;
+      if (at >= 0 && abs !== at) throw new InputError('E_RANGE', `${this.path}: copy run is not contiguous at tensor "${p.name}" (${abs}, expected ${at})`);
+      at = abs + p.length;
+      total += p.length;
     }
-    await copyRange(fdIn, offIn, this.fd, this.dataStart + b + byteOffset, length, { writeback: true, ...(label === undefined ? {} : { label }) });
-    this.written.set(name, (this.written.get(name) ?? 0) + length);
+    if (pieces.length === 0) return;
+    const first = pieces[0]!;
+    const offOut = this.absoluteOffset(first.name) + first.byteOffset;
+    await copyRange(fdIn, offIn, this.fd, offOut, total, label === undefined ? {} : { label });
+    // the copied bytes start going to disk now, beside the next copies, so the final fsync has less to do
+    this.queueWriteback(offOut, total);
+    for (const p of pieces) this.written.set(p.name, (this.written.get(p.name) ?? 0) + p.length);
+  }
+
+  private queueWriteback(offset: number, length: number): void {
+    const n = this.wbNext;
+    this.wbNext = n ? [Math.min(n[0], offset), Math.max(n[0] + n[1], offset + length) - Math.min(n[0], offset)] : [offset, length];
+    if (this.writeback) return;
+    const pump = async (): Promise<void> => {
+      while (this.wbNext) {
+        const [o, l] = this.wbNext;
+        this.wbNext = undefined;
+        await startWriteback(this.fd, o, l).catch(() => undefined); // advisory: fsync reports errors
+      }
+      this.writeback = undefined;
+    };
+    this.writeback = pump();
+  }
+
+  private async settleWritebacks(): Promise<void> {
+    this.wbNext = undefined;
+    await this.writeback;
+  }
+
+  /** fsync what is written so far (after the writebacks in flight); `finish()` still has to be called. */
+  async sync(): Promise<void> {
+    await this.settleWritebacks();
+    await this.fd.sync();
   }
 
   /** Check all tensor bytes were written, fsync, close and rename `.incomplete` into place. */
@@ -102,7 +157,7 @@ export class SafetensorsWriter {
         throw new InputError('E_WRITE_INCOMPLETE', `${this.path}: tensor "${name}" got ${got} of ${e - b} bytes`);
       }
     }
-    await this.fd.sync();
+    await this.sync();
     await this.fd.close();
     this.closed = true;
     await rename(this.tmpPath, this.path);
@@ -112,6 +167,7 @@ export class SafetensorsWriter {
   async abort(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
+      await this.settleWritebacks();
       await this.fd.close().catch(() => undefined);
     }
     await rm(this.tmpPath, { force: true });

@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SafetensorsReader } from '../../../src/core/safetensors/reader.js';
@@ -65,6 +65,37 @@ describe('safetensors reader/writer', () => {
     const r = await SafetensorsReader.open(path);
     expect(new Uint8Array(await r.read('a'))).toEqual(Uint8Array.from([...bytes(8, 3), ...bytes(8, 1)]));
     await r.close();
+  });
+
+  it('copies one input range into consecutive tensors with a single copy run, and refuses a run with a gap', async () => {
+    const dir = await tmpDir();
+    const src = bytes(4000, 9);
+    const srcPath = join(dir, 'src.bin');
+    await writeFile(srcPath, src);
+    const path = join(dir, 'run.safetensors');
+    const w = await SafetensorsWriter.create(path, [
+      { name: 'a', dtype: 'U8', shape: [1000] },
+      { name: 'b', dtype: 'U8', shape: [1500] },
+      { name: 'c', dtype: 'U8', shape: [500] },
+    ]);
+    const fdIn = await open(srcPath, 'r');
+    try {
+      // b's tail and all of c come from one input range; a from two pieces of another
+      await w.copyRunFrom([{ name: 'b', byteOffset: 700, length: 800 }, { name: 'c', byteOffset: 0, length: 500 }], fdIn, 2000);
+      await w.copyRunFrom([{ name: 'a', byteOffset: 0, length: 1000 }, { name: 'b', byteOffset: 0, length: 700 }], fdIn, 10);
+      await expect(w.copyRunFrom([{ name: 'a', byteOffset: 0, length: 10 }, { name: 'c', byteOffset: 0, length: 10 }], fdIn, 0)).rejects.toMatchObject({ code: 'E_RANGE' });
+      await w.finish();
+    } finally {
+      await fdIn.close();
+    }
+    const r = await SafetensorsReader.open(path);
+    try {
+      expect(new Uint8Array(await r.read('a'))).toEqual(src.subarray(10, 1010));
+      expect(new Uint8Array(await r.read('b'))).toEqual(Uint8Array.from([...src.subarray(1010, 1710), ...src.subarray(2000, 2800)]));
+      expect(new Uint8Array(await r.read('c'))).toEqual(src.subarray(2800, 3300));
+    } finally {
+      await r.close();
+    }
   });
 
   it('refuses to finish a file with unwritten tensors and leaves nothing behind', async () => {
