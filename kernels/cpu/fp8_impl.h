@@ -2,6 +2,7 @@
 // every step is an exactly rounded IEEE operation (division, x·2^k, magic-number RNE, max).
 #pragma once
 #include "quant_common.h"
+#include "quant_error_impl.h"
 
 namespace m1k {
 namespace M1K_ISA_NS {
@@ -223,6 +224,11 @@ static void quant_fp8(const QuantArgs& a) {
       std::swap(cur, nxt);
     }
   });
+  if (a.err) {
+    float table[256];
+    for (int c = 0; c < 256; ++c) table[c] = fp8_decode(static_cast<uint8_t>(c));
+    quant_error_sums(a, [&](int64_t r, int64_t c) { return table[a.codes[r * a.cols + c]] * a.scale[(r / B) * nbc + c / B]; });
+  }
 }
 
 static inline void fp8_decode_row(const uint8_t* __restrict__ codes, const float* __restrict__ table, float* __restrict__ out,

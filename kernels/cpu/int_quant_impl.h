@@ -2,6 +2,7 @@
 // dequantizers, bit-exact with src/core/quant/{int8,int4}.ts on every ISA.
 #pragma once
 #include "quant_common.h"
+#include "quant_error_impl.h"
 
 namespace m1k {
 namespace M1K_ISA_NS {
@@ -76,6 +77,7 @@ static void quant_int8(const QuantArgs& a) {
         sym_q_row(w, q + r * a.cols, a.cols, s, -128.f, 127.f);
       }
   });
+  quant_error_sums(a, [&](int64_t r, int64_t c) { return static_cast<float>(q[r * a.cols + c]) * a.scale[r]; });
 }
 
 static void dequant_int8(const QuantArgs& a) {
@@ -143,6 +145,10 @@ static void quant_int4(const QuantArgs& a) {
         }
         pack_nibbles(nib, a.packed + r * words, words);
       }
+  });
+  quant_error_sums(a, [&](int64_t r, int64_t c) {
+    const uint32_t word = static_cast<uint32_t>(a.packed[r * words + (c >> 3)]);
+    return static_cast<float>(static_cast<int32_t>((word >> ((c & 7) * 4)) & 15u) - 8) * a.scale[r * ng + c / G];
   });
 }
 

@@ -47,6 +47,11 @@ struct QuantArgs {
   int32_t* packed;   // int4 [rows, ceil(cols/8)]
   float* scale;      // fp8 [ceil(rows/block), ceil(cols/block)]; int8 [rows]; int4 [rows, ceil(cols/group)]
   float* out;        // dequantize output [rows, cols]
+  // Quantize only, when err is set: add {Σ ref², Σ (deq − ref)², max |deq − ref|} (float64, finite
+  // differences only) over the blocks of err_unit rows whose index err_block0 + b is a multiple of
+  // err_stride (b counts blocks from row 0 of this call).
+  double* err;
+  int64_t err_unit, err_stride, err_block0;
 };
 
 struct KernelTable {

@@ -22,6 +22,12 @@ static Napi::Value Quant(const Napi::CallbackInfo& info) {
   if (quant && !o.Get("wbf16").IsUndefined()) a.wbf16 = typed<uint16_t>(o, "wbf16", napi_uint16_array, n, keep).data;  // bf16 bits
   else if (quant) a.w = typed<float>(o, "w", napi_float32_array, n, keep).data;
   else a.out = typed<float>(o, "out", napi_float32_array, n, keep).data;
+  if (quant && !o.Get("err").IsUndefined()) {  // error sums over sampled row blocks, added to err[0..2]
+    a.err = typed<double>(o, "err", napi_float64_array, 3, keep).data;
+    a.err_unit = integer(o, "errUnit", 1, kMaxDim);
+    a.err_stride = integer(o, "errStride", 1, kMaxDim);
+    a.err_block0 = integer(o, "errBlock0", 0, kMaxDim);
+  }
   void (*fn)(const QuantArgs&) = nullptr;
   const KernelTable* t = current();
   if (format == "fp8") {

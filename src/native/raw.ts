@@ -18,7 +18,7 @@ export type RawConvertOpts =
 export interface RawQuantOpts {
   format: 'fp8' | 'int8' | 'int4'; op: 'quantize' | 'dequantize';
   rows: number; cols: number; group: number; threads: number; bf16Scale?: boolean;
-  w?: Float32Array; wbf16?: Uint16Array; out?: Float32Array; codes?: Uint8Array | Int8Array; packed?: Int32Array; scale: Float32Array;
+  w?: Float32Array; wbf16?: Uint16Array; out?: Float32Array; err?: Float64Array; errUnit?: number; errStride?: number; errBlock0?: number; codes?: Uint8Array | Int8Array; packed?: Int32Array; scale: Float32Array;
 }
 /**
  * Byte range between two open file descriptors; resolves with the bytes copied (< length only at end of

@@ -3,7 +3,7 @@
  * SIMD path, including odd shapes, all-zero blocks, subnormals, ±max, NaN and ±Inf.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dequantizeFp8Blocks, dequantizeInt4, dequantizeInt8, quantizeFp8Blocks, quantizeInt4, quantizeInt8 } from '../../src/core/ops/quant.js';
+import { dequantizeFp8Blocks, dequantizeInt4, dequantizeInt8, quantizeFp8Blocks, quantizeInt4, quantizeInt8, type ErrorSample } from '../../src/core/ops/quant.js';
 import { convertBf16ToF32, convertF32ToBf16, convertF32ToF16 } from '../../src/core/ops/convert.js';
 import { selectSimdPath } from '../../src/core/ops/info.js';
 import { FP8_E4M3_TABLE } from '../../src/core/quant/fp8.js';
@@ -124,6 +124,43 @@ describe.skipIf(!nativeLoaded())('quantizers and conversions (native ≡ TypeScr
         const viaRef = await quantizeFp8Blocks({ bf16: bits }, 3, 129, 128, { backend: 'ref' });
         const viaNat = await quantizeFp8Blocks({ bf16: bits }, 3, 129, 128, { backend: 'native' });
         expect(firstBitDiff(viaRef.codes, viaNat.codes)).toBe(-1);
+      });
+
+      it('error sums measured in the quantizing call equal the reference sums over the same sampled blocks', async () => {
+        // the sums are float64 over the same elements in another order: equal up to a few ulps each
+        const SUM_RTOL = 1e-12;
+        const rows = 700, cols = 300; // 6 blocks of 128 rows, the last partial
+        const bits = f32ToBf16(nasty(rows * cols, 77));
+        const f32 = bf16ToF32(bits);
+        const run = async (q: (input: Float32Array | { bf16: Uint16Array }, e: ErrorSample, backend: 'native' | 'ref') => Promise<unknown>) => {
+          for (const [stride, block0] of [[1, 0], [2, 1], [3, 0]] as const) {
+            const sample = () => ({ unit: 128, stride, block0, out: Float64Array.of(1, 2, 0.5) }); // adds to what is there
+            const nat = sample(), ref = sample();
+            await q({ bf16: bits }, nat, 'native');
+            await q(f32, ref, 'ref');
+            expect(ref.out[0]).toBeGreaterThan(1); // something was measured
+            for (let j = 0; j < 2; j++) expect(Math.abs(nat.out[j]! - ref.out[j]!)).toBeLessThanOrEqual(SUM_RTOL * Math.abs(ref.out[j]!));
+            expect(nat.out[2]).toBe(ref.out[2]); // a max does not depend on the order
+          }
+        };
+        await run((w, errors, backend) => quantizeFp8Blocks(w, rows, cols, 128, { backend, errors, threads: 2 }));
+        await run((w, errors, backend) => quantizeInt8(w, rows, cols, { backend, errors, threads: 2, scaleDtype: 'BF16' }));
+        await run((w, errors, backend) => quantizeInt4(w, rows, cols, 128, { backend, errors, threads: 2, scaleDtype: 'BF16' }));
+        // independent check of one case: fp8 with every block sampled, against dequantize + float64 sums here
+        const e = { unit: 128, stride: 1, block0: 0, out: new Float64Array(3) };
+        const q = await quantizeFp8Blocks({ bf16: bits }, rows, cols, 128, { backend: 'native', errors: e });
+        const d = await dequantizeFp8Blocks(q.codes, q.scaleInv, rows, cols, 128, { backend: 'ref' });
+        let s2 = 0, e2 = 0, mx = 0;
+        for (let i = 0; i < f32.length; i++) {
+          const diff = d[i]! - f32[i]!;
+          if (!Number.isFinite(diff)) continue;
+          s2 += f32[i]! * f32[i]!;
+          e2 += diff * diff;
+          mx = Math.max(mx, Math.abs(diff));
+        }
+        expect(Math.abs(e.out[0]! - s2)).toBeLessThanOrEqual(SUM_RTOL * s2);
+        expect(Math.abs(e.out[1]! - e2)).toBeLessThanOrEqual(SUM_RTOL * e2);
+        expect(e.out[2]).toBe(mx);
       });
 
       it('bf16 → fp32 for all 65536 patterns; fp32 → bf16/fp16 on specials, ties, subnormals and random bits', async () => {

@@ -7,7 +7,11 @@ import { dequantizeInt8Rows, quantizeInt8Rows, checkMatrix, type ScaleDtype } fr
 import { dequantizeInt4Rows, quantizeInt4Rows } from '../quant/int4.js';
 import { threadsOf, useNative, type KernelOptions } from './common.js';
 import { withNative } from '../../native/index.js';
+import { InputError } from '../errors.js';
 import { bf16ToF32 } from '../dtype/convert.js';
+import { addErrorSums, type ErrorSample } from '../quant/error-sums.js';
+
+export type { ErrorSample } from '../quant/error-sums.js';
 
 /**
  * What the quantizers read: fp32 values, or bf16 bit patterns. bf16 → fp32 is exact, so both give the
@@ -23,7 +27,15 @@ const nativeIn = (w: QuantInput): { w: Float32Array } | { wbf16: Uint16Array } =
 
 export interface QuantOptions extends KernelOptions {
   scaleDtype?: ScaleDtype;
+  /**
+   * Also measure the quantization error on sampled row blocks (added to `errors.out`): in the same
+   * native call as the quantization, or by the references when running in TypeScript.
+   */
+  errors?: ErrorSample;
 }
+
+/** The addon's error-sampling fields for `e`. */
+const nativeErr = (e: ErrorSample | undefined) => (e ? { err: e.out, errUnit: e.unit, errStride: e.stride, errBlock0: e.block0 } : {});
 
 /**
  * Reusable output buffers (each must have exactly the result's length). Fresh multi-MiB arrays cost a
@@ -49,15 +61,16 @@ function buf<T extends { length: number }>(given: T | undefined, make: () => T, 
  * @example const { codes, scaleInv } = await quantizeFp8Blocks(w, 9216, 6144); // scaleInv [72, 48]
  */
 export async function quantizeFp8Blocks(
-  input: QuantInput, rows: number, cols: number, block = 128, o: KernelOptions & { out?: QuantOut } = {},
+  input: QuantInput, rows: number, cols: number, block = 128, o: KernelOptions & { out?: QuantOut; errors?: ErrorSample } = {},
 ): Promise<{ codes: Uint8Array; scaleInv: Float32Array }> {
   checkMatrix(lengthOf(input), rows, cols, 'quantizeFp8Blocks');
+  if (o.errors && o.errors.unit % block !== 0) throw new InputError('E_KERNEL_SHAPE', `quantizeFp8Blocks: error blocks of ${o.errors.unit} rows must be whole fp8 blocks of ${block}`);
   const nbr = Math.ceil(rows / block), nbc = Math.ceil(cols / block);
   const codes = buf(o.out?.codes, () => new Uint8Array(rows * cols), rows * cols, 'quantizeFp8Blocks (out.codes)');
   const scaleInv = buf(o.out?.scale, () => new Float32Array(nbr * nbc), nbr * nbc, 'quantizeFp8Blocks (out.scale)');
   if (useNative(o, 'quantizeFp8Blocks')) {
     await withNative('quantizeFp8Blocks', (x) =>
-      x.quant({ format: 'fp8', op: 'quantize', ...nativeIn(input), codes, scale: scaleInv, rows, cols, group: block, threads: threadsOf(o) }));
+      x.quant({ format: 'fp8', op: 'quantize', ...nativeIn(input), codes, scale: scaleInv, rows, cols, group: block, threads: threadsOf(o), ...nativeErr(o.errors) }));
     return { codes, scaleInv };
   }
   const w = f32Of(input);
@@ -66,6 +79,10 @@ export async function quantizeFp8Blocks(
     const band = quantizeFp8Band(w.subarray(r0 * cols, (r0 + rn) * cols), rn, cols, block);
     codes.set(band.codes, r0 * cols);
     scaleInv.set(band.scaleInv, b * nbc);
+  }
+  if (o.errors) {
+    // sampled blocks are whole fp8 blocks of rows when errors.unit is the block edge
+    addErrorSums(o.errors, w, rows, cols, (a, b) => dequantizeFp8Band(codes.subarray(a * cols, b * cols), scaleInv.subarray(Math.floor(a / block) * nbc, Math.ceil(b / block) * nbc), b - a, cols, block));
   }
   return { codes, scaleInv };
 }
@@ -93,11 +110,16 @@ export async function dequantizeFp8Blocks(
 /** Per-row symmetric INT8: q [rows, cols], scale [rows]. */
 export async function quantizeInt8(w: QuantInput, rows: number, cols: number, o: QuantOptions & { out?: QuantOut } = {}): Promise<{ q: Int8Array; scale: Float32Array }> {
   checkMatrix(lengthOf(w), rows, cols, 'quantizeInt8');
-  if (!useNative(o, 'quantizeInt8')) return quantizeInt8Rows(f32Of(w), rows, cols, o.scaleDtype ? { scaleDtype: o.scaleDtype } : {});
+  if (!useNative(o, 'quantizeInt8')) {
+    const f = f32Of(w);
+    const r = quantizeInt8Rows(f, rows, cols, o.scaleDtype ? { scaleDtype: o.scaleDtype } : {});
+    if (o.errors) addErrorSums(o.errors, f, rows, cols, (a, b) => dequantizeInt8Rows(r.q.subarray(a * cols, b * cols), r.scale.subarray(a, b), b - a, cols));
+    return r;
+  }
   const q = buf(o.out?.q, () => new Int8Array(rows * cols), rows * cols, 'quantizeInt8 (out.q)');
   const scale = buf(o.out?.scale, () => new Float32Array(rows), rows, 'quantizeInt8 (out.scale)');
   await withNative('quantizeInt8', (x) =>
-    x.quant({ format: 'int8', op: 'quantize', ...nativeIn(w), codes: q, scale, rows, cols, group: 1, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16' }));
+    x.quant({ format: 'int8', op: 'quantize', ...nativeIn(w), codes: q, scale, rows, cols, group: 1, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16', ...nativeErr(o.errors) }));
   return { q, scale };
 }
 
@@ -115,12 +137,18 @@ export async function quantizeInt4(
   w: QuantInput, rows: number, cols: number, group = 128, o: QuantOptions & { out?: QuantOut } = {},
 ): Promise<{ packed: Int32Array; scale: Float32Array }> {
   checkMatrix(lengthOf(w), rows, cols, 'quantizeInt4');
-  if (!useNative(o, 'quantizeInt4')) return quantizeInt4Rows(f32Of(w), rows, cols, group, o.scaleDtype ? { scaleDtype: o.scaleDtype } : {});
+  if (!useNative(o, 'quantizeInt4')) {
+    const f = f32Of(w);
+    const r = quantizeInt4Rows(f, rows, cols, group, o.scaleDtype ? { scaleDtype: o.scaleDtype } : {});
+    const words = Math.ceil(cols / 8), ng = Math.ceil(cols / group);
+    if (o.errors) addErrorSums(o.errors, f, rows, cols, (a, b) => dequantizeInt4Rows(r.packed.subarray(a * words, b * words), r.scale.subarray(a * ng, b * ng), b - a, cols, group));
+    return r;
+  }
   const nw = rows * Math.ceil(cols / 8), ns = rows * Math.ceil(cols / group);
   const packed = buf(o.out?.packed, () => new Int32Array(nw), nw, 'quantizeInt4 (out.packed)');
   const scale = buf(o.out?.scale, () => new Float32Array(ns), ns, 'quantizeInt4 (out.scale)');
   await withNative('quantizeInt4', (x) =>
-    x.quant({ format: 'int4', op: 'quantize', ...nativeIn(w), packed, scale, rows, cols, group, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16' }));
+    x.quant({ format: 'int4', op: 'quantize', ...nativeIn(w), packed, scale, rows, cols, group, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16', ...nativeErr(o.errors) }));
   return { packed, scale };
 }
 

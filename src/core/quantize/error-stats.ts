@@ -1,36 +1,22 @@
 /**
  * Streaming quantization error of one tensor, accumulated band by band in float64 over finite
  * elements: relative RMSE = ‖q − w‖₂ / ‖w‖₂, max |q − w|, SNR = 10·log10(‖w‖² / ‖q − w‖²) dB
- * (Infinity when the error is zero; relative RMSE 0 for an all-zero tensor).
+ * (Infinity when the error is zero; relative RMSE 0 for an all-zero tensor). The sums live in `sums`
+ * ([Σ w², Σ (q − w)², max |q − w|]), which the quantizers can add to directly (see core/quant/error-sums.ts).
  */
+import { accumulateErrors } from '../quant/error-sums.js';
+
 export class ErrorStats {
-  private sumSq = 0;
-  private errSq = 0;
-  private maxAbs = 0;
+  readonly sums = new Float64Array(3);
 
   add(ref: Float32Array, got: Float32Array): void {
-    let s = 0;
-    let e = 0;
-    let m = this.maxAbs;
-    const n = ref.length;
-    for (let i = 0; i < n; i++) {
-      const a = ref[i]!;
-      const d = got[i]! - a;
-      // d − d is NaN exactly when d is ±Inf or NaN, i.e. when either side is not finite
-      if (d - d !== 0) continue;
-      s += a * a;
-      e += d * d;
-      const ad = Math.abs(d);
-      if (ad > m) m = ad;
-    }
-    this.sumSq += s;
-    this.errSq += e;
-    this.maxAbs = m;
+    accumulateErrors(ref, got, this.sums);
   }
 
   result(): { relRmse: number; maxAbs: number; snrDb: number } {
-    const relRmse = this.sumSq > 0 ? Math.sqrt(this.errSq / this.sumSq) : 0;
-    const snrDb = this.errSq > 0 ? 10 * Math.log10(this.sumSq / this.errSq) : Infinity;
-    return { relRmse, maxAbs: this.maxAbs, snrDb };
+    const [sumSq, errSq, maxAbs] = this.sums as unknown as [number, number, number];
+    const relRmse = sumSq > 0 ? Math.sqrt(errSq / sumSq) : 0;
+    const snrDb = errSq > 0 ? 10 * Math.log10(sumSq / errSq) : Infinity;
+    return { relRmse, maxAbs, snrDb };
   }
 }

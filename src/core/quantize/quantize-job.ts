@@ -2,17 +2,15 @@
  * Quantize one canonical weight [out, in] in row bands with the quantizers of core/ops (native kernels
  * when the addon is built, else the TypeScript references of core/quant — bit-identical either way and
  * for any thread count, since every block/row is quantized independently), writing the codes band by
- * band and the (small) scales after them, and measuring the error of every band against its fp32 source.
- * Pipelined: READ_AHEAD bands are read ahead (the caller may start a tensor's first read while the previous
- * tensor is quantized), a band's error sums run on this thread while the next band's kernels run, and
- * error-reference buffers, sample buffers and code buffers are reused rather than allocated per band.
+ * band and the (small) scales after them, and measuring the error of sampled row blocks against the
+ * source in the same kernel call (one native round trip per band). READ_AHEAD bands are read ahead (the
+ * caller may start a tensor's first read while the previous tensor is quantized) and code buffers are
+ * reused rather than allocated per band.
  */
 import { f32ToBf16 } from '../dtype/convert.js';
 import { throwIfAborted } from '../errors.js';
 import { quantizeFp8Blocks, quantizeInt4, quantizeInt8, type QuantInput } from '../ops/quant.js';
-import { convertBf16ToF32 } from '../ops/convert.js';
 import type { KernelOptions } from '../ops/common.js';
-import { dequantizeInto } from './dequant-into.js';
 import { CodePool } from './code-pool.js';
 import { toF32 } from '../convert/cast.js';
 import { dtypeBytes, type DType } from '../dtype/dtypes.js';
@@ -23,6 +21,7 @@ import type { SourceTensor } from '../convert/source.js';
 import type { TensorError } from '../convert/state.js';
 import type { BandSink, BufferPool } from '../convert/write-file.js';
 import { ErrorStats } from './error-stats.js';
+import { sampledRows } from '../quant/error-sums.js';
 
 /** Elements quantized per band (4 Mi fp32 = 16 MiB of working set, plus the codes). */
 const BAND_ELEMENTS = 4 * 1024 * 1024;
@@ -57,14 +56,6 @@ const READ_AHEAD = 2;
 /** Code buffers recycled across bands and tensors of a run (returned by the sink once hashed). */
 const codePool = new CodePool();
 
-/**
- * Error-reference and error-sample buffers kept across tensors (most tensors are one band: fresh
- * multi-MiB arrays per tensor cost more in page faults and GC than the kernels). Leased by one job at a time.
- */
-const scratch = { busy: false, w: [new Float32Array(0), new Float32Array(0)], deq: [new Float32Array(0), new Float32Array(0)] };
-
-/** The TS error accumulation of a band, deferred so that it runs while the next band is quantized. */
-type Deferred = (() => void) | undefined;
 
 /** Band reads of one tensor, started ahead of its quantization (e.g. while the previous tensor is written). */
 export interface QuantizeReads {
@@ -131,86 +122,44 @@ export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: So
     for (; rd.next < R && reads.length <= READ_AHEAD; rd.next += bandRows) reads.push(rd.read(rd.next));
   };
   ahead();
-  // two error-reference and two sample buffers: band i+1 is quantized and sampled while band i's errors
-  // are accumulated on this thread
-  const own = !scratch.busy;
-  scratch.busy = true;
-  const wBufs = own ? scratch.w : [new Float32Array(0), new Float32Array(0)];
-  const deqBufs = own ? scratch.deq : [new Float32Array(0), new Float32Array(0)];
   const codeBytes = (n: number) => (scheme === 'w4a16' ? n * words * 4 : n * C);
   let sampled = 0;
   let codeOffset = 0;
-  let pending: Deferred;
   try {
-    for (let r0 = 0, band = 0; r0 < R; r0 += bandRows, band++) {
+    for (let r0 = 0; r0 < R; r0 += bandRows) {
       throwIfAborted(signal);
       const n = Math.min(R, r0 + bandRows) - r0;
       const { dtype, data } = await reads.shift()!;
       ahead();
-      const i = band % 2;
-      // sampled row blocks of this band, as local [a, b) row ranges (bands start on a block boundary)
-      const blocks: [number, number][] = [];
-      for (let a = 0; a < n; a += unit) if (((r0 + a) / unit) % errorStride === 0) blocks.push([a, Math.min(n, a + unit)]);
-      const sampleRows = blocks.reduce((s, [a, b]) => s + b - a, 0);
-      if (deqBufs[i]!.length < sampleRows * C) deqBufs[i] = new Float32Array(sampleRows * C);
-      if (wBufs[i]!.length < sampleRows * C) wBufs[i] = new Float32Array(sampleRows * C);
-      const wBuf = wBufs[i]!;
-      const deq = deqBufs[i]!;
+      // bands start on a block boundary; the quantizer adds the error of every errorStride-th block
+      const errors = { unit, stride: errorStride, block0: r0 / unit, out: stats.sums };
+      sampled += sampledRows(n, errors).reduce((acc, [a, b]) => acc + b - a, 0);
+      // bf16 goes to the quantizers as is (widened in the kernel); other dtypes are decoded first
+      const u16 = bf16Of(data, dtype);
+      const w = u16 ? undefined : toF32(data, dtype);
+      const input: QuantInput = u16 ? { bf16: u16 } : w!;
       const ab = codePool.take(codeBytes(n));
-      const work = (async () => {
-        // bf16 goes to the quantizers as is; only the sampled rows are widened to fp32 (the error
-        // reference), into wBuf. Other dtypes are decoded to a fresh fp32 copy first.
-        const u16 = bf16Of(data, dtype);
-        const w = u16 ? undefined : toF32(data, dtype);
-        const input: QuantInput = u16 ? { bf16: u16 } : w!;
-        let codes: Buffer;
-        const samples: [Float32Array, Float32Array][] = [];
-        let at = 0;
-        const sample = async (a: number, b: number, q: Uint8Array | Int8Array | Int32Array, s: Float32Array) => {
-          const out = deq.subarray(at * C, (at + b - a) * C);
-          const ref = u16
-            ? await convertBf16ToF32(u16.subarray(a * C, b * C), { ...k, out: wBuf.subarray(at * C, (at + b - a) * C) })
-            : w!.subarray(a * C, b * C);
-          at += b - a;
-          samples.push([ref, await dequantizeInto({ scheme, codes: q, scale: s, rows: b - a, cols: C, group: g }, out, k)]);
-        };
-        if (scheme === 'fp8-block') {
-          const scale = scaleF32!.subarray((r0 / g) * nbc, (r0 / g + Math.ceil(n / g)) * nbc);
-          const { codes: q, scaleInv } = await quantizeFp8Blocks(input, n, C, g, { ...k, out: { codes: new Uint8Array(ab), scale } });
-          for (const [a, b] of blocks) await sample(a, b, q.subarray(a * C, b * C), scaleInv.subarray((a / g) * nbc, Math.ceil(b / g) * nbc));
-          codes = bytesOf(q);
-        } else if (scheme === 'int8-channel') {
-          const { q, scale } = await quantizeInt8(input, n, C, { ...k, scaleDtype: 'BF16', out: { q: new Int8Array(ab) } });
-          scaleBf16!.set(f32ToBf16(scale), r0);
-          for (const [a, b] of blocks) await sample(a, b, q.subarray(a * C, b * C), scale.subarray(a, b));
-          codes = bytesOf(q);
-        } else {
-          const { packed, scale } = await quantizeInt4(input, n, C, g, { ...k, scaleDtype: 'BF16', out: { packed: new Int32Array(ab) } });
-          scaleBf16!.set(f32ToBf16(scale), r0 * nbc);
-          for (const [a, b] of blocks) await sample(a, b, packed.subarray(a * words, b * words), scale.subarray(a * nbc, b * nbc));
-          codes = bytesOf(packed);
-        }
-        // quantized, and the error reference is in wBuf or a decoded copy: the input buffer is free
-        if (pooled && o.pool && (u16 || w!.buffer !== data.buffer)) o.pool.give(data);
-        return { codes, samples };
-      })();
-      work.catch(() => undefined); // awaited just below
-      pending?.(); // the previous band's error sums, while this band's kernels run
-      pending = undefined;
-      const { codes, samples } = await work;
-      pending = () => {
-        for (const [ref, got] of samples) stats.add(ref, got);
-      };
-      sampled += sampleRows;
+      let codes: Buffer;
+      if (scheme === 'fp8-block') {
+        const scale = scaleF32!.subarray((r0 / g) * nbc, (r0 / g + Math.ceil(n / g)) * nbc);
+        codes = bytesOf((await quantizeFp8Blocks(input, n, C, g, { ...k, errors, out: { codes: new Uint8Array(ab), scale } })).codes);
+      } else if (scheme === 'int8-channel') {
+        const { q, scale } = await quantizeInt8(input, n, C, { ...k, errors, scaleDtype: 'BF16', out: { q: new Int8Array(ab) } });
+        scaleBf16!.set(f32ToBf16(scale), r0);
+        codes = bytesOf(q);
+      } else {
+        const { packed, scale } = await quantizeInt4(input, n, C, g, { ...k, errors, scaleDtype: 'BF16', out: { packed: new Int32Array(ab) } });
+        scaleBf16!.set(f32ToBf16(scale), r0 * nbc);
+        codes = bytesOf(packed);
+      }
+      if (pooled && o.pool) o.pool.give(data); // quantized and measured: the input buffer is free
       // the codes go to the hash worker after the write and come back to the pool once hashed
       await sink.put(codesName, codes, codeOffset, (b) => {
         if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) codePool.give(b.buffer as ArrayBuffer);
       });
       codeOffset += codes.length;
     }
-    pending?.();
   } finally {
-    if (own) scratch.busy = false;
     await rd.settle();
   }
   await sink.put(scaleName, bytesOf((scaleF32 ?? scaleBf16)!), 0);
