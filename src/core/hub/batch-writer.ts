@@ -14,9 +14,17 @@
  */
 import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import type { WritebackPump } from '../ops/copy.js';
 
 /** Size of each of the two batch buffers. */
 export const WRITE_BATCH_BYTES = 256 * 1024;
+
+/**
+ * Written bytes are handed to writeback in runs of this size: the disk starts on them during the
+ * transfer, so the fsync before the rename finds little left (on the loopback benchmark that fsync
+ * otherwise added ~0.6 s per 2 GB).
+ */
+export const WRITEBACK_BYTES = 8 * 1024 * 1024;
 
 export class BatchWriter {
   private cur: Buffer;
@@ -26,6 +34,8 @@ export class BatchWriter {
   private inflight: Promise<void> | undefined;
   private error: unknown;
   private failed = false;
+  /** Start of the written bytes not yet handed to writeback. */
+  private wbFrom: number | undefined;
 
   /**
    * @param pos file offset of the first byte pushed
@@ -37,6 +47,7 @@ export class BatchWriter {
     capacity: number,
     private readonly hasher: Hash,
     private readonly onWritten: (n: number) => void,
+    private readonly writeback?: WritebackPump,
   ) {
     const size = Math.max(1, Math.min(WRITE_BATCH_BYTES, capacity));
     this.cur = Buffer.allocUnsafe(size);
@@ -44,7 +55,7 @@ export class BatchWriter {
     this.at = pos;
   }
 
-  /** Take `chunk`; returns a promise when the caller must wait (both batches busy) before pushing more. */
+  /** Take `chunk`; returns a promise when the caller must wait (both batches busy) before pushing or reading more. */
   push(chunk: Uint8Array): Promise<void> | undefined {
     this.rethrow();
     for (let off = 0; off < chunk.length; ) {
@@ -60,13 +71,43 @@ export class BatchWriter {
       this.used += n;
       off += n;
     }
-    if (this.used === this.cur.length && !this.inflight) this.startWrite();
-    return undefined;
+    return this.full();
   }
 
-  /** Wait for the write in flight, then hash and write what is buffered. Rethrows a write error. */
+  /** After filling: a full batch starts its write now, or once the write before it is done (a promise). */
+  private full(): Promise<void> | undefined {
+    if (this.used < this.cur.length) return undefined;
+    if (!this.inflight) {
+      this.startWrite();
+      return undefined;
+    }
+    return this.inflight.then(() => {
+      this.rethrow();
+      if (this.used === this.cur.length && !this.inflight) this.startWrite();
+    });
+  }
+
+  /**
+   * The free part of the current batch, for a socket to read into directly (then `commit`). When the
+   * batch is full and no write is in flight, its write starts first; never called while `commit` or
+   * `push` has a promise pending.
+   */
+  space(): Buffer {
+    this.rethrow();
+    if (this.used === this.cur.length && !this.inflight) this.startWrite();
+    return this.cur.subarray(this.used);
+  }
+
+  /** `n` bytes were read into the last `space()`; a promise while the full batch waits for the write before it. */
+  commit(n: number): Promise<void> | undefined {
+    this.rethrow();
+    this.used += n;
+    return this.full();
+  }
+
+  /** Wait for the writes in flight, then hash and write what is buffered. Rethrows a write error. */
   async finish(): Promise<void> {
-    await this.inflight;
+    while (this.inflight) await this.inflight;
     this.rethrow();
     if (this.used > 0) {
       const n = this.used;
@@ -108,6 +149,13 @@ export class BatchWriter {
       const { bytesWritten } = await this.fd.write(buf, off, n - off, at + off);
       off += bytesWritten;
       this.onWritten(bytesWritten);
+    }
+    if (this.writeback) {
+      this.wbFrom ??= at;
+      if (at + n - this.wbFrom >= WRITEBACK_BYTES) {
+        this.writeback.add(this.wbFrom, at + n - this.wbFrom);
+        this.wbFrom = at + n;
+      }
     }
   }
 }

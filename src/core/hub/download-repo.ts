@@ -15,7 +15,7 @@ import { filterPaths } from './glob.js';
 import { hashKindOf } from './hashing.js';
 import { createHubFetch } from './hub-fetch.js';
 import { runPool } from './pool.js';
-import { fetchTransport, nodeTransport } from './transport.js';
+import { fetchTransport, rawTransport } from './transport.js';
 import { inlineRunner, threadRunner, threadsAvailable, type TransferJob, type TransferRunner } from './transfer-threads.js';
 import { listRepoFiles, resolveCommit, type HubAccess, type RemoteFile } from './repo-files.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
@@ -187,7 +187,7 @@ export async function downloadRepo(p: DownloadParams): Promise<DownloadSummary> 
       ? inlineRunner(fetchTransport({ ...auth, fetch: p.fetch }))
       : threads > 1 && threadsAvailable()
         ? threadRunner(threads, auth)
-        : inlineRunner(nodeTransport(auth));
+        : inlineRunner(rawTransport(auth));
     try {
       await runPool(
         unique,

@@ -13,6 +13,8 @@ import { mkdir, open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InterruptedError, M1kitError, NetworkError, VerificationError } from '../errors.js';
 import { BatchWriter } from './batch-writer.js';
+import { BodyTooLong } from './socket-transport.js';
+import { WritebackPump } from '../ops/copy.js';
 import { createContentHasher, hashFilePrefix } from './hashing.js';
 import type { RemoteFile } from './repo-files.js';
 import type { Transport, TransportResponse } from './transport.js';
@@ -58,12 +60,13 @@ const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
 
 /**
  * Fetch `p.file` into `p.partial` until it is complete and its hash matches.
- * @example await fetchFile({ url, file, partial: blob + '.incomplete', transport: nodeTransport({ endpoint }), retry: DEFAULT_RETRY, stallTimeoutMs: 60_000 })
+ * @example await fetchFile({ url, file, partial: blob + '.incomplete', transport: rawTransport({ endpoint }), retry: DEFAULT_RETRY, stallTimeoutMs: 60_000 })
  */
 export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
   const { file, signal } = p;
   await mkdir(dirname(p.partial), { recursive: true });
   const fd = await open(p.partial, constants.O_RDWR | constants.O_CREAT, 0o644);
+  const writeback = p.durable !== false ? new WritebackPump(fd) : undefined;
   try {
     let pos = (await fd.stat()).size;
     let hasher = createContentHasher(file.hash.kind, file.size);
@@ -127,19 +130,29 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
         const res = await p.transport(p.url, { headers, signal: ac.signal });
         await checkStatus(res, file, pos, reset);
         if (res.status === 200 && pos > 0) await reset('the server ignored the Range request');
-        const w = (writer = new BatchWriter(fd, pos, file.size - pos, hasher, written));
+        const w = (writer = new BatchWriter(fd, pos, file.size - pos, hasher, written, writeback));
         let accepted = pos;
         try {
-          for await (const value of res.body) {
-            arm();
-            const room = file.size - accepted;
-            if (value.length > room) {
-              await w.push(value.subarray(0, room));
-              throw new HashMismatch(`the server sent more than ${file.size} bytes`);
+          if (res.readInto) {
+            // the socket reads straight into the write batches
+            try {
+              accepted += await res.readInto(w, file.size - pos, arm);
+            } catch (e) {
+              if (e instanceof BodyTooLong) throw new HashMismatch(`the server sent more than ${file.size} bytes`);
+              throw e;
             }
-            accepted += value.length;
-            const wait = w.push(value); // a promise only while both batches are busy
-            if (wait) await wait;
+          } else {
+            for await (const value of res.body ?? []) {
+              arm();
+              const room = file.size - accepted;
+              if (value.length > room) {
+                await w.push(value.subarray(0, room));
+                throw new HashMismatch(`the server sent more than ${file.size} bytes`);
+              }
+              accepted += value.length;
+              const wait = w.push(value); // a promise only while both batches are busy
+              if (wait) await wait;
+            }
           }
         } finally {
           res.discard();
@@ -167,7 +180,10 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
         if (pos < file.size) await once();
         const digest = hasher.digest('hex');
         if (digest === file.hash.hex) {
-          if (p.durable !== false) await fd.datasync();
+          if (p.durable !== false) {
+            await writeback?.settle();
+            await fd.datasync();
+          }
           return { resumedFrom, attempts: attempt };
         }
         await reset(`${file.hash.kind} mismatch`);
@@ -185,6 +201,7 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
       await sleep(delayMs, signal);
     }
     if (lastError instanceof HashMismatch) {
+      await writeback?.settle();
       await fd.close().catch(() => {});
       await unlink(p.partial).catch(() => {});
       throw new VerificationError('E_HASH_MISMATCH', `${file.path}: ${lastError.message} (after ${p.retry.maxAttempts} attempts)`, {
@@ -195,6 +212,7 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
       hint: 'run the same command again to resume; partial files are kept',
     });
   } finally {
+    await writeback?.settle();
     await fd.close().catch(() => {});
   }
 }

@@ -6,11 +6,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { fetchFile, type FetchFileResult, type TransferEvent } from './fetch-file.js';
 import type { TransferJob } from './transfer-threads.js';
-import { nodeTransport } from './transport.js';
+import { rawTransport } from './transport.js';
 
 const port = parentPort!;
 const { endpoint, token } = workerData as { endpoint: string; token?: string };
-const transport = nodeTransport(token !== undefined ? { endpoint, token } : { endpoint });
+const transport = rawTransport(token !== undefined ? { endpoint, token } : { endpoint });
 const running = new Map<number, AbortController>();
 
 function plainError(err: unknown): Record<string, unknown> {

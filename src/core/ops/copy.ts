@@ -88,3 +88,37 @@ export async function startWriteback(fd: FileHandle | number, offset: number, le
   await withNative('writeback', (x) => x.writeback({ fd: fdOf(fd), offset, length }));
 }
 
+/**
+ * Writeback of ranges as they are written, one call in flight per file (a call can block on a full device
+ * queue, and several would hold the thread pool's threads that reads and writes need); ranges added
+ * meanwhile are merged into the next call. `settle()` before fsync or close.
+ */
+export class WritebackPump {
+  private running: Promise<void> | undefined;
+  private next: [number, number] | undefined;
+  constructor(private readonly fd: FileHandle | number) {}
+
+  /** Queue [offset, offset + length) for writeback. */
+  add(offset: number, length: number): void {
+    if (length <= 0) return;
+    const n = this.next;
+    this.next = n ? [Math.min(n[0], offset), Math.max(n[0] + n[1], offset + length) - Math.min(n[0], offset)] : [offset, length];
+    this.running ??= this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    while (this.next) {
+      const [o, l] = this.next;
+      this.next = undefined;
+      await startWriteback(this.fd, o, l).catch(() => undefined); // advisory: fsync reports errors
+    }
+    this.running = undefined;
+  }
+
+  /** Drop what is not started yet and wait for the call in flight. */
+  async settle(): Promise<void> {
+    this.next = undefined;
+    await this.running;
+  }
+}
+

@@ -7,7 +7,7 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import type { DType } from '../dtype/dtypes.js';
-import { copyRange, startWriteback } from '../ops/copy.js';
+import { copyRange, WritebackPump } from '../ops/copy.js';
 import { encodeHeader } from './header.js';
 
 export interface TensorSpec {
@@ -24,13 +24,8 @@ export class SafetensorsWriter {
   readonly totalBytes: number;
   private readonly offsets: Map<string, [number, number]>;
   private readonly written = new Map<string, number>();
-  /**
-   * Writeback of copied ranges: one call in flight (it can block on a full device queue and would
-   * otherwise hold several of the thread pool's few threads that the copies need); ranges copied
-   * meanwhile are merged into the next call. Settled before any fsync or close of `fd`.
-   */
-  private writeback: Promise<void> | undefined;
-  private wbNext: [number, number] | undefined;
+  /** Writeback of copied ranges, started beside the next copies; settled before any fsync or close of `fd`. */
+  private readonly writeback: WritebackPump;
   private closed = false;
 
   private constructor(path: string, fd: FileHandle, dataStart: number, offsets: Map<string, [number, number]>, totalBytes: number) {
@@ -40,6 +35,7 @@ export class SafetensorsWriter {
     this.dataStart = dataStart;
     this.offsets = offsets;
     this.totalBytes = totalBytes;
+    this.writeback = new WritebackPump(fd);
   }
 
   /**
@@ -118,33 +114,13 @@ export class SafetensorsWriter {
     const offOut = this.absoluteOffset(first.name) + first.byteOffset;
     await copyRange(fdIn, offIn, this.fd, offOut, total, label === undefined ? {} : { label });
     // the copied bytes start going to disk now, beside the next copies, so the final fsync has less to do
-    this.queueWriteback(offOut, total);
+    this.writeback.add(offOut, total);
     for (const p of pieces) this.written.set(p.name, (this.written.get(p.name) ?? 0) + p.length);
-  }
-
-  private queueWriteback(offset: number, length: number): void {
-    const n = this.wbNext;
-    this.wbNext = n ? [Math.min(n[0], offset), Math.max(n[0] + n[1], offset + length) - Math.min(n[0], offset)] : [offset, length];
-    if (this.writeback) return;
-    const pump = async (): Promise<void> => {
-      while (this.wbNext) {
-        const [o, l] = this.wbNext;
-        this.wbNext = undefined;
-        await startWriteback(this.fd, o, l).catch(() => undefined); // advisory: fsync reports errors
-      }
-      this.writeback = undefined;
-    };
-    this.writeback = pump();
-  }
-
-  private async settleWritebacks(): Promise<void> {
-    this.wbNext = undefined;
-    await this.writeback;
   }
 
   /** fsync what is written so far (after the writebacks in flight); `finish()` still has to be called. */
   async sync(): Promise<void> {
-    await this.settleWritebacks();
+    await this.writeback.settle();
     await this.fd.sync();
   }
 
@@ -167,7 +143,7 @@ export class SafetensorsWriter {
   async abort(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      await this.settleWritebacks();
+      await this.writeback.settle();
       await this.fd.close().catch(() => undefined);
     }
     await rm(this.tmpPath, { force: true });
