@@ -147,7 +147,27 @@ export async function downloadRepo(p: DownloadParams): Promise<DownloadSummary> 
   });
   const auth = { endpoint: p.endpoint, ...(p.token !== undefined ? { token: p.token } : {}) };
   const hub: HubAccess = { endpoint: p.endpoint, fetch: hubFetch, retry, ...(p.signal ? { signal: p.signal } : {}) };
+  // bodies over raw sockets in worker threads unless a fetch was injected (then everything goes through
+  // it); the threads start now, so that they are ready when the listing is done
+  const concurrency = p.concurrency ?? DEFAULT_CONCURRENCY;
+  const threads = p.threads ?? Math.min(concurrency, availableParallelism());
+  const threaded = !p.dryRun && !p.fetch && threads > 1 && threadsAvailable() ? threadRunner(threads, auth) : undefined;
+  try {
+    return await download(p, revision, retry, hub, auth, concurrency, threaded);
+  } finally {
+    await threaded?.close();
+  }
+}
 
+async function download(
+  p: DownloadParams,
+  revision: string,
+  retry: RetryPolicy,
+  hub: HubAccess,
+  auth: { endpoint: string; token?: string },
+  concurrency: number,
+  threaded: TransferRunner | undefined,
+): Promise<DownloadSummary> {
   const commit = await resolveCommit(hub, p.repo, revision);
   const listed = await listRepoFiles(hub, p.repo, commit);
   const files = filterPaths(listed, { include: p.include ?? [], exclude: p.exclude ?? [] }, (f) => f.path);
@@ -180,46 +200,35 @@ export async function downloadRepo(p: DownloadParams): Promise<DownloadSummary> 
     await target.begin();
     await checkFreeSpace(target.root, bytesToFetch, p.freeBytes ?? freeBytes);
     for (const f of files) if (done.has(f.path)) await target.relink(f); // blobs shared with an earlier commit
-    // bodies over node:http in worker threads unless a fetch was injected (then everything goes through it)
-    const concurrency = p.concurrency ?? DEFAULT_CONCURRENCY;
-    const threads = Math.min(unique.length, p.threads ?? Math.min(concurrency, availableParallelism()));
-    const runner: TransferRunner = p.fetch
-      ? inlineRunner(fetchTransport({ ...auth, fetch: p.fetch }))
-      : threads > 1 && threadsAvailable()
-        ? threadRunner(threads, auth)
-        : inlineRunner(rawTransport(auth));
-    try {
-      await runPool(
-        unique,
-        concurrency,
-        async (f, slot, signal) => {
-          p.onEvent?.({ type: 'start', path: f.path, size: f.size, slot });
-          const job: TransferJob = {
-            url: resolveUrl(p.endpoint, p.repo, commit, f.path),
-            file: f,
-            partial: target.partialPath(f),
-            retry,
-            stallTimeoutMs: p.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
-          };
-          const release = await lockPartial(job.partial, f.path);
-          let r: FetchFileResult;
-          try {
-            r = await runner.run(job, slot, signal, (delta) => p.onEvent?.({ type: 'bytes', path: f.path, delta, slot }), (e) => p.onEvent?.(e));
-            await target.place(f);
-          } finally {
-            await release();
-          }
-          const group = byPartial.get(target.partialPath(f))!;
-          for (const twin of group.slice(1)) await target.relink(twin);
-          for (const g of group) outcome.get(g.path)!.status = 'downloaded';
-          if (r.resumedFrom > 0) outcome.get(f.path)!.resumedFrom = r.resumedFrom;
-          p.onEvent?.({ type: 'done', path: f.path, slot });
-        },
-        p.signal,
-      );
-    } finally {
-      await runner.close();
-    }
+    const runner: TransferRunner = p.fetch ? inlineRunner(fetchTransport({ ...auth, fetch: p.fetch })) : (threaded ?? inlineRunner(rawTransport(auth)));
+    await runPool(
+      unique,
+      concurrency,
+      async (f, slot, signal) => {
+        p.onEvent?.({ type: 'start', path: f.path, size: f.size, slot });
+        const job: TransferJob = {
+          url: resolveUrl(p.endpoint, p.repo, commit, f.path),
+          file: f,
+          partial: target.partialPath(f),
+          retry,
+          stallTimeoutMs: p.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+        };
+        const release = await lockPartial(job.partial, f.path);
+        let r: FetchFileResult;
+        try {
+          r = await runner.run(job, slot, signal, (delta) => p.onEvent?.({ type: 'bytes', path: f.path, delta, slot }), (e) => p.onEvent?.(e));
+          await target.place(f);
+        } finally {
+          await release();
+        }
+        const group = byPartial.get(target.partialPath(f))!;
+        for (const twin of group.slice(1)) await target.relink(twin);
+        for (const g of group) outcome.get(g.path)!.status = 'downloaded';
+        if (r.resumedFrom > 0) outcome.get(f.path)!.resumedFrom = r.resumedFrom;
+        p.onEvent?.({ type: 'done', path: f.path, slot });
+      },
+      p.signal,
+    );
   }
   return {
     repo: p.repo,
