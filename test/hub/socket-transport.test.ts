@@ -140,6 +140,23 @@ describe('socketTransport', () => {
     expect(await (await get(`${url}/short`)).readInto(new SmallSink(), 100, () => {})).toBe(40);
   });
 
+  it('a sink that fails (disk full) rejects the read with its error instead of throwing into the socket', async () => {
+    const { url } = await listen(http.createServer(async (_, res) => {
+      res.writeHead(200, { 'content-length': body.length });
+      await new Promise((r) => setTimeout(r, 20)); // the body arrives after readInto: reads go to the sink
+      res.end(body);
+    }));
+    const full = Object.assign(new Error('no space left'), { code: 'ENOSPC' });
+    const sink = new SmallSink();
+    sink.commit = () => {
+      throw full;
+    };
+    sink.push = () => {
+      throw full;
+    };
+    await expect((await get(`${url}/f`)).readInto(sink, body.length, () => {})).rejects.toBe(full);
+  });
+
   it('follows redirects; the token goes to the endpoint origin only, never to another origin', async () => {
     const seen: { host: string; auth: string | undefined }[] = [];
     const cdn = await listen(http.createServer((req, res) => {

@@ -206,16 +206,18 @@ function request(url: URL, headers: Record<string, string>, signal: AbortSignal)
       callback: (n: number, buf: Uint8Array): boolean => {
         if (finished) return false;
         if (head) {
-          onData();
-          if (buf === lastView) {
-            if (delivered + n > max) {
-              fail(new BodyTooLong(`${where}: the body has more than ${max} bytes`));
-              return false;
+          try {
+            onData();
+            if (buf === lastView) {
+              if (delivered + n > max) throw new BodyTooLong(`${where}: the body has more than ${max} bytes`);
+              delivered += n;
+              after(sink!.commit(n));
+            } else {
+              onBody(buf.subarray(0, n)); // through the scratch buffer (chunked, or no free space)
             }
-            delivered += n;
-            after(sink!.commit(n));
-          } else {
-            onBody(buf.subarray(0, n)); // through the scratch buffer (chunked, or no free space)
+          } catch (e) {
+            fail(e); // e.g. the sink's write failed (disk full): never thrown into the socket's callback
+            return false;
           }
           if (finished) return false;
           if (bodyComplete()) finish();
@@ -264,7 +266,11 @@ function request(url: URL, headers: Record<string, string>, signal: AbortSignal)
               }
               const first = pending!;
               pending = undefined;
-              if (first.length > 0) onBody(first);
+              try {
+                if (first.length > 0) onBody(first);
+              } catch (e) {
+                return fail(e);
+              }
               if (finished) return;
               if (bodyComplete()) return finish();
               useSink = !chunked;
