@@ -143,6 +143,7 @@ describe('socketTransport', () => {
   it('a sink that fails (disk full) rejects the read with its error instead of throwing into the socket', async () => {
     const { url } = await listen(http.createServer(async (_, res) => {
       res.writeHead(200, { 'content-length': body.length });
+      res.flushHeaders();
       await new Promise((r) => setTimeout(r, 20)); // the body arrives after readInto: reads go to the sink
       res.end(body);
     }));
