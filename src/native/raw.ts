@@ -41,6 +41,7 @@ export interface RawAddon {
   copy(o: { src: Float32Array; dst: Float32Array; n: number; threads: number }): Promise<void>;
   copyFileRange(o: RawCopyFileRangeOpts): Promise<number>;
   writeback(o: { fd: number; offset: number; length: number }): Promise<number>;
+  fallocate(o: { fd: number; offset: number; length: number; keepSize?: boolean }): Promise<number>;
   cudaInfo(libPath: string): RawCudaInfo;
   cudaLightning(o: Omit<RawLightningOpts, 'threads'> & { op: 'prefill' | 'decode' }): Promise<void>;
   cudaQuantFp8(o: { w: Float32Array; codes: Uint8Array; scale: Float32Array; rows: number; cols: number; group: number }): Promise<void>;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { copyRange, startWriteback } from '../../src/core/ops/copy.js';
+import { copyRange, preallocate, startWriteback } from '../../src/core/ops/copy.js';
 import { InputError } from '../../src/core/errors.js';
 import { announceSkip, nativeLoaded } from './helpers.js';
 
@@ -150,5 +150,31 @@ describe('startWriteback', () => {
       await f.close();
     }
     expect((await readFile(path)).equals(src)).toBe(true);
+  });
+});
+
+describe.skipIf(!nativeLoaded())('preallocate', () => {
+  it('reserves blocks, growing the file or (keepSize) leaving its size alone; the bytes read back as zeros', async () => {
+    const { stat } = await import('node:fs/promises');
+    const path = join(dir, 'prealloc.bin');
+    await writeFile(path, Buffer.from('head'));
+    const f = await open(path, 'r+');
+    try {
+      const LEN = 8 * 1024 * 1024;
+      // Linux file systems used here (ext4, tmpfs, overlay on either) all support fallocate
+      expect(await preallocate(f, 4, LEN, { keepSize: true })).toBe(process.platform === 'linux');
+      let st = await stat(path);
+      expect(st.size).toBe(4);
+      if (process.platform === 'linux') expect(st.blocks * 512).toBeGreaterThanOrEqual(LEN);
+      expect(await preallocate(f, 4, LEN)).toBe(process.platform === 'linux');
+      st = await stat(path);
+      expect(st.size).toBe(process.platform === 'linux' ? 4 + LEN : 4);
+      const back = await readFile(path);
+      expect(back.subarray(0, 4).toString()).toBe('head');
+      expect(back.subarray(4).every((b) => b === 0)).toBe(true);
+      await expect(preallocate(f, -1, 10)).rejects.toThrow(/offset/);
+    } finally {
+      await f.close();
+    }
   });
 });

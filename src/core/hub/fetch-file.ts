@@ -14,7 +14,7 @@ import { dirname } from 'node:path';
 import { InterruptedError, M1kitError, NetworkError, VerificationError } from '../errors.js';
 import { BatchWriter } from './batch-writer.js';
 import { BodyTooLong } from './socket-transport.js';
-import { WritebackPump } from '../ops/copy.js';
+import { preallocate, WritebackPump } from '../ops/copy.js';
 import { createContentHasher, hashFilePrefix } from './hashing.js';
 import type { RemoteFile } from './repo-files.js';
 import type { Transport, TransportResponse } from './transport.js';
@@ -96,6 +96,8 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
       p.onEvent?.({ type: 'restart', path: file.path, reason });
     };
     if (pos > file.size) await reset(`partial file is larger (${pos} bytes) than the file (${file.size} bytes)`);
+    // reserve the rest's blocks (writes into them cost less); the size, which is the progress, stays
+    if (pos < file.size) await preallocate(fd, pos, file.size - pos, { keepSize: true });
     const resumedFrom = pos;
     if (pos > 0) {
       await hashFilePrefix(p.partial, pos, hasher, signal ? { signal } : {});

@@ -89,6 +89,18 @@ export async function startWriteback(fd: FileHandle | number, offset: number, le
 }
 
 /**
+ * Reserve the disk blocks of `[offset, offset + length)` of `fd` before writing them (native only;
+ * advisory). `keepSize` leaves the file size alone (a download's size is its progress); otherwise the
+ * file grows to at least offset + length. True when the blocks were reserved; false without the addon,
+ * on file systems that cannot, or when the disk is too full (the writes then fail as they would have).
+ */
+export async function preallocate(fd: FileHandle | number, offset: number, length: number, o: { keepSize?: boolean } = {}): Promise<boolean> {
+  checkRange('preallocate', { offset, length });
+  if (length === 0 || !useNative({}, 'fallocate')) return false;
+  return (await withNative('fallocate', (x) => x.fallocate({ fd: fdOf(fd), offset, length, keepSize: o.keepSize === true }))) === 1;
+}
+
+/**
  * Writeback of ranges as they are written, one call in flight per file (a call can block on a full device
  * queue, and several would hold the thread pool's threads that reads and writes need); ranges added
  * meanwhile are merged into the next call. `settle()` before fsync or close.

@@ -7,7 +7,7 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import type { DType } from '../dtype/dtypes.js';
-import { copyRange, WritebackPump } from '../ops/copy.js';
+import { copyRange, preallocate, WritebackPump } from '../ops/copy.js';
 import { encodeHeader } from './header.js';
 
 export interface TensorSpec {
@@ -49,7 +49,8 @@ export class SafetensorsWriter {
     const fd = await open(`${path}.incomplete`, 'w');
     try {
       await fd.write(bytes, 0, bytes.length, 0);
-      await fd.truncate(bytes.length + dataBytes);
+      // reserved blocks make the writes and copies cheaper than filling a sparse file; else sparse
+      if (!(dataBytes > 0 && (await preallocate(fd, bytes.length, dataBytes)))) await fd.truncate(bytes.length + dataBytes);
     } catch (e) {
       await fd.close();
       await rm(`${path}.incomplete`, { force: true });
