@@ -61,15 +61,15 @@ type Msg =
   | { op: 'digest'; id: number; hex: string; error?: string };
 
 /**
- * Worker threads (and so files hashed at once): up to two, as sha256 of one file is sequential, and one
- * core fewer than the machine has, which the copies, writes and their writeback in the kernel need (on a
- * 2-core VM one hash worker finished re-shards 3–6% sooner than two).
+ * Worker threads (and so files hashed at once): up to two, as sha256 of one file is sequential. On a
+ * 2-core VM two workers finished re-shards sooner than one once copies went into preallocated files
+ * (the copies then leave a core free early), and later than one before that.
  */
 const MAX_WORKERS = 2;
 
 /** The default number of hash workers on this machine. */
 export function defaultHashWorkers(): number {
-  return Math.max(1, Math.min(MAX_WORKERS, availableParallelism() - 1));
+  return Math.max(1, Math.min(MAX_WORKERS, availableParallelism()));
 }
 
 export class Hasher {

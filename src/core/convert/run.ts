@@ -21,8 +21,13 @@ import { errorSummary, groupSizes, type ErrorSummary, type GroupSize } from './s
 import { BufferPool, writePlannedFile } from './write-file.js';
 import { Hasher } from './hasher.js';
 
-/** Output files whose sha256 or fsync may still be pending while the next one is written. */
-const FLUSHES_IN_FLIGHT = 3;
+/**
+ * Output files whose sha256 or fsync may still be pending while the next one is written. Each holds an
+ * open file and a pending digest, no buffers. Not fewer: on ext4 an fsync waits for the data of every file
+ * in the same journal transaction, so the first file's fsync ends with the others', and a small limit
+ * stalls the next file behind it (seen as the last file starting only after the first three were durable).
+ */
+const FLUSHES_IN_FLIGHT = 8;
 
 export type RunKind = 'convert' | 'quantize' | 'dequantize';
 

@@ -101,9 +101,16 @@ export async function preallocate(fd: FileHandle | number, offset: number, lengt
 }
 
 /**
+ * Bytes queued for writeback per call at most: small steady submissions keep the device busy while the
+ * rest is still being written, where one call for hundreds of MB submits it all at once and then leaves
+ * the disk idle while later bytes pile up (seen as a plateau of dirty pages during a re-shard).
+ */
+export const WRITEBACK_CALL_BYTES = 8 * 1024 * 1024;
+
+/**
  * Writeback of ranges as they are written, one call in flight per file (a call can block on a full device
  * queue, and several would hold the thread pool's threads that reads and writes need); ranges added
- * meanwhile are merged into the next call. `settle()` before fsync or close.
+ * meanwhile are merged and go out in calls of at most WRITEBACK_CALL_BYTES. `settle()` before fsync or close.
  */
 export class WritebackPump {
   private running: Promise<void> | undefined;
@@ -120,8 +127,9 @@ export class WritebackPump {
 
   private async pump(): Promise<void> {
     while (this.next) {
-      const [o, l] = this.next;
-      this.next = undefined;
+      const [o, all] = this.next;
+      const l = Math.min(all, WRITEBACK_CALL_BYTES);
+      this.next = all > l ? [o + l, all - l] : undefined;
       await startWriteback(this.fd, o, l).catch(() => undefined); // advisory: fsync reports errors
     }
     this.running = undefined;
