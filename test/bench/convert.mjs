@@ -7,13 +7,18 @@
  *   M1KIT_BENCH_PRESET=small|large        fixture preset (default large)
  *   M1KIT_BENCH_DIR=/path                 work directory (default: a temp dir, removed at the end)
  *   M1KIT_BENCH_KEEP=1                    keep the work directory
+ *   M1KIT_BENCH_ROUNDS=3                  rounds; every command runs once per round, medians are compared
+ *                                         (single runs of the same command spread by ±15% on a shared VM)
  * Throughput = input tensor bytes / wall time (napkin: both sides read every input byte once; m1kit also
  * writes and fsyncs every output byte, cp writes the same amount, so ≥ 0.9× means I/O-bound).
  * Every command runs in its own process under /usr/bin/time for peak RSS; the input is read and `sync`
  * is run beforehand, so every measurement starts from a warm page cache with no dirty pages. cp runs
- * first and last and the mean of the two is the baseline. Note: cp copies with copy_file_range (in the
- * kernel); m1kit also copies unchanged tensors with copy_file_range, but must sha256 every output byte
- * (read back from the page cache on two hash workers) for its resume manifest.
+ * first and last in every round and the median of those runs is the baseline. Note: cp copies with
+ * copy_file_range (in the kernel); m1kit also copies unchanged tensors with copy_file_range, but must
+ * sha256 every output byte (≈0.95 CPU-s per 1.8 GB, on two hash workers) for its resume manifest. On a
+ * 2-vCPU VM that costs twice: the CPU time itself, and disk writes, which slow down ~5× while both vCPUs
+ * are busy (measured with O_DIRECT writes: 1.83 GB/s with one vCPU busy, 0.35 GB/s with both), whereas
+ * `cp -r + sync` copies on one vCPU and then flushes with both idle.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -54,6 +59,7 @@ async function main() {
   }
   const index = JSON.parse(readFileSync(join(input, 'model.safetensors.index.json'), 'utf8'));
   const bytes = index.metadata.total_size;
+  const rounds = Math.max(1, Number(process.env.M1KIT_BENCH_ROUNDS ?? 3));
   const rows = [];
   const run = (label, cmd, args, out) => {
     rmSync(out, { recursive: true, force: true });
@@ -66,20 +72,36 @@ async function main() {
     process.stderr.write(`${label}: ${m.s.toFixed(2)} s\n`);
     return m;
   };
-  const cp = run('cp -r + sync', 'sh', ['-c', `cp -r "${input}" "${join(work, 'cp')}" && sync`], join(work, 'cp'));
+  const cpCmd = ['sh', ['-c', `cp -r "${input}" "${join(work, 'cp')}" && sync`], join(work, 'cp')];
   // the floor for any tool that streams bytes through user space in Node: 16 MiB read → write, one sync
   const loop = `const fs=require('fs');const [s,d]=process.argv.slice(1);fs.mkdirSync(d);const b=Buffer.allocUnsafe(1<<24);for(const f of fs.readdirSync(s)){const a=fs.openSync(s+'/'+f,'r'),o=fs.openSync(d+'/'+f,'w');let p=0,n;while((n=fs.readSync(a,b,0,b.length,p))>0){fs.writeSync(o,b,0,n,p);p+=n}fs.closeSync(a);fs.closeSync(o)}require('child_process').execSync('sync')`;
-  const nodeLoop = run('node read/write loop + sync', 'node', ['-e', loop, input, join(work, 'loop')], join(work, 'loop'));
-  const reshard = run('convert --max-shard-size 500MB', 'node', [bin, '-q', 'convert', input, join(work, 'reshard'), '--max-shard-size', '500MB'], join(work, 'reshard'));
-  const tp = run('convert --tp 2 --ep 2', 'node', [bin, '-q', 'convert', input, join(work, 'tp'), '--tp', '2', '--ep', '2'], join(work, 'tp'));
-  const fp8 = run('quantize fp8-block', 'node', [bin, '-q', 'quantize', input, join(work, 'fp8'), '--scheme', 'fp8-block'], join(work, 'fp8'));
-  const int8 = run('quantize int8-channel', 'node', [bin, '-q', 'quantize', input, join(work, 'int8'), '--scheme', 'int8-channel'], join(work, 'int8'));
-
-  const cp2 = run('cp -r + sync (again)', 'sh', ['-c', `cp -r "${input}" "${join(work, 'cp')}" && sync`], join(work, 'cp'));
-  const cpS = (cp.s + cp2.s) / 2; // cp runs first and last; their mean is the baseline
+  const commands = [
+    ['convert --max-shard-size 500MB', 'node', [bin, '-q', 'convert', input, join(work, 'reshard'), '--max-shard-size', '500MB'], join(work, 'reshard')],
+    ['convert --tp 2 --ep 2', 'node', [bin, '-q', 'convert', input, join(work, 'tp'), '--tp', '2', '--ep', '2'], join(work, 'tp')],
+    ['quantize fp8-block', 'node', [bin, '-q', 'quantize', input, join(work, 'fp8'), '--scheme', 'fp8-block'], join(work, 'fp8')],
+    ['quantize int8-channel', 'node', [bin, '-q', 'quantize', input, join(work, 'int8'), '--scheme', 'int8-channel'], join(work, 'int8')],
+  ];
+  /** label → runs; cp runs first and last in every round */
+  const runs = new Map();
+  const keep = (label, m) => runs.set(label, [...(runs.get(label) ?? []), m]);
+  let nodeLoop;
+  for (let round = 1; round <= rounds; round++) {
+    if (rounds > 1) process.stderr.write(`round ${round} of ${rounds}\n`);
+    keep('cp', run('cp -r + sync', ...cpCmd));
+    if (round === 1) nodeLoop = run('node read/write loop + sync', 'node', ['-e', loop, input, join(work, 'loop')], join(work, 'loop'));
+    for (const [label, cmd, args, out] of commands) keep(label, run(label, cmd, args, out));
+    keep('cp', run('cp -r + sync (again)', ...cpCmd));
+  }
+  const median = (label) => {
+    const xs = runs.get(label).map((m) => m.s).sort((a, b) => a - b);
+    return { s: xs.length % 2 ? xs[(xs.length - 1) / 2] : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2 };
+  };
+  const [reshard, tp, fp8, int8] = commands.map(([label]) => median(label));
+  const cpS = median('cp').s; // cp runs first and last in every round; the median of all is the baseline
   const ratio = (m) => cpS / m.s;
   const result = {
     preset,
+    rounds,
     inputBytes: bytes,
     rows,
     ratios: {
@@ -92,7 +114,7 @@ async function main() {
     },
     targets: { reshardVsCp: 0.9, fp8VsCp: 0.8, int8VsCp: 0.8 },
   };
-  console.log(`input ${fmt(bytes)} (${preset})`);
+  console.log(`input ${fmt(bytes)} (${preset}), ${rounds} round(s): every run below, ratios from the medians`);
   for (const r of rows) console.log(`${r.label.padEnd(32)} ${r.seconds.toFixed(2).padStart(7)} s  ${r.gbPerS.toFixed(2).padStart(6)} GB/s  peak RSS ${r.peakRssMiB.toFixed(0).padStart(5)} MiB  out ${fmt(r.outBytes)}`);
   console.log(`plain Node read/write loop: ${result.ratios.nodeLoopVsCp.toFixed(2)}× cp; m1kit re-shard vs that loop: ${result.ratios.reshardVsNodeLoop.toFixed(2)}×`);
   console.log(`ratios vs cp: re-shard ${result.ratios.reshardVsCp.toFixed(2)}× (target ≥ 0.9) · tp2/ep2 ${result.ratios.tpEpVsCp.toFixed(2)}× · fp8-block ${result.ratios.fp8VsCp.toFixed(2)}× (target ≥ 0.8) · int8 ${result.ratios.int8VsCp.toFixed(2)}× (target ≥ 0.8)`);
