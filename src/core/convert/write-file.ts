@@ -299,7 +299,7 @@ export async function writePlannedFile(outRoot: string, f: FilePlan, ctx: WriteC
     throw e;
   }
   const durable = (async () => {
-    // the digest (read back on a hash worker) and the first fsync overlap the next file's writes
+    // the digest (finishing on a hash worker) and the fsync overlap the next file's writes
     const [sha256] = await Promise.all([sink.digest(), w.sync()]);
     await w.finish();
     const record: DoneRecord = { file: filePath(f), size: w.totalBytes, sha256 };
