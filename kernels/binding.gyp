@@ -24,6 +24,8 @@
         "napi/ops_quant.cc",
         "napi/ops_misc.cc",
         "napi/ops_io.cc",
+        "napi/ops_sha.cc",
+        "cpu/sha256_ni.cc",
         "napi/cuda_bridge.cc",
         "cpu/dispatch.cc"
       ],

@@ -9,6 +9,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   m1k::register_quant(env, exports);
   m1k::register_misc(env, exports);
   m1k::register_io(env, exports);
+  m1k::register_sha(env, exports);
   m1k::register_cuda(env, exports);
   return exports;
 }

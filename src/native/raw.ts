@@ -42,6 +42,10 @@ export interface RawAddon {
   copyFileRange(o: RawCopyFileRangeOpts): Promise<number>;
   writeback(o: { fd: number; offset: number; length: number }): Promise<number>;
   fallocate(o: { fd: number; offset: number; length: number; keepSize?: boolean }): Promise<number>;
+  /** Synchronous: whether this CPU has the SHA extensions. */
+  sha256NiAvailable(): boolean;
+  /** Synchronous: compress whole 64-byte blocks of data[l] into states[l] (8 words each). */
+  sha256Lanes(states: Uint32Array[], data: Uint8Array[]): void;
   cudaInfo(libPath: string): RawCudaInfo;
   cudaLightning(o: Omit<RawLightningOpts, 'threads'> & { op: 'prefill' | 'decode' }): Promise<void>;
   cudaQuantFp8(o: { w: Float32Array; codes: Uint8Array; scale: Float32Array; rows: number; cols: number; group: number }): Promise<void>;

@@ -61,7 +61,7 @@ describe('hashes', () => {
   });
   it('sha256 is plain sha256', () => {
     const h = createContentHasher('sha256', 3);
-    h.update('abc');
+    h.update(Buffer.from('abc'));
     expect(h.digest('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
   it('kinds by digest length', () => {

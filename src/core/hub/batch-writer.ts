@@ -2,8 +2,10 @@
  * Receive-side sink of a file transfer: bytes are gathered into one of two batch buffers; a full batch is
  * hashed and written at its file offset while the other one fills, so the socket keeps draining during
  * the write. Only one write is in flight, so the file grows strictly in order and `onWritten` always
- * describes a contiguous prefix (what a resume continues from). Hashing happens just before a batch is
- * written, so the hash always covers exactly the bytes written or being written.
+ * describes a contiguous prefix (what a resume continues from). A batch goes to the hasher as its write
+ * starts: hashed then, or queued (LaneSha256) with the batches of the thread's other files and hashed at
+ * the latest when its buffer is about to be refilled. Either way the hash covers exactly the bytes written
+ * or being written, in file order.
  *
  * Batch size: a batch stays in L2 between the copy, the hash and the write, and in an isolated pwrite test
  * (2-core VM, ext4) writes of 256–512 KiB cost the least kernel time per GB; larger writes were never
@@ -12,9 +14,9 @@
  * download benchmark than this one, also when both used 4 MiB batches; consuming the body with 'data'
  * events instead of for-await made no measurable difference.
  */
-import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { WritebackPump } from '../ops/copy.js';
+import type { ContentHasher } from './hashing.js';
 
 /** Size of each of the two batch buffers. */
 export const WRITE_BATCH_BYTES = 256 * 1024;
@@ -45,13 +47,14 @@ export class BatchWriter {
     private readonly fd: FileHandle,
     pos: number,
     capacity: number,
-    private readonly hasher: Hash,
+    private readonly hasher: ContentHasher,
     private readonly onWritten: (n: number) => void,
     private readonly writeback?: WritebackPump,
   ) {
     const size = Math.max(1, Math.min(WRITE_BATCH_BYTES, capacity));
-    this.cur = Buffer.allocUnsafe(size);
-    this.spare = Buffer.allocUnsafe(size);
+    // own memory (not node's shared pool), so that a queued hash segment is only ever this batch's bytes
+    this.cur = Buffer.allocUnsafeSlow(size);
+    this.spare = Buffer.allocUnsafeSlow(size);
     this.at = pos;
   }
 
@@ -112,7 +115,7 @@ export class BatchWriter {
     if (this.used > 0) {
       const n = this.used;
       this.used = 0;
-      this.hasher.update(this.cur.subarray(0, n));
+      this.hash(this.cur.subarray(0, n));
       const at = this.at;
       this.at += n;
       await this.writeAll(this.cur, n, at);
@@ -123,15 +126,22 @@ export class BatchWriter {
     if (this.failed) throw this.error;
   }
 
+  /** Hash `bytes` now, or queue them when the hasher can (they stay untouched until released). */
+  private hash(bytes: Buffer): void {
+    if (this.hasher.enqueue) this.hasher.enqueue(bytes);
+    else this.hasher.update(bytes);
+  }
+
   private startWrite(): void {
     const buf = this.cur;
     const n = this.used;
     const at = this.at;
-    this.hasher.update(buf.subarray(0, n));
+    this.hash(buf.subarray(0, n));
     this.at += n;
     this.cur = this.spare;
     this.spare = buf;
     this.used = 0;
+    this.hasher.release?.(this.cur.buffer); // the batch about to be refilled must be hashed by now
     this.inflight = this.writeAll(buf, n, at).then(
       () => {
         this.inflight = undefined;

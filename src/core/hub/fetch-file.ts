@@ -15,7 +15,7 @@ import { InterruptedError, M1kitError, NetworkError, VerificationError } from '.
 import { BatchWriter } from './batch-writer.js';
 import { BodyTooLong } from './socket-transport.js';
 import { preallocate, WritebackPump } from '../ops/copy.js';
-import { createContentHasher, hashFilePrefix } from './hashing.js';
+import { createContentHasher, hashFilePrefix, type ContentHasher } from './hashing.js';
 import type { RemoteFile } from './repo-files.js';
 import type { Transport, TransportResponse } from './transport.js';
 import { RetryableError, backoffDelay, describeNetworkFailure, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
@@ -67,9 +67,10 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
   await mkdir(dirname(p.partial), { recursive: true });
   const fd = await open(p.partial, constants.O_RDWR | constants.O_CREAT, 0o644);
   const writeback = p.durable !== false ? new WritebackPump(fd) : undefined;
+  let hasher: ContentHasher = createContentHasher(file.hash.kind, file.size);
+  let finished = false;
   try {
     let pos = (await fd.stat()).size;
-    let hasher = createContentHasher(file.hash.kind, file.size);
     // progress is time-batched: one message per 256 KiB write would be ~4000 worker → main messages per GB
     let unreported = 0;
     let lastReport = 0;
@@ -92,6 +93,7 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
       await fd.truncate(0);
       if (pos > 0) p.onBytes?.(-pos);
       pos = 0;
+      hasher.discard?.();
       hasher = createContentHasher(file.hash.kind, file.size);
       p.onEvent?.({ type: 'restart', path: file.path, reason });
     };
@@ -186,6 +188,7 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
             await writeback?.settle();
             await fd.datasync();
           }
+          finished = true;
           return { resumedFrom, attempts: attempt };
         }
         await reset(`${file.hash.kind} mismatch`);
@@ -214,6 +217,7 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
       hint: 'run the same command again to resume; partial files are kept',
     });
   } finally {
+    if (!finished) hasher.discard?.(); // queued bytes of an abandoned transfer are not hashed
     await writeback?.settle();
     await fd.close().catch(() => {});
   }

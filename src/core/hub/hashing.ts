@@ -2,12 +2,26 @@
  * Content hashes used by the hub: sha256 for LFS files (= lfs.oid = blob name in the cache) and the
  * git blob sha1 (`sha1("blob <size>\0" + content)`) for small files stored in git.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { DEFAULT_CHUNK_BYTES } from '../limits.js';
 import { throwIfAborted } from '../errors.js';
+import { sha256LanesAvailable } from '../ops/sha256.js';
+import { LaneSha256 } from './lane-hash.js';
 
 export type HashKind = 'sha256' | 'git-sha1';
+
+/**
+ * A streaming content hash: node's Hash, or LaneSha256 (lane-hash.ts), which can also take bytes lazily
+ * (`enqueue`, then `release` of their buffer) so that the files of a thread are hashed side by side.
+ */
+export interface ContentHasher {
+  update(data: Uint8Array): unknown;
+  digest(encoding: 'hex'): string;
+  enqueue?(data: Uint8Array): unknown;
+  release?(buffer: ArrayBufferLike): void;
+  discard?(): void;
+}
 
 /** Expected content hash of a remote file. */
 export interface ContentHash {
@@ -15,9 +29,12 @@ export interface ContentHash {
   hex: string;
 }
 
-/** A fresh streaming hasher for `size` bytes of content. */
-export function createContentHasher(kind: HashKind, size: number): Hash {
-  if (kind === 'sha256') return createHash('sha256');
+/**
+ * A fresh streaming hasher for `size` bytes of content: sha256 on interleaved SHA-extension lanes where
+ * the CPU has them (or when `lanes` asks), else node's.
+ */
+export function createContentHasher(kind: HashKind, size: number, lanes = sha256LanesAvailable()): ContentHasher {
+  if (kind === 'sha256') return lanes ? new LaneSha256() : createHash('sha256');
   const h = createHash('sha1');
   h.update(`blob ${size}\0`);
   return h;
@@ -37,7 +54,7 @@ export function hashKindOf(hex: string): HashKind | undefined {
 export async function hashFilePrefix(
   file: string,
   length: number,
-  hasher: Hash,
+  hasher: ContentHasher,
   opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {},
 ): Promise<void> {
   const fd = await open(file, 'r');
