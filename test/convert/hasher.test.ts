@@ -1,15 +1,17 @@
 /**
  * The hash workers: digests mixing in-memory updates and file ranges read back by the worker equal
  * node:crypto's sha256 of the same bytes in the same order, with several digests in flight on
- * different workers; an unreadable range fails that digest with a typed error.
+ * different workers; an unreadable range fails that digest with a typed error. Both kinds of worker:
+ * node's sha256 (the only one the TypeScript sources can start) and the compiled lane worker, which
+ * hashes all digests side by side on the SHA extensions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hasher } from '../../src/core/convert/hasher.js';
-import { InputError } from '../../src/core/errors.js';
+import { Hasher as SrcHasher } from '../../src/core/convert/hasher.js';
+import { sha256LanesAvailable } from '../../src/core/ops/sha256.js';
 
 /** File size: several of the worker's 1 MiB read-back chunks plus an odd tail. */
 const FILE_BYTES = 3 * 1024 * 1024 + 777;
@@ -31,9 +33,17 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('Hasher', () => {
-  it('hashes memory and file ranges in order, several digests at once', async () => {
-    const h = new Hasher(2);
+type HasherLike = Pick<SrcHasher, 'begin' | 'update' | 'updateFromFile' | 'digest' | 'fileBacklogBelow' | 'close' | 'fileBacklog'>;
+/** The compiled lane worker runs from dist (built by `npm test` before the tests). */
+const dist = (await import('../../dist/core/convert/hasher.js')) as { Hasher: new (workers?: number, lanes?: boolean) => HasherLike };
+const variants: [string, boolean, (workers: number) => HasherLike][] = [
+  ['node sha256 workers', true, (n) => new SrcHasher(n, false)],
+  ['lane worker', sha256LanesAvailable(), () => new dist.Hasher(1, true)],
+];
+
+describe.each(variants)('Hasher (%s)', (_label, runs, make) => {
+  it.runIf(runs)('hashes memory and file ranges in order, several digests at once', async () => {
+    const h = make(2);
     try {
       const expected: string[] = [];
       const ids: number[] = [];
@@ -57,14 +67,13 @@ describe('Hasher', () => {
     }
   });
 
-  it('rejects the digest of a range past the end of its file', async () => {
-    const h = new Hasher(1);
+  it.runIf(runs)('rejects the digest of a range past the end of its file', async () => {
+    const h = make(1);
     try {
       const id = h.begin();
       h.updateFromFile(id, files[0]!.path, FILE_BYTES - 10, 11);
       const err = await h.digest(id).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(InputError);
-      expect((err as InputError).message).toMatch(/ends at byte/);
+      expect(err).toMatchObject({ code: 'E_HASH', message: expect.stringMatching(/ends at byte/) });
       // the worker is still usable for other digests
       const ok = h.begin();
       h.updateFromFile(ok, files[1]!.path, 5, 100);

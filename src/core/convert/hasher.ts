@@ -5,11 +5,16 @@
  * An update is either bytes in memory (a buffer that owns its whole ArrayBuffer is transferred and handed
  * back through `onReturn`, anything else is copied) or a byte range of a file that does not change (an
  * input being copied verbatim), which the worker reads itself in small chunks (from the page cache: the
- * bytes never cross threads).
+ * bytes never cross threads). Where the CPU has the SHA extensions, a single worker (hash-thread.ts) hashes
+ * all digests side by side on interleaved lanes; elsewhere (and when run from the TypeScript sources) the
+ * workers below use node's sha256.
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.js';
+import { sha256LanesAvailable } from '../ops/sha256.js';
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -61,15 +66,23 @@ type Msg =
   | { op: 'digest'; id: number; hex: string; error?: string };
 
 /**
- * Worker threads (and so files hashed at once): up to two, as sha256 of one file is sequential. On a
- * 2-core VM two workers finished re-shards sooner than one once copies went into preallocated files
- * (the copies then leave a core free early), and later than one before that.
+ * Worker threads (and so files hashed at once) with node's sha256: up to two, as sha256 of one file is
+ * sequential. On a 2-core VM two workers finished re-shards sooner than one once copies went into
+ * preallocated files (the copies then leave a core free early), and later than one before that.
  */
 const MAX_WORKERS = 2;
 
-/** The default number of hash workers on this machine. */
+/** The lane worker (hash-thread.ts): one thread hashes all files side by side on the SHA extensions. */
+const LANE_WORKER_URL = new URL('./hash-thread.js', import.meta.url);
+
+/** True when the compiled lane worker exists (not when run from .ts sources) and the CPU has the lanes. */
+export function laneWorkerAvailable(): boolean {
+  return LANE_WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(LANE_WORKER_URL)) && sha256LanesAvailable();
+}
+
+/** The default number of hash workers on this machine: one lane worker, else node's on up to two. */
 export function defaultHashWorkers(): number {
-  return Math.max(1, Math.min(MAX_WORKERS, availableParallelism()));
+  return laneWorkerAvailable() ? 1 : Math.max(1, Math.min(MAX_WORKERS, availableParallelism()));
 }
 
 export class Hasher {
@@ -86,8 +99,15 @@ export class Hasher {
   /** Bytes of file ranges sent and not yet hashed (how far hashing lags behind writing). */
   fileBacklog = 0;
 
-  constructor(workers = defaultHashWorkers()) {
+  private readonly lanes: boolean;
+
+  /**
+   * @param workers worker threads (default: defaultHashWorkers())
+   * @param lanes hash on the lane worker (default: when available)
+   */
+  constructor(workers = defaultHashWorkers(), lanes = laneWorkerAvailable()) {
     this.workers = new Array<Worker | undefined>(Math.max(1, workers)).fill(undefined);
+    this.lanes = lanes;
   }
 
   private wake(): void {
@@ -100,7 +120,7 @@ export class Hasher {
     let worker = this.workers[i];
     if (!worker) {
       // not unref'd: while a digest is awaited, the worker is what keeps the event loop alive
-      worker = this.workers[i] = new Worker(WORKER_SOURCE, { eval: true });
+      worker = this.workers[i] = this.lanes ? new Worker(LANE_WORKER_URL) : new Worker(WORKER_SOURCE, { eval: true });
       worker.on('error', (e) => {
         this.failed = e;
         this.wake();

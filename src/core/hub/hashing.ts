@@ -7,12 +7,12 @@ import { open } from 'node:fs/promises';
 import { DEFAULT_CHUNK_BYTES } from '../limits.js';
 import { throwIfAborted } from '../errors.js';
 import { sha256LanesAvailable } from '../ops/sha256.js';
-import { LaneSha256 } from './lane-hash.js';
+import { LaneSha256 } from '../ops/lane-sha256.js';
 
 export type HashKind = 'sha256' | 'git-sha1';
 
 /**
- * A streaming content hash: node's Hash, or LaneSha256 (lane-hash.ts), which can also take bytes lazily
+ * A streaming content hash: node's Hash, or LaneSha256 (core/ops/lane-sha256.ts), which can also take bytes lazily
  * (`enqueue`, then `release` of their buffer) so that the files of a thread are hashed side by side.
  */
 export interface ContentHasher {

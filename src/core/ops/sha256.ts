@@ -3,7 +3,7 @@
  * interleaves up to four streams on the x86 SHA extensions (about 1.45× one stream's throughput per core
  * for two lanes, 1.75× for four), and a TypeScript reference of FIPS 180-4 §6.2.2 sits beside it. Each
  * lane is a state of 8 words (a…h) and whole 64-byte blocks; padding and digests are up to the caller
- * (core/hub/lane-hash.ts). Synchronous: the caller owns the hashes on its thread.
+ * (core/ops/lane-sha256.ts). Synchronous: the caller owns the hashes on its thread.
  */
 import { InputError } from '../errors.js';
 import { nativeAvailable, nativeError, requireNative } from '../../native/index.js';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { compressLanes, compressRef, sha256LanesAvailable, SHA256_IV } from '../../src/core/ops/sha256.js';
-import { LaneSha256 } from '../../src/core/hub/lane-hash.js';
+import { LaneSha256 } from '../../src/core/ops/lane-sha256.js';
 import { createContentHasher } from '../../src/core/hub/hashing.js';
 import { mulberry32 } from '../../src/core/verify/sampling.js';
 

@@ -7,7 +7,7 @@
  * as files in flight. `update` keeps node's Hash contract (the bytes are hashed before it returns);
  * `enqueue` is the lazy form (the bytes must stay unchanged until `release` of their buffer or `digest`).
  */
-import { compressLanes, SHA256_IV } from '../ops/sha256.js';
+import { compressLanes, SHA256_IV } from './sha256.js';
 
 /** Streams of this thread with queued segments. */
 const pending = new Set<LaneSha256>();
