@@ -20,6 +20,14 @@ type In =
 const CHUNK = 1 << 20;
 /** Time spent hashing before new messages are looked at (ms). */
 const SLICE_MS = 10;
+/**
+ * A pause of this long (ms) after each round. On the 2-vCPU VM measured, a thread that hashes without
+ * ever leaving its vCPU starves the disk (writes ran ~5× slower while both vCPUs were busy); pausing
+ * 20 µs per round (~1.5 ms of hashing) cut a 1.8 GB re-shard from 1.45 to 1.29 s, where a lower
+ * scheduling priority did nothing. About 1% of the hashing rate on a machine without that effect.
+ */
+const PAUSE_MS = 0.02;
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 interface Digest {
   h: LaneSha256;
@@ -121,6 +129,7 @@ function pump(): void {
       p.d.h.release(p.buffer);
       p.after();
     }
+    Atomics.wait(pause, 0, 0, PAUSE_MS);
     if (performance.now() - start > SLICE_MS) {
       schedule();
       return;
