@@ -24,7 +24,7 @@ export interface RawQuantOpts {
  * Byte range between two open file descriptors; resolves with the bytes copied (< length only at end of
  * input). `writeback`: then start writing the copied output range to disk (advisory, does not wait).
  */
-export interface RawCopyFileRangeOpts { fdIn: number; offIn: number; fdOut: number; offOut: number; length: number; writeback?: boolean }
+export interface RawCopyFileRangeOpts { fdIn: number; offIn: number; fdOut: number; offOut: number; length: number; writeback?: boolean; paced?: boolean }
 export interface RawInfo { simdAvailable: string[]; simd: string; hardwareThreads: number; napiVersion: number; compiler?: string }
 export interface RawCudaInfo { deviceCount: number; loaded: boolean; devices: string[]; reason?: string }
 

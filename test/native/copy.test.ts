@@ -85,6 +85,19 @@ for (const backend of ['ref', 'native'] as const) {
       expect(got.equals(expected(copies))).toBe(true);
     });
 
+    it('copies the same bytes when paced (2 MiB calls with pauses; the whole file crosses several)', async () => {
+      for (const copies of [CASES[0]!, CASES[1]!]) {
+        const got = await withFiles(async (i, o) => {
+          for (const [offIn, offOut, len] of copies) expect(await copyRange(i, offIn, o, offOut, len, { backend, paced: true })).toBe(len);
+        });
+        expect(got.equals(expected(copies))).toBe(true);
+      }
+      await withFiles(async (i, o) => {
+        const err = await copyRange(i, SRC_BYTES - 10, o, 0, 11, { backend, paced: true }).catch((e: unknown) => e);
+        expect((err as InputError).code).toBe('E_TRUNCATED');
+      });
+    });
+
     it('runs concurrent copies on numeric descriptors', async () => {
       const copies: [number, number, number][] = [[0, 0, 1_500_000], [1_500_000, 1_500_000, SRC_BYTES - 1_500_000]];
       const got = await withFiles(async (i, o) => {

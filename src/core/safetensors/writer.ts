@@ -113,7 +113,7 @@ export class SafetensorsWriter {
     if (pieces.length === 0) return;
     const first = pieces[0]!;
     const offOut = this.absoluteOffset(first.name) + first.byteOffset;
-    await copyRange(fdIn, offIn, this.fd, offOut, total, label === undefined ? {} : { label });
+    await copyRange(fdIn, offIn, this.fd, offOut, total, { paced: true, ...(label === undefined ? {} : { label }) });
     // the copied bytes start going to disk now, beside the next copies, so the final fsync has less to do
     this.writeback.add(offOut, total);
     for (const p of pieces) this.written.set(p.name, (this.written.get(p.name) ?? 0) + p.length);
