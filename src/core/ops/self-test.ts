@@ -16,6 +16,7 @@ import { lightningNaive } from './lightning-ref.js';
 import { quantizeFp8Blocks, quantizeInt4, quantizeInt8 } from './quant.js';
 import { softmaxAttention } from './softmax-attention.js';
 import { softmaxAttentionRef } from './softmax-ref.js';
+import { compressLanes, compressRef, sha256LanesAvailable, SHA256_IV } from './sha256.js';
 
 /** Relative error budget for fp32 kernels vs float64 references at these sizes (see test/native). */
 export const SELF_TEST_REL_BUDGET = 3e-5;
@@ -97,6 +98,16 @@ export async function selfTest(o: { signal?: AbortSignal; onProgress?: (done: nu
       const a8 = await quantizeInt8(w, 130, 257), b8 = quantizeInt8Rows(w, 130, 257);
       const a4 = await quantizeInt4(w, 130, 257), b4 = quantizeInt4Rows(w, 130, 257);
       const ok = sameBits(a8.q, b8.q) && sameBits(a8.scale, b8.scale) && sameBits(a4.packed, b4.packed) && sameBits(a4.scale, b4.scale);
+      return [ok, ok ? 'bit-exact' : 'bits differ from the reference'];
+    }],
+    ['sha256 lanes', async () => {
+      if (!sha256LanesAvailable()) return [true, "no SHA extensions: node's sha256 is used"];
+      const lanes = [3, 0, 17].map((blocks, i) => new Uint8Array(data(blocks * 16, 7 + i).buffer));
+      const got = lanes.map(() => Uint32Array.from(SHA256_IV));
+      const want = got.map((s) => s.slice());
+      compressLanes(got, lanes, { backend: 'native' });
+      lanes.forEach((l, i) => compressRef(want[i]!, l));
+      const ok = got.every((s, i) => sameBits(s, want[i]!));
       return [ok, ok ? 'bit-exact' : 'bits differ from the reference'];
     }],
   ];
