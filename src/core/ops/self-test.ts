@@ -17,6 +17,7 @@ import { quantizeFp8Blocks, quantizeInt4, quantizeInt8 } from './quant.js';
 import { softmaxAttention } from './softmax-attention.js';
 import { softmaxAttentionRef } from './softmax-ref.js';
 import { compressLanes, compressRef, sha256LanesAvailable, SHA256_IV } from './sha256.js';
+import { nativeAvailable } from '../../native/index.js';
 
 /** Relative error budget for fp32 kernels vs float64 references at these sizes (see test/native). */
 export const SELF_TEST_REL_BUDGET = 3e-5;
@@ -101,7 +102,7 @@ export async function selfTest(o: { signal?: AbortSignal; onProgress?: (done: nu
       return [ok, ok ? 'bit-exact' : 'bits differ from the reference'];
     }],
     ['sha256 lanes', async () => {
-      if (!sha256LanesAvailable()) return [true, "no SHA extensions: node's sha256 is used"];
+      if (!sha256LanesAvailable()) return [true, `${nativeAvailable() ? 'no SHA extensions on this CPU' : 'no native addon'}: node's sha256 is used`];
       const lanes = [3, 0, 17].map((blocks, i) => new Uint8Array(data(blocks * 16, 7 + i).buffer));
       const got = lanes.map(() => Uint32Array.from(SHA256_IV));
       const want = got.map((s) => s.slice());
