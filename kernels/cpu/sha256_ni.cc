@@ -5,7 +5,6 @@
 // the final digest are the caller's. Other CPUs report unavailable and the caller hashes another way.
 #include "sha256_ni.h"
 
-
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 

@@ -34,7 +34,7 @@ interface Digest {
   queue: In[];
   fds: Map<string, number>;
   buf?: Buffer;
-  /** Bytes of the current file message not yet read. */
+  /** Bytes of the current file message read so far. */
   done: number;
   error?: string;
 }

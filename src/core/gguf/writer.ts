@@ -6,7 +6,7 @@
  */
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import { copyRange, preallocate } from '../ops/copy.js';
+import { copyRange, extendFile } from '../ops/copy.js';
 import { GGUF_DEFAULT_ALIGNMENT, type GgufKv } from './format.js';
 import { encodeGgufHeader, type GgufTensorLayout, type GgufTensorSpec } from './header.js';
 
@@ -57,9 +57,8 @@ export class GgufWriter {
     try {
       await writeFully(fd, header.bytes, 0);
       // The padding after each tensor is zero: extend the file so the tail padding exists even if
-      // the last tensor ends before an alignment boundary. Reserved blocks read as zeros too and make
-      // the writes cheaper than filling a sparse file.
-      if (!(await preallocate(fd, header.bytes.length, header.fileSize - header.bytes.length))) await fd.truncate(header.fileSize);
+      // the last tensor ends before an alignment boundary.
+      await extendFile(fd, header.bytes.length, header.fileSize);
     } catch (e) {
       await w.abort();
       throw e;

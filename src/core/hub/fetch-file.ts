@@ -135,17 +135,17 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
         await checkStatus(res, file, pos, reset);
         if (res.status === 200 && pos > 0) await reset('the server ignored the Range request');
         const w = (writer = new BatchWriter(fd, pos, file.size - pos, hasher, written, writeback));
-        let accepted = pos;
         try {
           if (res.readInto) {
             // the socket reads straight into the write batches
             try {
-              accepted += await res.readInto(w, file.size - pos, arm);
+              await res.readInto(w, file.size - pos, arm);
             } catch (e) {
               if (e instanceof BodyTooLong) throw new HashMismatch(`the server sent more than ${file.size} bytes`);
               throw e;
             }
           } else {
+            let accepted = pos;
             for await (const value of res.body ?? []) {
               arm();
               const room = file.size - accepted;

@@ -106,6 +106,14 @@ export async function preallocate(fd: FileHandle | number, offset: number, lengt
 }
 
 /**
+ * Grow the file to `size` bytes, reserving the blocks from `from` on when the file system can (writes
+ * into reserved blocks cost less than filling a sparse file; both read as zeros until written).
+ */
+export async function extendFile(fd: FileHandle, from: number, size: number): Promise<void> {
+  if (!(await preallocate(fd, from, Math.max(0, size - from)))) await fd.truncate(size);
+}
+
+/**
  * Bytes queued for writeback per call at most: small steady submissions keep the device busy while the
  * rest is still being written, where one call for hundreds of MB submits it all at once and then leaves
  * the disk idle while later bytes pile up (seen as a plateau of dirty pages during a re-shard).

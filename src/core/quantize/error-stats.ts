@@ -4,14 +4,8 @@
  * (Infinity when the error is zero; relative RMSE 0 for an all-zero tensor). The sums live in `sums`
  * ([Σ w², Σ (q − w)², max |q − w|]), which the quantizers can add to directly (see core/quant/error-sums.ts).
  */
-import { accumulateErrors } from '../quant/error-sums.js';
-
 export class ErrorStats {
   readonly sums = new Float64Array(3);
-
-  add(ref: Float32Array, got: Float32Array): void {
-    accumulateErrors(ref, got, this.sums);
-  }
 
   result(): { relRmse: number; maxAbs: number; snrDb: number } {
     const [sumSq, errSq, maxAbs] = this.sums as unknown as [number, number, number];

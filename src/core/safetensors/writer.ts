@@ -7,7 +7,7 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import type { DType } from '../dtype/dtypes.js';
-import { copyRange, preallocate, WritebackPump } from '../ops/copy.js';
+import { copyRange, extendFile, WritebackPump } from '../ops/copy.js';
 import { encodeHeader } from './header.js';
 
 export interface TensorSpec {
@@ -49,8 +49,7 @@ export class SafetensorsWriter {
     const fd = await open(`${path}.incomplete`, 'w');
     try {
       await fd.write(bytes, 0, bytes.length, 0);
-      // reserved blocks make the writes and copies cheaper than filling a sparse file; else sparse
-      if (!(dataBytes > 0 && (await preallocate(fd, bytes.length, dataBytes)))) await fd.truncate(bytes.length + dataBytes);
+      await extendFile(fd, bytes.length, bytes.length + dataBytes);
     } catch (e) {
       await fd.close();
       await rm(`${path}.incomplete`, { force: true });
@@ -83,14 +82,6 @@ export class SafetensorsWriter {
       done += bytesWritten;
     }
     this.written.set(name, (this.written.get(name) ?? 0) + data.length);
-  }
-
-  /**
-   * Copy `length` bytes at `offIn` of open file `fdIn` verbatim to `byteOffset` within tensor `name`
-   * (in the kernel when the native addon is loaded: the bytes never pass through JavaScript).
-   */
-  async copyFrom(name: string, fdIn: FileHandle, offIn: number, length: number, byteOffset = 0, label?: string): Promise<void> {
-    await this.copyRunFrom([{ name, byteOffset, length }], fdIn, offIn, label);
   }
 
   /**

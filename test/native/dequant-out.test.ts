@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dequantizeInto } from '../../src/core/quantize/dequant-into.js';
+import { dequantizeFp8Blocks, dequantizeInt4, dequantizeInt8 } from '../../src/core/ops/quant.js';
 import { fp8e4m3Decode } from '../../src/core/quant/fp8.js';
 import { nativeAvailable } from '../../src/native/index.js';
 
@@ -15,14 +15,14 @@ const COLS = 136;
 const G = 128;
 const backends = nativeAvailable() ? (['ref', 'native'] as const) : (['ref'] as const);
 
-describe.each(backends)('dequantizeInto (%s) equals the defining formula, into the given buffer', (backend) => {
-  const k = { backend, threads: 2 };
+describe.each(backends)('dequantizers (%s) equal the defining formula, into the given buffer', (backend) => {
+  const k = (out: Float32Array) => ({ backend, threads: 2, out });
   it('fp8-block: fp32(decode(code) · scaleInv[block])', async () => {
     const codes = Uint8Array.from(ints(ROWS * COLS, 256, 1).map((c) => ((c & 0x7f) === 0x7f ? 0 : c))); // no NaN codes
     const nbc = Math.ceil(COLS / G);
     const scale = Float32Array.from(ints(Math.ceil(ROWS / G) * nbc, 1000, 2), (v) => (v + 1) / 4096);
     const out = new Float32Array(ROWS * COLS).fill(NaN);
-    const got = await dequantizeInto({ scheme: 'fp8-block', codes, scale, rows: ROWS, cols: COLS, group: G }, out, k);
+    const got = await dequantizeFp8Blocks(codes, scale, ROWS, COLS, G, k(out));
     expect(got).toBe(out);
     for (let r = 0; r < ROWS; r++) {
       for (let c = 0; c < COLS; c++) {
@@ -35,7 +35,7 @@ describe.each(backends)('dequantizeInto (%s) equals the defining formula, into t
     const q = Int8Array.from(ints(ROWS * COLS, 255, 3), (v) => v - 127);
     const scale = Float32Array.from(ints(ROWS, 1000, 4), (v) => (v + 1) / 8192);
     const out = new Float32Array(ROWS * COLS).fill(NaN);
-    await dequantizeInto({ scheme: 'int8-channel', codes: q, scale, rows: ROWS, cols: COLS, group: 1 }, out, k);
+    await dequantizeInt8(q, scale, ROWS, COLS, k(out));
     for (let i = 0; i < ROWS * COLS; i++) if (out[i] !== Math.fround(q[i]! * scale[Math.floor(i / COLS)]!)) expect([i, out[i]]).toEqual([i, Math.fround(q[i]! * scale[Math.floor(i / COLS)]!)]);
   });
   it('w4a16: fp32((nibble − 8) · scale[row, group]) with 8 nibbles per word, low first', async () => {
@@ -47,7 +47,7 @@ describe.each(backends)('dequantizeInto (%s) equals the defining formula, into t
     const ng = Math.ceil(COLS / g);
     const scale = Float32Array.from(ints(ROWS * ng, 1000, 6), (v) => (v + 1) / 1024);
     const out = new Float32Array(ROWS * COLS).fill(NaN);
-    await dequantizeInto({ scheme: 'w4a16', codes: packed, scale, rows: ROWS, cols: COLS, group: g }, out, k);
+    await dequantizeInt4(packed, scale, ROWS, COLS, g, k(out));
     for (let r = 0; r < ROWS; r++) {
       for (let c = 0; c < COLS; c++) {
         const want = Math.fround((nibs[r * COLS + c]! - 8) * scale[r * ng + Math.floor(c / g)]!);
@@ -56,6 +56,6 @@ describe.each(backends)('dequantizeInto (%s) equals the defining formula, into t
     }
   });
   it('refuses an output buffer of the wrong length', async () => {
-    await expect(dequantizeInto({ scheme: 'int8-channel', codes: new Int8Array(8), scale: new Float32Array(2), rows: 2, cols: 4, group: 1 }, new Float32Array(7), k)).rejects.toThrow(/out/);
+    await expect(dequantizeInt8(new Int8Array(8), new Float32Array(2), 2, 4, k(new Float32Array(7)))).rejects.toThrow(/out/);
   });
 });
