@@ -56,6 +56,7 @@ static inline void rows_tile(const GemmArgs& a, int64_t n0) {
 }
 
 static void gemm(const GemmArgs& a) {
+  FlushDenormals ftz;
   const int64_t tiles = (a.nOut + 3) / 4;
   parallel_for(tiles, a.threads, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {

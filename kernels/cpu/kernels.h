@@ -2,9 +2,17 @@
 // All tensors are token-major and contiguous; shapes are in the comments. Arguments are validated by
 // the caller (TypeScript facade + N-API layer); these functions only compute.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 namespace m1k {
+
+// Lightning decay powers exp(−s·p) below this are taken as 0 (kernels and TypeScript references alike).
+constexpr double kDecayFloor = 0x1p-60;
+static inline float decay_pow(double s, double p) {
+  const double e = std::exp(-s * p);
+  return e < kDecayFloor ? 0.f : static_cast<float>(e);
+}
 
 struct LightningArgs {
   const float* q;       // [n, h, d]

@@ -4,7 +4,9 @@
 //     O += ((Q·Kᵀ) ⊙ M) · V,  M[r,c] = λ^{r−c} (c ≤ r)   intra-block term (upper triangle skipped)
 //     S  = λ^m · S + (diag(λ^{m−1−c}) · K)ᵀ · V          state carried to the next block
 //   decode: per token S = λ·S + kᵀv, o = q·S (inclusive), one pass over S per token.
-// Decay powers are exp(−s·p) evaluated in double and rounded to fp32, identical on every ISA.
+// Decay powers are exp(−s·p) evaluated in double and rounded to fp32, identical on every ISA; a power
+// below kDecayFloor (2^-60, far under fp32 resolution of any sum it joins) is 0, as in the TypeScript
+// references (lightning-ref.ts), so steep heads never produce subnormal decay factors.
 // Threads split the heads.
 #pragma once
 #include <cmath>
@@ -24,7 +26,7 @@ static void lightning_prefill_head(const LightningArgs& a, int j, Buf<float>& sc
   float* Kt = P + B * B;       // [d, B] Kᵀ of the block
   float* Kd = Kt + B * d;      // [B, d] decayed K
   float* pw = Kd + B * d;      // λ^p, p = 0..B
-  for (int64_t p = 0; p <= B; ++p) pw[p] = static_cast<float>(std::exp(-s * static_cast<double>(p)));
+  for (int64_t p = 0; p <= B; ++p) pw[p] = decay_pow(s, static_cast<double>(p));
   float* S = a.state + static_cast<int64_t>(j) * d * d;
   for (int64_t t0 = 0; t0 < a.n; t0 += B) {
     const int64_t m = std::min<int64_t>(B, a.n - t0);
@@ -63,6 +65,7 @@ static void lightning_prefill_head(const LightningArgs& a, int j, Buf<float>& sc
 }
 
 static void lightning_prefill(const LightningArgs& a) {
+  FlushDenormals ftz;
   parallel_for(a.h, a.threads, [&](int64_t j0, int64_t j1) {
     Buf<float> scratch;
     for (int64_t j = j0; j < j1; ++j) lightning_prefill_head(a, static_cast<int>(j), scratch);
@@ -92,10 +95,11 @@ static inline void decode_cols(float* S, const float* q, const float* k, const f
 }
 
 static void lightning_decode(const LightningArgs& a) {
+  FlushDenormals ftz;
   const int64_t d = a.d, h = a.h, ld = h * d;
   parallel_for(a.h, a.threads, [&](int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; ++j) {
-      const float lam = static_cast<float>(std::exp(-static_cast<double>(a.slopes[j])));
+      const float lam = decay_pow(a.slopes[j], 1.0);
       const vf vl = vset1(lam);
       float* S = a.state + j * d * d;
       for (int64_t t = 0; t < a.n; ++t) {

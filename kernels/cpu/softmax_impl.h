@@ -302,6 +302,7 @@ static bool softmax_decode(const SoftmaxArgs& a) {
 }
 
 static void softmax_attention(const SoftmaxArgs& a) {
+  FlushDenormals ftz;
   if (a.n * (a.hq / a.hkv) <= kTQ && softmax_decode(a)) return;
   const int64_t tiles = (a.n + kTQ - 1) / kTQ, total = tiles * a.hq;
   parallel_for(total, a.threads, [&](int64_t b, int64_t e) {

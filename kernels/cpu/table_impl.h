@@ -14,6 +14,7 @@ namespace M1K_ISA_NS {
 
 // FMA throughput probe: 12 independent accumulator chains per thread (enough to cover FMA latency).
 static double fma_peak(int64_t iters, int threads) {
+  FlushDenormals ftz;
   double part[256] = {0};
   threads = std::max(1, std::min(threads, 256));
   parallel_for(threads, threads, [&](int64_t t0, int64_t t1) {

@@ -1,6 +1,8 @@
-// N-API entry points: gemm, convert, fmaPeak, copy, info, selectSimd.
+// N-API entry points: gemm, convert, fmaPeak, copy, info, selectSimd, fpModeProbe.
 #include <thread>
 
+#include "../common/fpenv.h"
+#include "../common/parallel.h"
 #include "../cpu/dispatch.h"
 #include "ops.h"
 #include "worker.h"
@@ -101,6 +103,32 @@ static Napi::Value SelectSimd(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, current()->name);
 }
 
+// Synchronous check of the compute kernels' floating-point environment: MXCSR of the calling thread
+// before, inside a FlushDenormals region on every parallel_for worker, and after it.
+static Napi::Value FpModeProbe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = options(info);
+  const int threads = static_cast<int>(integer(o, "threads", 1, 64));
+  unsigned inside[64] = {0};
+  const unsigned before = fp_mode_get();
+  {
+    FlushDenormals ftz;
+    parallel_for(threads, threads, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) inside[i] = fp_mode_get();
+    });
+  }
+  const unsigned after = fp_mode_get();
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("before", Napi::Number::New(env, before));
+  r.Set("after", Napi::Number::New(env, after));
+  Napi::Array in = Napi::Array::New(env, threads);
+  for (int i = 0; i < threads; ++i) in.Set(static_cast<uint32_t>(i), Napi::Number::New(env, inside[i]));
+  r.Set("workers", in);
+  r.Set("ftzBit", Napi::Number::New(env, kMxcsrFtz));
+  r.Set("dazBit", Napi::Number::New(env, kMxcsrDaz));
+  return r;
+}
+
 void register_misc(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("convert", Napi::Function::New(env, Convert));
@@ -108,6 +136,7 @@ void register_misc(Napi::Env env, Napi::Object exports) {
   exports.Set("copy", Napi::Function::New(env, Copy));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("selectSimd", Napi::Function::New(env, SelectSimd));
+  exports.Set("fpModeProbe", Napi::Function::New(env, FpModeProbe));
 }
 
 }  // namespace m1k

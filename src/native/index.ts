@@ -60,6 +60,29 @@ export function selectSimdPath(name: string): string {
   }
 }
 
+/** Floating-point mode of the compute kernels: flush-to-zero / denormals-are-zero on every worker, caller's mode restored. */
+export interface FpModeReport {
+  /** Every worker thread ran with FTZ and DAZ set. */
+  workersFlush: boolean;
+  workers: number;
+  /** The calling thread's MXCSR after the region equals the one before it. */
+  callerRestored: boolean;
+  /** The calling thread itself was not flushing before (the default IEEE mode). */
+  callerFlushedBefore: boolean;
+}
+
+/** Probe the compute kernels' FTZ/DAZ region on `threads` workers (synchronous). */
+export function fpModeReport(threads: number): FpModeReport {
+  const r = requireNative('fpModeReport').fpModeProbe({ threads });
+  const both = r.ftzBit | r.dazBit;
+  return {
+    workersFlush: r.workers.every((m) => (m & both) === both),
+    workers: r.workers.length,
+    callerRestored: r.after === r.before,
+    callerFlushedBefore: (r.before & both) !== 0,
+  };
+}
+
 export interface NativeStatus {
   loaded: boolean;
   reason?: string;

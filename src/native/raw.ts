@@ -31,6 +31,11 @@ export interface RawCudaInfo { deviceCount: number; loaded: boolean; devices: st
 export interface RawAddon {
   info(): RawInfo;
   selectSimd(name: string): string;
+  /**
+   * Synchronous: MXCSR of the calling thread before, on each of `threads` parallel workers inside a
+   * compute kernel's flush-denormals region, and after it (ftzBit / dazBit name the two flags).
+   */
+  fpModeProbe(o: { threads: number }): { before: number; after: number; workers: number[]; ftzBit: number; dazBit: number };
   lightningPrefill(o: RawLightningOpts): Promise<void>;
   lightningDecode(o: Omit<RawLightningOpts, 'block'>): Promise<void>;
   softmaxAttention(o: RawSoftmaxOpts): Promise<void>;

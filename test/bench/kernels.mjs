@@ -8,6 +8,9 @@
 //     next to a threaded memcpy (bytes read + written);
 //   - quantizer GB/s (fp32 read + codes/scales written) next to the same memcpy, after a bit-exact
 //     check of each quantizer against its TypeScript reference;
+//   - steep vs shallow decay: the same prefill with every head at M1's steepest slope (0.917, whose
+//     decay powers would go subnormal without the floor and FTZ/DAZ) and at its shallowest (0.0127),
+//     interleaved; their time ratio should be ≈ 1 (a denormal stall shows up as ≫ 1);
 //   - speedup of every SIMD path over the TypeScript reference;
 //   - a 1,000,000-token single-head prefill streamed in 65,536-token chunks, with peak RSS.
 // Every kernel is checked against its reference before it is timed. Each measurement is interleaved
@@ -119,6 +122,15 @@ async function prefill(roof) {
     ofSgemm: spec / t / 1e9 / sgemm, ofFmaPeak: spec / t / 1e9 / roof.fmaPeakGflops };
 }
 
+async function slopeRatio() {
+  const h = Math.max(2, T * 2), n = 8192;
+  const q = rand(n * h * D, 24, 0.1), k = rand(n * h * D, 25, 0.1), v = rand(n * h * D, 26);
+  const steep = new Float32Array(h).fill(0.9170040432), shallow = new Float32Array(h).fill(0.0126683);
+  const [ts, tf] = await paired(() => lightningPrefill({ q, k, v, n, h, d: D, slopes: steep, threads: T }),
+    () => lightningPrefill({ q, k, v, n, h, d: D, slopes: shallow, threads: T }), 5);
+  return { n, h, steepSeconds: ts, shallowSeconds: tf, steepOverShallow: ts / tf };
+}
+
 async function decode(roof) {
   const h = 2048, steps = 4; // 2048 heads (e.g. 32 sequences × 64 heads): 128 MiB of fp32 state, 4× the L3 here
   const q = rand(steps * h * D, 7), k = rand(steps * h * D, 8), v = rand(steps * h * D, 9);
@@ -224,6 +236,9 @@ const p = await prefill(roof);
 out.results.prefill = p;
 log(`lightning prefill n=${p.n} h=${p.h}: ${f1(p.specGflops)} GFLOP/s (spec count, dense diagonal blocks; ${f1(p.causalSkipGflops)} counting only the causal half)`);
 log(`  = ${pct(p.ofSgemm)} of SGEMM (${f1(p.sgemmGflops)} GFLOP/s, interleaved), ${pct(p.ofFmaPeak)} of FMA peak   [target ≥ 50% of SGEMM]`);
+const sr = await slopeRatio();
+out.results.slopeRatio = sr;
+log(`steep (s=0.917) vs shallow (s=0.0127) prefill n=${sr.n} h=${sr.h}: time ratio ${sr.steepOverShallow.toFixed(3)}   [≈ 1: no denormal stall]`);
 const dcd = await decode(roof);
 out.results.decode = dcd;
 log(`lightning decode ${dcd.heads} heads × ${dcd.steps} steps: ${f1(dcd.GBs)} GB/s = ${pct(dcd.ofMemcpy)} of memcpy (${f1(dcd.memcpyGBs)} GB/s, interleaved)   [target ≥ 50%]`);

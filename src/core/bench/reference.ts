@@ -3,9 +3,10 @@
  * the lightning recurrence of spec §3.3.3 and plain causal softmax attention of §3.4 step 4.
  * Layouts: q, k, v, o are [n, h, d] row-major; states [h, d, d] (row = k index, column = v index).
  */
+import { decayPow } from '../ops/lightning-ref.js';
 
-/** Per-step decay λ_j = exp(−s_j) of head j. */
-export const decayOf = (slope: number): number => Math.exp(-slope);
+/** Per-step decay λ_j = exp(−s_j) of head j (0 below the kernels' DECAY_FLOOR, as every implementation). */
+export const decayOf = (slope: number): number => decayPow(slope, 1);
 
 /**
  * Lightning recurrence: S_t = λ·S_{t−1} + k_tᵀ v_t, o_t = q_t · S_t (inclusive), per head.

@@ -1,9 +1,9 @@
 /**
  * What the kernels run on: native addon loaded (or why not), SIMD path, threads, CUDA status.
  */
-import { cudaStatus, nativeStatus, selectSimdPath, type CudaStatus, type NativeStatus } from '../../native/index.js';
+import { cudaStatus, fpModeReport, nativeStatus, selectSimdPath, type CudaStatus, type FpModeReport, type NativeStatus } from '../../native/index.js';
 
-export { selectSimdPath };
+export { fpModeReport, selectSimdPath, type FpModeReport };
 import { defaultThreads } from './common.js';
 
 /** The addon's status (without the hardware thread count), plus the threads kernels use and CUDA. */
