@@ -1,8 +1,7 @@
 /**
  * The FLOPs/memory model against numbers derived here, in the test, from the formulas of the spec
- * (ARCHITECTURE.md §2.2, §2.3, §5, §6) and the released config — never from the code under test.
+ * (docs/architecture.md §2.2, §2.3, §5, §6) and the released config — never from the code under test.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/checkpoint/config.js';
 import { FIXTURE_PRESETS, M1_CONFIG } from '../../src/core/checkpoint/presets.js';
@@ -13,6 +12,7 @@ import { costConstants, crossover, decodeBytes, decodeFlops, evalCurve, generati
 import { figure1Curve } from '../../src/core/flops/paper.js';
 import { DEEPSEEK_R1, QWEN3_235B } from '../../src/core/flops/peers.js';
 import { layerSizing } from '../../src/core/flops/sizing.js';
+import { realConfigRaw } from '../helpers/real-shaped.js';
 
 /** Figure-1 coefficients must match to this relative error (the spec's acceptance criterion). */
 const FIG1_REL = 1e-9;
@@ -24,12 +24,12 @@ const TABLE_3DP = 0.0005 + 1e-12;
  */
 const rel3sig = (x: number, printed: number) => Math.abs(x - printed) <= 10 ** (Math.floor(Math.log10(Math.abs(printed))) - 2) * (1 + 1e-12);
 
-const realRaw = JSON.parse(readFileSync(new URL('../../../shared/reference/minimax-m1/config.json', import.meta.url), 'utf8'));
+const realRaw = realConfigRaw();
 const m1 = minimaxArch(parseConfig(realRaw, 'config.json'));
 const K = 1024;
 const SWEEP = [8 * K, 32 * K, 64 * K, 100 * K, 128 * K, K * K];
 
-// Config values (real config.json) and peer dims (spec §5.2 sources), written out for the derivations.
+// Config values (real config.json) and peer dims (docs/architecture.md §5.2 sources), written out for the derivations.
 const H = 6144, V = 200064, h = 64, d = 128, g = 8, I = 9216, E = 32, top = 2, B = 256;
 const linAttn = 3 * h * d * H + h * d * H + H * h * d; // qkv + gate + out (matrices only)
 const smAttn = h * d * H + 2 * g * d * H + H * h * d;

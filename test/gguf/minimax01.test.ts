@@ -1,13 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type M1Config } from '../../src/core/checkpoint/config.js';
 import { residualFold } from '../../src/core/gguf/fold.js';
 import { tensorBytes } from '../../src/core/gguf/format.js';
+import { realConfigRaw, realIndex } from '../helpers/real-shaped.js';
 import { assertConvertible, modelMetadata, tensorPlan, type GgufDtype } from '../../src/core/gguf/minimax01.js';
 
-const REF = new URL('../../../shared/reference/minimax-m1/', import.meta.url);
-const rawM1 = JSON.parse(readFileSync(new URL('config.json', REF), 'utf8')) as Record<string, unknown>;
-const index = JSON.parse(readFileSync(new URL('model.safetensors.index.json', REF), 'utf8')) as { weight_map: Record<string, string> };
+const rawM1 = realConfigRaw();
+const index = realIndex();
 const m1 = parseConfig(rawM1);
 const kvMap = (c: M1Config, dtype: GgufDtype = 'bf16') => new Map(modelMetadata(c, residualFold(c), dtype, 'x').map((kv) => [kv.key, kv.type === 'ARRAY' ? kv.values : kv.value]));
 

@@ -1,17 +1,19 @@
 /**
  * Builds a checkpoint with the real MiniMax-M1 names, shapes, dtypes and shard assignment (from
- * ../shared/reference) as sparse files: real headers, data regions left as holes, so 912 GB of apparent
+ * fixtures/reference/minimax-m1, the released config and index) as sparse files: real headers, data regions left as holes, so 912 GB of apparent
  * size costs a few MB of disk. Used to prove that header-only commands never touch tensor data.
  */
 import { copyFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../src/core/checkpoint/config.js';
 import { expectedTensors } from '../../src/core/checkpoint/layout.js';
 import { encodeHeader } from '../../src/core/safetensors/header.js';
 import type { TensorSpec } from '../../src/core/safetensors/writer.js';
 
-export const REFERENCE_DIR = new URL('../../../shared/reference/minimax-m1/', import.meta.url).pathname;
+/** The released MiniMax-M1 config.json and model.safetensors.index.json, committed as data. */
+export const REFERENCE_DIR = fileURLToPath(new URL('../../fixtures/reference/minimax-m1/', import.meta.url));
 
 export function realConfigRaw(): Record<string, unknown> {
   return JSON.parse(readFileSync(join(REFERENCE_DIR, 'config.json'), 'utf8'));

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertSafeShardName, parseIndex, readIndex, shardName, writeIndex } from '../../../src/core/safetensors/index-json.js';
+import { REFERENCE_DIR } from '../../helpers/real-shaped.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
-const REAL_INDEX = new URL('../../../../shared/reference/minimax-m1/model.safetensors.index.json', import.meta.url).pathname;
+const REAL_INDEX = join(REFERENCE_DIR, 'model.safetensors.index.json');
 
 describe('sharded index', () => {
   it('names shards 0-based like the real release, without hard-coding the count', () => {
