@@ -1,4 +1,4 @@
-// Lightning attention (decayed linear attention, ARCHITECTURE §3.3), fp32 throughout.
+// Lightning attention (decayed linear attention, docs/architecture.md §3.3), fp32 throughout.
 //   prefill: block form of §3.3.4 with block B; per block (m ≤ B rows, incoming state S):
 //     O  = diag(λ^{r+1}) · (Q·S)                       inter-block term
 //     O += ((Q·Kᵀ) ⊙ M) · V,  M[r,c] = λ^{r−c} (c ≤ r)   intra-block term (upper triangle skipped)

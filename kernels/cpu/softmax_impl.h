@@ -1,4 +1,4 @@
-// Causal softmax attention with GQA (ARCHITECTURE §3.4), flash-style: per (query head, tile of TQ
+// Causal softmax attention with GQA (docs/architecture.md §3.4), flash-style: per (query head, tile of TQ
 // queries) the keys are visited in tiles of TK with an online max/sum, so scores never exceed
 // TQ×TK floats. Query i sits at absolute key position nk − n + i and sees keys 0 … that position.
 // RoPE is applied by the caller. Threads split (head, query tile) pairs.

@@ -1,4 +1,4 @@
-// Lightning attention on CUDA (ARCHITECTURE §3.3): bf16 q/k/v, fp32 state and accumulation.
+// Lightning attention on CUDA (docs/architecture.md §3.3): bf16 q/k/v, fp32 state and accumulation.
 //   prefill: one CTA per head walks the sequence in 64-row tiles (the block form of §3.3.4 with
 //            B = 64; any B gives the same result up to rounding). The fp32 state S [d, d] and the
 //            bf16 Q/K/V tiles live in shared memory (d = 128: 64 KiB + 48 KiB + 16 KiB scores).

@@ -1,6 +1,6 @@
 /**
  * `m1kit bench` through the built CLI (`npx tsc -p .` first): --json documents, labels and exit codes.
- * Expected numbers are derived here from the spec's formulas (ARCHITECTURE.md §5.3, §5.4).
+ * Expected numbers are derived here from the spec's formulas (docs/architecture.md §5.3, §5.4).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

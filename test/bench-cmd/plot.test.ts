@@ -60,7 +60,7 @@ describe('FLOPs chart', () => {
     const models = new Set(spec.data.values.map((v: any) => v.model));
     expect([...models]).toEqual(['MiniMax-M1', 'DeepSeek-R1', 'Qwen3-235B-A22B']);
     const last = spec.data.values.filter((v: any) => v.model === 'MiniMax-M1').at(-1);
-    // Figure-1 curve at 128K: 104,530,968,576·n + 196,608·n² (spec §5.4), in units of 1e16.
+    // Figure-1 curve at 128K: 104,530,968,576·n + 196,608·n² (docs/architecture.md §5.4), in units of 1e16.
     const n = 131072;
     expect(last.ktokens).toBe(128);
     expect(Math.abs(last.flops1e16 - (104_530_968_576 * n + 196_608 * n * n) / 1e16)).toBeLessThan(1e-12);

@@ -2,7 +2,7 @@
 // Kernel benchmark (`npm run bench:kernels`, needs `npx tsc -p .` and the native addon).
 // Prints, from one run on this machine, for head_dim 128:
 //   - fp32 FMA peak (register-only FMA chains) and an SGEMM (1024³, same threads) as the compute roofs;
-//   - lightning prefill GFLOP/s counted as the spec does (ARCHITECTURE §5.1/§6: 4hd² + 4hBd per
+//   - lightning prefill GFLOP/s counted as the spec does (docs/architecture.md §5.1/§6: 4hd² + 4hBd per
 //     token, dense diagonal blocks) and its ratio to both roofs;
 //   - lightning decode GB/s (fp32 state read + written once per token: 2·h·d²·4 B, plus q,k,v,o)
 //     next to a threaded memcpy (bytes read + written);

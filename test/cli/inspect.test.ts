@@ -57,7 +57,7 @@ describe('m1kit inspect', () => {
     expect(res.dataBytes).toBe(realIndex().metadata.total_size);
     expect(res.bytesByDtype.F32).toBe(80 * 32 * 6144 * 4);
     const mp = res.memoryPlan;
-    expect(mp.kvCacheBytesPerToken).toBe(10 * 2 * 8 * 128 * 2); // 40,960 (spec §5.6)
+    expect(mp.kvCacheBytesPerToken).toBe(10 * 2 * 8 * 128 * 2); // 40,960 (docs/architecture.md §5.6)
     expect(mp.kvCacheBytesTotal).toBe(40_960 * 2 ** 20); // 40 GiB
     expect(mp.lightningStateBytesTotal).toBe(70 * 64 * 128 * 128 * 4); // 280 MiB
     expect(mp.formats[0].weightBytesTotal).toBe(realIndex().metadata.total_size);

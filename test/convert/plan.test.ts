@@ -11,7 +11,7 @@ import { makeGrid, rankRect } from '../../src/core/convert/rank-split.js';
 const M1 = parseConfig(M1_CONFIG);
 const info = (n: string) => classify(n)!;
 
-describe('rank split rules on the real MiniMax-M1 shapes (hand-derived from ARCHITECTURE.md §2)', () => {
+describe('rank split rules on the real MiniMax-M1 shapes (hand-derived from docs/architecture.md §2)', () => {
   const tp8 = makeGrid(M1, 8, 1);
   it('qkv_proj rows go by whole heads: rank 3 of 8 holds heads 24..31 = rows [9216, 12288)', () => {
     expect(rankRect(M1, tp8, 3, info('model.layers.0.self_attn.qkv_proj.weight'), 24576, 6144)).toEqual({ r0: 9216, r1: 12288, c0: 0, c1: 6144 });
@@ -76,7 +76,7 @@ describe('file plan of the real MiniMax-M1 (8,243 tensors)', () => {
       if (unitFile.has(u)) expect(fileOf.get(t.name), t.name).toBe(unitFile.get(u));
       unitFile.set(u, fileOf.get(t.name)!);
     }
-    // 912,210,767,872 bytes (ARCHITECTURE.md §2.2) in files of ≤ 5e9 bytes
+    // 912,210,767,872 bytes (docs/architecture.md §2.2) in files of ≤ 5e9 bytes
     expect(plan.totalBytes).toBe(912_210_767_872);
     expect(plan.files.length).toBeGreaterThanOrEqual(183);
     expect(plan.files[0]!.name).toBe(`model-00000-of-00${plan.files.length}.safetensors`);

@@ -83,7 +83,7 @@ const CASES: Case[] = [
 ];
 
 describe('independent reference: self-consistency of the spec numbers', () => {
-  it('slopes and layer factors match the values printed in ARCHITECTURE.md §3.3.2/§3.8', () => {
+  it('slopes and layer factors match the values printed in docs/architecture.md §3.3.2/§3.8', () => {
     const s64 = slopes(64);
     expect(s64[0]).toBeCloseTo(0.9170040432, 9);
     expect(s64[1]).toBeCloseTo(0.8408964153, 9);

@@ -1,5 +1,5 @@
 /**
- * The LM head: bf16 emulation of the [HF] head (§3.6) and which tensor a tied checkpoint uses (§1.1).
+ * The LM head: bf16 emulation of the [HF] head (docs/architecture.md §3.6) and which tensor a tied checkpoint uses (§1.1).
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

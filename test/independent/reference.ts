@@ -1,5 +1,5 @@
 /**
- * Independent float64 reference of the MiniMax-M1 forward pass, written from ARCHITECTURE.md §1–§3 only.
+ * Independent float64 reference of the MiniMax-M1 forward pass, written from docs/architecture.md §1–§3 only.
  * Naive loops, no shared code with the runtime: config fields are read from the raw config.json object,
  * weights through `Checkpoint.readF32` (exact widening of bf16). Lightning attention uses the recurrent
  * definition (§3.3.3) for every row, so prefill and decode have one meaning here.

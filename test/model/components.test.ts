@@ -10,7 +10,7 @@ import { gaussian, maxDiff, prng } from './helpers.js';
  * state and outputs (rel. 6e-8 per op) accumulated over ≤ 700 steps; observed ≤ 1e-6 relative. */
 const LIGHTNING_FP32_REL = 1e-5;
 
-describe('slopes (spec §3.3.2, §3.8)', () => {
+describe('slopes (docs/architecture.md §3.3.2, §3.8)', () => {
   it('matches the published values for 64 heads and 80 layers', () => {
     const s = headSlopes(64);
     expect(s[0]).toBe(Math.fround(0.9170040432)); // stored as fp32
@@ -29,7 +29,7 @@ describe('slopes (spec §3.3.2, §3.8)', () => {
   });
 });
 
-describe('RoPE (spec §3.4)', () => {
+describe('RoPE (docs/architecture.md §3.4)', () => {
   it('frequencies ω_i = θ^(−2i/64)', () => {
     const w = ropeFrequencies(64, 1e7);
     expect(w[0]).toBe(1);
@@ -90,7 +90,7 @@ function randomQkv(n: number, h: number, d: number, seed: number) {
   return { q: mk(), k: mk(), v: mk() };
 }
 
-describe('lightning attention core (spec §3.3.3–§3.3.4)', () => {
+describe('lightning attention core (docs/architecture.md §3.3.3–§3.3.4)', () => {
   const h = 3;
   const d = 8;
   const decays = Float32Array.from([0.9, 0.1, 0.001]);
@@ -143,7 +143,7 @@ describe('lightning attention core (spec §3.3.3–§3.3.4)', () => {
   });
 });
 
-describe('MoE routing (spec §3.5)', () => {
+describe('MoE routing (docs/architecture.md §3.5)', () => {
   it('renormalises the top-k probabilities to sum to 1', () => {
     const logits = Float32Array.from([0.3, -1, 2, 0.7, 1.1]);
     const { experts, weights } = route(logits, 1, 5, 2);
@@ -163,7 +163,7 @@ describe('MoE routing (spec §3.5)', () => {
   });
 });
 
-describe('RMSNorm (spec §3.6)', () => {
+describe('RMSNorm (docs/architecture.md §3.6)', () => {
   it('rounds the normalised value to bf16 before the γ product in bf16 emulation', () => {
     const x = Float32Array.from([1, 2, 3, 4.5]);
     const g = Float32Array.from([1.5, 1, 0.5, 2]);

@@ -1,5 +1,5 @@
 /**
- * Float64 naive reference forward pass, written from spec §3 only: every token recomputes its
+ * Float64 naive reference forward pass, written from docs/architecture.md §3 only: every token recomputes its
  * attention from scratch (o_t = Σ_{j≤t} λ^{t−j} (q_t·k_j) v_j; softmax over all keys ≤ t), no blocks,
  * no state, no caches, no rounding.
  */
@@ -23,7 +23,7 @@ const matvec = (w: Float64Array, x: Float64Array, rows: number): Float64Array =>
 };
 const silu = (v: number) => v / (1 + Math.exp(-v));
 
-/** Slopes per spec §3.3.2 (power-of-two head counts only, enough for the tests). */
+/** Slopes per docs/architecture.md §3.3.2 (power-of-two head counts only, enough for the tests). */
 export function naiveSlopes(h: number): number[] {
   const start = 2 ** (-8 / h);
   return Array.from({ length: h }, (_, j) => start ** (j + 1));

@@ -1,6 +1,6 @@
 /**
  * Lightning attention kernels on every SIMD path vs the float64 O(n²) definition (lightningNaive),
- * plus the structural identities of ARCHITECTURE §3.8: block form ≡ recurrence, prefill(n) then
+ * plus the structural identities of docs/architecture.md §3.8: block form ≡ recurrence, prefill(n) then
  * decode ≡ prefill(n + 1), streaming chunks ≡ one call.
  */
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * Causal GQA softmax attention and the x·Wᵀ GEMM on every SIMD path vs float64 references; RoPE
- * helper against hand-derived values (ARCHITECTURE §3.4, §3.8).
+ * helper against hand-derived values (docs/architecture.md §3.4, §3.8).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { softmaxAttention } from '../../src/core/ops/softmax-attention.js';

@@ -15,7 +15,7 @@ const softmaxP = (z: Float32Array, from: number, V: number, tok: number) => {
 /** fp32 body and head: the two paths differ only in summation order (rel. ~1e-6 on logits of |z| ≲ 30). */
 const FP32_PATHS_MAX_DP = 1e-4;
 
-describe('train-vs-infer experiment (spec §4)', () => {
+describe('train-vs-infer experiment (docs/architecture.md §4)', () => {
   const raw = smallRawConfig({ vocab_size: 64 });
   const src = memorySource(raw, 21);
 

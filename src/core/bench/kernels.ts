@@ -1,5 +1,5 @@
 /**
- * Timed kernel runs at a given context (spec §6): lightning prefill streamed over `ctx` tokens in chunks
+ * Timed kernel runs at a given context (docs/architecture.md §6): lightning prefill streamed over `ctx` tokens in chunks
  * with a carried state (bounded memory: one chunk of q/k/v/o is allocated and reused), lightning decode
  * steps for a full layer of heads, and softmax prefill/decode on a documented sample of keys. Only
  * throughputs and times come out of here (measured); derived.ts turns them into GFLOP/s and layer/model times.
@@ -166,7 +166,7 @@ export async function timeKernels(p: KernelRunParams): Promise<KernelTimings> {
 }
 
 /**
- * ALiBi-style decay rates for h heads (spec §3.3.2) times the layer factor (1 − l/(L−1) + 1e−5).
+ * ALiBi-style decay rates for h heads (docs/architecture.md §3.3.2) times the layer factor (1 − l/(L−1) + 1e−5).
  * @example lightningSlopes(64, 0, 80)[63] // ≈ 2⁻⁸ · 1.00001
  */
 export function lightningSlopes(h: number, layer: number, numLayers: number): Float32Array {

@@ -1,6 +1,6 @@
 /**
  * Float64 references used by the kernel benchmark's self-check (independent of the kernels under test):
- * the lightning recurrence of spec §3.3.3 and plain causal softmax attention of §3.4 step 4.
+ * the lightning recurrence of docs/architecture.md §3.3.3 and plain causal softmax attention of §3.4 step 4.
  * Layouts: q, k, v, o are [n, h, d] row-major; states [h, d, d] (row = k index, column = v index).
  */
 import { decayPow } from '../ops/lightning-ref.js';

@@ -11,7 +11,7 @@ import { lightningRecurrenceRef, relMaxError, softmaxAttentionRef } from './refe
 /**
  * Error budget, relative to max |reference|: the kernels compute in fp32 (about 1e-7 relative per
  * operation) over at most a few hundred accumulated terms, so correct kernels stay below ~1e-5; a wrong
- * decay exponent or a dropped block is off by percents (spec §7 item 5: 2.5%).
+ * decay exponent or a dropped block is off by percents (docs/architecture.md §7 item 5: 2.5%).
  */
 export const SELF_CHECK_REL_TOL = 1e-4;
 

@@ -1,5 +1,5 @@
 /**
- * Parameter counts from the config (spec §2.2–§2.3). Activated parameters follow the tech report's
+ * Parameter counts from the config (docs/architecture.md §2.2–§2.3). Activated parameters follow the tech report's
  * convention: attention projection matrices of every layer + top-k experts, excluding embedding, LM head,
  * routers and norms (45,927,628,800 for the released model).
  */

@@ -1,6 +1,6 @@
 /**
  * A model architecture described as data, just detailed enough to count parameters, FLOPs and cache
- * bytes (spec ARCHITECTURE.md §5). One description covers MiniMax-M1 (lightning + GQA softmax layers),
+ * bytes (docs/architecture.md §5). One description covers MiniMax-M1 (lightning + GQA softmax layers),
  * DeepSeek-R1 (MLA, dense + MoE FFN) and Qwen3 (GQA, MoE). Pure: no I/O.
  *
  * Convention: a Linear with weight [out, in] has out·in parameters; there are no biases in these models.
@@ -66,7 +66,7 @@ export interface LayerGroup {
   ffn: FfnSpec;
 }
 
-/** How the tech report's Figure 1 counted this model (spec §5.4); absent = the plain Figure-1 formulas. */
+/** How the tech report's Figure 1 counted this model (docs/architecture.md §5.4); absent = the plain Figure-1 formulas. */
 export interface Figure1Quirks {
   /** Quirk 1: the layout is replaced by `softmaxLayers` softmax and (L − softmaxLayers) lightning layers. */
   softmaxLayers?: number;

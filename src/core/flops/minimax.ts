@@ -9,7 +9,7 @@ export const M1_CONTEXT_LIMIT = 1_048_576;
 
 /**
  * Describe a MiniMax-M1-structured config: lightning layers (attn_type 0) and GQA softmax layers
- * (attn_type 1), every layer MoE. Figure-1 quirks (spec §5.4): one softmax layer in ten, lightning
+ * (attn_type 1), every layer MoE. Figure-1 quirks (docs/architecture.md §5.4): one softmax layer in ten, lightning
  * counted as one (h·d)² state.
  * @example minimaxArch(parseConfig(raw, 'config.json')).layers[0].count // 70
  */

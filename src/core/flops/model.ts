@@ -1,5 +1,5 @@
 /**
- * FLOPs and bytes under the "physical" convention (spec ARCHITECTURE.md §5.1, §5.3, §5.6):
+ * FLOPs and bytes under the "physical" convention (docs/architecture.md §5.1, §5.3, §5.6):
  * 1 MAC = 2 FLOPs; only matmul-like work; embedding lookup free; LM head 2·V·H per token with logits;
  * router excluded; decode at context n attends to n keys; prefill of n tokens has n(n+1)/2 causal pairs.
  * Pure functions of an ArchSpec.
@@ -9,7 +9,7 @@ import { countParams, type ArchSpec, type AttentionSpec } from './arch.js';
 /** How MLA attention is counted: expanded heads ("naive") or weight-absorbed latent attention. */
 export type MlaMode = 'naive' | 'absorbed';
 
-/** Bytes per cached K/V element (bf16) and per lightning-state element (fp32), per spec §5.6. */
+/** Bytes per cached K/V element (bf16) and per lightning-state element (fp32), per docs/architecture.md §5.6. */
 export const KV_BYTES_PER_ELEMENT = 2;
 export const STATE_BYTES_PER_ELEMENT = 4;
 /** Weights assumed stored in bf16 for the bytes-read model. */

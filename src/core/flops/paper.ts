@@ -1,5 +1,5 @@
 /**
- * The counting convention that reproduces the tech report's Figure 1 (right) exactly (spec §5.4):
+ * The counting convention that reproduces the tech report's Figure 1 (right) exactly (docs/architecture.md §5.4):
  * cumulative generation from an empty prompt, F(n) = linear·n + quadratic·n² with
  * - linear = 2·(attention projections + activated experts + LM head) (+ lightning term), no embedding or router;
  * - quadratic = Σ over softmax layers h·(d_qk + 2·d_v) (QKᵀ causally halved, PV not); MLA in naive form.

@@ -1,5 +1,5 @@
 /**
- * Peer models compared against MiniMax-M1, as data (spec ARCHITECTURE.md §5.2, sources [DSV3], [QW3]).
+ * Peer models compared against MiniMax-M1, as data (docs/architecture.md §5.2, sources [DSV3], [QW3]).
  * DeepSeek-R1 has the DeepSeek-V3 architecture; Qwen3-235B-A22B from its HF config.
  */
 import type { ArchSpec } from './arch.js';

@@ -16,7 +16,7 @@ export interface FlopsReportParams {
   models: ArchSpec[];
   /** Context lengths (tokens) to tabulate. */
   contexts: number[];
-  /** Convention of the generation curve and its ratios; decode/prefill are always physical (§5.1). */
+  /** Convention of the generation curve and its ratios; decode/prefill are always physical (docs/architecture.md §5.1). */
   convention: Convention;
 }
 

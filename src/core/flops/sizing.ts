@@ -1,5 +1,5 @@
 /**
- * Lightning-attention kernel sizing for one layer (spec ARCHITECTURE.md §6): FLOPs, bytes and arithmetic
+ * Lightning-attention kernel sizing for one layer (docs/architecture.md §6): FLOPs, bytes and arithmetic
  * intensity of the block-form prefill and the recurrent decode, and the same-shape softmax layer.
  */
 

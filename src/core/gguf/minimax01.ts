@@ -1,7 +1,7 @@
 /**
  * MiniMax-M1 → llama.cpp `minimax-01`: which configurations llama.cpp can run, the metadata keys,
  * and the tensor plan (GGUF name, dims, type, HF sources, fold factor). Pure: no I/O.
- * The contract is documented in the project's GGUF spec; ne is the PyTorch shape reversed.
+ * The contract is documented in docs/gguf.md; ne is the PyTorch shape reversed.
  */
 import type { M1Config } from '../checkpoint/config.js';
 import { InputError } from '../errors.js';

@@ -15,7 +15,7 @@ import { layerTensors } from '../checkpoint/layout.js';
 export type StorageFormat = 'bf16' | 'fp8-block' | 'int8-channel' | 'w4a16';
 export const STORAGE_FORMATS: StorageFormat[] = ['bf16', 'fp8-block', 'int8-channel', 'w4a16'];
 
-/** Bytes of one [out, in] matrix stored in `fmt` (scales included; layouts of ECOSYSTEM §2.3–2.4). */
+/** Bytes of one [out, in] matrix stored in `fmt` (scales included; layouts of docs/ecosystem.md §2.3–§2.4). */
 export function matrixBytes(out: number, inp: number, fmt: StorageFormat): number {
   switch (fmt) {
     case 'bf16':

@@ -8,7 +8,7 @@ export type Precision = 'fp32' | 'bf16';
 export interface LayerContext {
   config: M1Config;
   store: WeightStore;
-  /** Emulate the official bf16 rounding points (spec §3.7). */
+  /** Emulate the official bf16 rounding points (docs/architecture.md §3.7). */
   bf16: boolean;
   /** Lightning q/k/v SiLU on the fp32 projection (vLLM) instead of on bf16 with a bf16 result ([HF]). */
   siluFp32: boolean;

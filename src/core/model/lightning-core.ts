@@ -1,5 +1,5 @@
 /**
- * Lightning-attention core for one layer (spec §3.3.3–§3.3.4): per head j with decay s_j (λ = e^(−s)),
+ * Lightning-attention core for one layer (docs/architecture.md §3.3.3–§3.3.4): per head j with decay s_j (λ = e^(−s)),
  * state S [d, d] (fp32), q/k/v in head-major layout [h, n, d].
  *
  * - `lightningBlock`: block form over n rows with blocks of B rows (prefill / training path).

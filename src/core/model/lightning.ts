@@ -1,5 +1,5 @@
 /**
- * Lightning-attention layer (spec §3.3): qkv projection + SiLU, per-head split of the interleaved
+ * Lightning-attention layer (docs/architecture.md §3.3): qkv projection + SiLU, per-head split of the interleaved
  * [h, 3d] rows, block-form (prefill) or recurrent (decode) attention, RMSNorm over all h·d features
  * (eps config.lightningNormEps), sigmoid output gate, output projection.
  */

@@ -86,7 +86,7 @@ export function siluInPlace(a: Float32Array): Float32Array {
 /**
  * RMSNorm of each row of x [m, n]: γ ⊙ (x · (mean(x²) + eps)^(−1/2)).
  * With `bf16` set, the official rounding points are emulated: the normalised row is rounded to bf16
- * before the γ product, and the product is rounded to bf16 (spec §3.6).
+ * before the γ product, and the product is rounded to bf16 (docs/architecture.md §3.6).
  */
 export function rmsNorm(x: Float32Array, gamma: Float32Array, m: number, n: number, eps: number, bf16Emul: boolean): Float32Array {
   const y = new Float32Array(m * n);

@@ -1,5 +1,5 @@
 /**
- * Mixture of experts (spec §3.5): fp32 router logits and softmax, top-k with ties broken towards the
+ * Mixture of experts (docs/architecture.md §3.5): fp32 router logits and softmax, top-k with ties broken towards the
  * lower expert index, renormalised weights, experts W2·(SiLU(W1 v) ⊙ W3 v) loaded lazily (only experts
  * that receive a token), combined in fp32. In bf16 emulation each expert Linear output, the SiLU and
  * the product are rounded to bf16 as in the official code.

@@ -1,5 +1,5 @@
 /**
- * Partial rotate-half RoPE (spec §3.4 item 2): the first `rotaryDim` dims of each head are rotated
+ * Partial rotate-half RoPE (docs/architecture.md §3.4 item 2): the first `rotaryDim` dims of each head are rotated
  * (GPT-NeoX pairing i ↔ i + rotaryDim/2), the rest pass through. Frequencies and angles are fp32 as in
  * the official code: ω_i = 1 / θ^(2i/rotaryDim), φ = fp32(p·ω_i), cos/sin rounded to fp32; the rotation
  * itself is computed in fp32.

@@ -47,7 +47,7 @@ export interface SessionOptions {
   precision?: Precision;
   /** LM head precision, independent of `precision`. Default 'fp32'. */
   lmHead?: Precision;
-  /** Multiplies the final-norm weight (spec §4 knob to reach trained-model logit magnitudes). Default 1. */
+  /** Multiplies the final-norm weight (docs/architecture.md §4 knob to reach trained-model logit magnitudes). Default 1. */
   logitScale?: number;
   /** Lightning q/k/v SiLU in fp32 (vLLM) rather than on bf16 ([HF]); only matters in bf16 emulation. */
   siluFp32?: boolean;

@@ -1,5 +1,5 @@
 /**
- * Lightning-attention decay rates (spec §3.3.2): the ALiBi slope schedule per head, scaled per layer by
+ * Lightning-attention decay rates (docs/architecture.md §3.3.2): the ALiBi slope schedule per head, scaled per layer by
  * (1 − l/(L−1) + 1e−5), computed in fp32 like the official code (slopes built as fp32, the layer
  * factor a double, the product stored as fp32).
  */
@@ -11,7 +11,7 @@ function powerOfTwoSlopes(n: number): number[] {
 }
 
 /**
- * Per-head slopes for `h` heads (fp32 values), spec §3.3.2.
+ * Per-head slopes for `h` heads (fp32 values), docs/architecture.md §3.3.2.
  * @example headSlopes(64)[0] // 0.9170040..., headSlopes(64)[63] // 0.00390625
  */
 export function headSlopes(h: number): Float32Array {

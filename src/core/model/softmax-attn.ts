@@ -1,5 +1,5 @@
 /**
- * Softmax-attention layer (spec §3.4): q/k/v projections, partial rotate-half RoPE on the first
+ * Softmax-attention layer (docs/architecture.md §3.4): q/k/v projections, partial rotate-half RoPE on the first
  * rotaryDim dims (fp32 angles), GQA (query head j uses kv head ⌊j·g/h⌋), causal softmax in fp32 with
  * scale 1/√d, output projection. K/V rows (after RoPE) are appended to the layer's cache, so the same
  * code serves prefill (n rows) and decode (1 row).

@@ -1,5 +1,5 @@
 /**
- * TypeScript references for lightning attention (ARCHITECTURE §3.3.3), all in float64:
+ * TypeScript references for lightning attention (docs/architecture.md §3.3.3), all in float64:
  * - `lightningNaive`: O(n²) definition o_t = Σ_{j≤t} λ^{t−j} (q_t·k_j) v_j + λ^{t+1} q_t·S₀ and the
  *   final state S_n = λ^n S₀ + Σ_j λ^{n−1−j} k_jᵀ v_j — independent of any block or recurrent form.
  * - `lightningRecurrent`: S ← λS + kᵀv, o = q·S token by token (also the fallback when the addon is

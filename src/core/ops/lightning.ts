@@ -1,5 +1,5 @@
 /**
- * Lightning attention entry points (ARCHITECTURE §3.3): native block-form prefill and recurrent
+ * Lightning attention entry points (docs/architecture.md §3.3): native block-form prefill and recurrent
  * decode when the addon is loaded, the TypeScript recurrence otherwise. fp32 in/out, fp32 state.
  *
  * Layouts (token-major): q, k, v, o [n, h, d]; state [h, d, d] with o_t = q_t · S_t (inclusive:

@@ -1,5 +1,5 @@
 /**
- * Partial rotary embedding, GPT-NeoX "rotate-half" (ARCHITECTURE §3.4): on the first `rotaryDim`
+ * Partial rotary embedding, GPT-NeoX "rotate-half" (docs/architecture.md §3.4): on the first `rotaryDim`
  * dims of every head, for i < rotaryDim/2 with ω_i = θ^(−2i/rotaryDim) and angle φ = fp32(p·ω_i):
  *   y_i = x_i cos φ − x_{i+half} sin φ,  y_{i+half} = x_{i+half} cos φ + x_i sin φ;
  * dims ≥ rotaryDim are copied unchanged. ω and φ are rounded to fp32 as [HF] computes them;

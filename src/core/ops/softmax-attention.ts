@@ -1,5 +1,5 @@
 /**
- * Causal softmax attention with GQA (ARCHITECTURE §3.4) for prefill and for decode against a KV
+ * Causal softmax attention with GQA (docs/architecture.md §3.4) for prefill and for decode against a KV
  * cache: native flash-style kernel (online softmax over key tiles, fp32) when the addon is loaded,
  * the float64 TypeScript reference otherwise. RoPE is applied by the caller (see rope.ts).
  */

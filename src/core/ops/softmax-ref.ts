@@ -1,5 +1,5 @@
 /**
- * TypeScript reference for causal GQA softmax attention (ARCHITECTURE §3.4), float64, plain
+ * TypeScript reference for causal GQA softmax attention (docs/architecture.md §3.4), float64, plain
  * two-pass softmax: query i (absolute position nk − n + i) attends keys 0 … nk − n + i of kv head
  * ⌊j / (hq/hkv)⌋ with scores (q·k)·scale. q [n, hq, d], k, v [nk, hkv, d], output [n, hq, d].
  */

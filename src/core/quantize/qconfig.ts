@@ -1,5 +1,5 @@
 /**
- * `quantization_config` written into config.json for each scheme (ECOSYSTEM.md §2.3–2.4).
+ * `quantization_config` written into config.json for each scheme (docs/ecosystem.md §2.3–§2.4).
  * - fp8-block: DeepSeek-V3 keys plus `modules_to_not_convert` listing FULL module names (vLLM matches by
  *   full prefix), so the bare word "gate" never appears and `self_attn.output_gate` is not caught.
  * - compressed-tensors: one config group targeting "Linear"; `ignore` lists full module names of every

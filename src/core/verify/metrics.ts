@@ -1,5 +1,5 @@
 /**
- * The one implementation of the comparison metrics used across m1kit (spec ECOSYSTEM §4, llama.cpp
+ * The one implementation of the comparison metrics used across m1kit (docs/ecosystem.md §4, llama.cpp
  * `llama-perplexity --kl-divergence` conventions, and the Figure-3 train-vs-inference statistics).
  * All sums are float64. Definitions:
  * - KLD of a position: KL(P_ref ‖ P_test) = Σ_v p_ref(v) (ln p_ref(v) − ln p_test(v)), over the full vocabulary.

@@ -1,5 +1,5 @@
 /**
- * The train-vs-inference probability experiment (spec §4, Figure 3 of the MiniMax-M1 report).
+ * The train-vs-inference probability experiment (docs/architecture.md §4, Figure 3 of the MiniMax-M1 report).
  *
  * For each sequence and each LM-head precision:
  * - inference path: block-form prefill of the prompt, then token-by-token decode (recurrent lightning

@@ -1,5 +1,5 @@
 // Loopback Hugging Face hub for tests and the download benchmark (node:http, 127.0.0.1 only).
-// Follows the contract in shared/spec/ECOSYSTEM.md §1.4: revision and tree APIs (with Link pagination),
+// Follows the contract in docs/ecosystem.md §1.4: revision and tree APIs (with Link pagination),
 // paths-info, resolve with Range/206/Content-Range, ETag / X-Linked-Etag / X-Linked-Size / X-Repo-Commit,
 // 302 of LFS files to a CDN on a second loopback port, 404 with X-Error-Code. Faults can be injected
 // per file: drop the connection, stall, corrupt a byte, answer 500/429, ignore Range.

@@ -33,7 +33,7 @@ describe('config-derived layout vs the real MiniMax-M1 release', () => {
 
   it('counts parameters as the spec derives them', () => {
     const p = countParams(c);
-    // spec §2.2 table, recomputed here from the formulas
+    // docs/architecture.md §2.2 table, recomputed here from the formulas
     const lin = 3 * 8192 * 6144 + 8192 * 6144 + 6144 * 8192 + 8192;
     const sm = 8192 * 6144 + 2 * 1024 * 6144 + 6144 * 8192;
     const expert = 3 * 6144 * 9216;
