@@ -7,6 +7,7 @@ import { forward } from '../core/model/forward.js';
 import { loadTokens } from '../core/model/tokens.js';
 import { parseByteSize } from '../core/model/budget.js';
 import { writeLogits } from '../core/model/write-logits.js';
+import { KERNEL_CHOICES, resolveNative, type KernelChoice } from '../core/model/kernels.js';
 
 interface ForwardOpts {
   tokens: string;
@@ -16,6 +17,7 @@ interface ForwardOpts {
   lmHead: 'fp32' | 'bf16';
   logitScale: number;
   maxMemory?: string;
+  kernels: KernelChoice;
 }
 
 const positive = (name: string) => (v: string) => {
@@ -36,15 +38,19 @@ export function register(program: Command): void {
     .addOption(new Option('--lm-head <p>', 'LM head precision (independent of --precision)').choices(['fp32', 'bf16']).default('fp32'))
     .option('--logit-scale <x>', 'multiply the final-norm weight by x', positive('--logit-scale'), 1)
     .option('--max-memory <size>', 'bound on memory held for weights, e.g. 8G (larger tensors are streamed)')
+    .addOption(new Option('--kernels <k>', 'layer ops on the native kernels, or the TypeScript reference loops (auto: native when the addon is loaded)').choices([...KERNEL_CHOICES]).default('auto'))
     .addHelpText(
       'after',
       `
 Row i of "logits" holds the logits after token i. In decode mode every token (the first included) goes
 through the recurrent path from an empty state, so prefill and decode outputs can be compared directly.
+--kernels native runs GEMM (on the stored bf16 weights), lightning and softmax attention on the native
+kernels; --kernels ts runs the TypeScript reference (float64 accumulation, bit-reproducible, slow).
 
 Examples:
   m1kit forward fixtures/tiny --tokens 1,2,3,4 --out /tmp/logits.safetensors
   m1kit forward fixtures/tiny --tokens prompt.json --mode decode --precision bf16 --lm-head bf16 --out /tmp/dec.safetensors
+  m1kit forward fixtures/tiny --tokens 1,2,3 --kernels ts --out /tmp/ref.safetensors
   m1kit forward /models/MiniMax-M1-40k --tokens ids.json --max-memory 32G --out logits.safetensors --json`,
     )
     .action(
@@ -53,6 +59,7 @@ Examples:
         if (seqs.length !== 1) throw new UsageError(`--tokens holds ${seqs.length} sequences; forward takes exactly one`);
         const tokens = seqs[0]!;
         const maxMemory = o.maxMemory !== undefined ? parseByteSize(o.maxMemory) : undefined;
+        const kernels = resolveNative(o.kernels) ? 'native' : 'ts';
         const ckpt = await Checkpoint.open(dir, { signal: ctx.signal });
         try {
           const V = ckpt.config.vocabSize;
@@ -66,6 +73,7 @@ Examples:
             lmHead: o.lmHead,
             logitScale: o.logitScale,
             ...(maxMemory !== undefined ? { maxMemory } : {}),
+            kernels,
             ...(ctx.globals.threads !== undefined ? { threads: ctx.globals.threads } : {}),
             signal: ctx.signal,
             onProgress: (d, t) => {
@@ -76,8 +84,8 @@ Examples:
           const seconds = (performance.now() - t0) / 1000;
           bar.stop();
           const bytes = await writeLogits(o.out, logits, tokens.length, V, { mode: o.mode, precision: o.precision, lm_head: o.lmHead, logit_scale: String(o.logitScale) });
-          const res = { out: o.out, tokens: tokens.length, vocab: V, mode: o.mode, precision: o.precision, lmHead: o.lmHead, logitScale: o.logitScale, seconds, tokensPerSecond: tokens.length / seconds, bytes };
-          ctx.reporter.result(res, () => `wrote logits [${tokens.length}, ${V}] (${formatBytes(bytes)}) to ${o.out} — ${o.mode}, ${o.precision} body, ${o.lmHead} LM head, ${res.tokensPerSecond.toFixed(1)} tokens/s`);
+          const res = { out: o.out, tokens: tokens.length, vocab: V, mode: o.mode, precision: o.precision, lmHead: o.lmHead, logitScale: o.logitScale, kernels, seconds, tokensPerSecond: tokens.length / seconds, bytes };
+          ctx.reporter.result(res, () => `wrote logits [${tokens.length}, ${V}] (${formatBytes(bytes)}) to ${o.out} — ${o.mode}, ${o.precision} body, ${o.lmHead} LM head, ${kernels} kernels, ${res.tokensPerSecond.toFixed(1)} tokens/s`);
         } finally {
           await ckpt.close();
         }

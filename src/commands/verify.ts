@@ -12,11 +12,12 @@ import { trainVsInferPlotSpec } from '../core/verify/plot-spec.js';
 import { againstJson, trainVsInferJson, type AgainstJson, type TrainVsInferJson } from '../core/verify/report.js';
 import { plotFormatOf, renderVegaLite } from '../core/plot/render.js';
 import type { Precision } from '../core/model/session.js';
+import { KERNEL_CHOICES, resolveNative, type KernelChoice } from '../core/model/kernels.js';
 
 interface VerifyOpts {
   trainVsInfer?: boolean; against?: string; engine: 'm1kit' | 'llama.cpp'; tokens?: string; precision?: Precision; lmHead?: string;
   promptLen: number; genLen: number; sequences?: number; seqLen: number; seed: number; logitScale: number;
-  plot?: string; maxKld?: number; minTop1?: number; maxMemory?: string;
+  plot?: string; maxKld?: number; minTop1?: number; maxMemory?: string; kernels: KernelChoice;
 }
 
 const num = (name: string, min = 0) => (v: string) => {
@@ -62,7 +63,11 @@ export function register(program: Command): void {
     .option('--max-kld <x>', 'fail (exit 4) when the mean KLD exceeds x', num('--max-kld'))
     .option('--min-top1 <pct>', 'fail (exit 4) when same-top-1 is below pct %', num('--min-top1'))
     .option('--max-memory <size>', 'bound on memory held for weights, e.g. 8G')
+    .addOption(new Option('--kernels <k>', 'm1kit runtime for --against: native kernels or the TypeScript reference (auto: native when the addon is loaded)').choices([...KERNEL_CHOICES]).default('auto'))
     .addHelpText('after', `
+--against runs the sequences of both checkpoints layer-major, up to 8192 tokens per batch: each layer of
+each checkpoint is read from disk once per batch, not once per sequence.
+
 Examples:
   m1kit verify fixtures/tiny --train-vs-infer --prompt-len 300 --gen-len 1000 --sequences 20 --logit-scale 40 --plot fig3.png
   m1kit verify /tmp/tiny-fp8 --against fixtures/tiny --max-kld 0.01 --min-top1 95 --json
@@ -112,7 +117,7 @@ Examples:
         } else {
           const ckpt = await Checkpoint.open(target, { signal: ctx.signal });
           closers.push(() => ckpt.close());
-          r = await verifyAgainst({ checkpoint: ckpt, reference: ref, ...common });
+          r = await verifyAgainst({ checkpoint: ckpt, reference: ref, kernels: resolveNative(o.kernels) ? 'native' : 'ts', ...common });
         }
         bar.stop();
         const json = againstJson({ engine: o.engine, checkpoint: target, reference: o.against!, precision, lmHead }, r);

@@ -12,6 +12,12 @@ export interface LayerContext {
   bf16: boolean;
   /** Lightning q/k/v SiLU on the fp32 projection (vLLM) instead of on bf16 with a bf16 result ([HF]). */
   siluFp32: boolean;
+  /**
+   * In bf16 emulation with native kernels, run the lightning core in TypeScript with the official
+   * internal rounding points (QKᵀ, decayed K, state increments, recurrent kᵀv rounded to bf16) instead of
+   * the fp32 kernel on bf16 q/k/v. The block and recurrent forms only disagree through those points.
+   */
+  emulateLightning: boolean;
 }
 
 /** Linear layer y = x·Wᵀ; in bf16 emulation the output is rounded to bf16 (bf16 in, fp32 accumulate, bf16 out). */

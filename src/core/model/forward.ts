@@ -4,6 +4,7 @@
  */
 import { InputError } from '../errors.js';
 import { createSession, type CheckpointLike, type Precision } from './session.js';
+import type { KernelChoice } from './kernels.js';
 
 export interface ForwardOptions {
   checkpoint: CheckpointLike;
@@ -15,8 +16,8 @@ export interface ForwardOptions {
   logitScale?: number;
   /** Approximate bound (bytes) on memory held for weights (see budget.ts). */
   maxMemory?: number;
-  /** 'auto' (default): native gemm when available; 'ts': TypeScript loops only (bit-reproducible). */
-  kernels?: 'auto' | 'ts';
+  /** 'auto' (default): native kernels when the addon is loaded; 'native': required; 'ts': TypeScript loops only (bit-reproducible). */
+  kernels?: KernelChoice;
   threads?: number;
   signal?: AbortSignal;
   /** (done, total) in layer passes: prefill counts layers, decode counts tokens × layers. */

@@ -2,11 +2,18 @@
  * Lightning-attention layer (docs/architecture.md §3.3): qkv projection + SiLU, per-head split of the interleaved
  * [h, 3d] rows, block-form (prefill) or recurrent (decode) attention, RMSNorm over all h·d features
  * (eps config.lightningNormEps), sigmoid output gate, output projection.
+ *
+ * The rows of `u` may hold several sequences one after another (`segments`, each with its own state):
+ * the projections run once over all rows, so each weight is read once per batch; only the attention
+ * core runs per sequence. The core is the native kernel (core/ops/lightning, fp32 with fp32 state) or
+ * the TypeScript reference of lightning-core.ts, which also emulates the official bf16 rounding points
+ * (used in bf16 when `ctx.emulateLightning` asks for them).
  */
 import { lightningBlock, lightningStep } from './lightning-core.js';
 import { bf16, rmsNorm, sigmoid, silu } from './math.js';
 import { layerDecays } from './slopes.js';
 import { linear, maybeRound, type LayerContext } from './context.js';
+import { lightningDecode, lightningPrefill } from '../ops/lightning.js';
 
 export interface LightningState {
   /** [h, d, d] fp32 state S. */
@@ -14,24 +21,20 @@ export interface LightningState {
   decays: Float32Array;
 }
 
+/** One sequence's rows within a batch and its state (updated in place). */
+export interface LightningSegment {
+  n: number;
+  state: LightningState;
+}
+
 export function newLightningState(ctx: LayerContext, layer: number): LightningState {
   const { numHeads: h, headDim: d, numLayers } = ctx.config;
   return { S: new Float32Array(h * d * d), decays: layerDecays(layer, numLayers, h) };
 }
 
-/**
- * Run lightning layer `layer` on u [n, H] (the normalised input). `recurrent` selects the decode path
- * (one recurrence step per row) instead of the block form. Returns a [n, H].
- */
-export async function lightningLayer(ctx: LayerContext, layer: number, u: Float32Array, n: number, st: LightningState, recurrent: boolean): Promise<Float32Array> {
+/** TypeScript core on rows [n, h, 3d] of P: returns O [n, h·d]. */
+function coreTs(ctx: LayerContext, P: Float32Array, n: number, st: LightningState, recurrent: boolean): Float32Array {
   const { numHeads: h, headDim: d } = ctx.config;
-  const p = `model.layers.${layer}.self_attn.`;
-  const P = await ctx.store.linear(`${p}qkv_proj.weight`, u, n);
-  if (ctx.bf16 && !ctx.siluFp32) {
-    for (let i = 0; i < P.length; i++) P[i] = bf16(silu(bf16(P[i]!)));
-  } else {
-    for (let i = 0; i < P.length; i++) P[i] = silu(ctx.bf16 ? bf16(P[i]!) : P[i]!);
-  }
   // split rows [n, h, 3d] → q, k, v [h, n, d]
   const q = new Float32Array(h * n * d);
   const k = new Float32Array(h * n * d);
@@ -66,12 +69,56 @@ export async function lightningLayer(ctx: LayerContext, layer: number, u: Float3
   // concat heads → O [n, h·d] (head-major within a row)
   const O = new Float32Array(n * h * d);
   for (let j = 0; j < h; j++) for (let t = 0; t < n; t++) O.set(oh.subarray(j * n * d + t * d, j * n * d + (t + 1) * d), t * h * d + j * d);
-  const normed = rmsNorm(O, await ctx.store.vector(`${p}norm.weight`, h * d), n, h * d, ctx.config.lightningNormEps, ctx.bf16);
-  const G = await linear(ctx, `${p}output_gate.weight`, u, n);
+  return O;
+}
+
+/** Native core: q, k, v token-major [n, h, d] straight from the rows of P; O [n, h·d] is the kernel's output. */
+async function coreNative(ctx: LayerContext, P: Float32Array, n: number, st: LightningState, recurrent: boolean): Promise<Float32Array> {
+  const { numHeads: h, headDim: d } = ctx.config;
+  const q = new Float32Array(n * h * d);
+  const k = new Float32Array(n * h * d);
+  const v = new Float32Array(n * h * d);
+  for (let r = 0; r < n * h; r++) {
+    const src = r * 3 * d;
+    q.set(P.subarray(src, src + d), r * d);
+    k.set(P.subarray(src + d, src + 2 * d), r * d);
+    v.set(P.subarray(src + 2 * d, src + 3 * d), r * d);
+  }
+  const args = { q, k, v, n, h, d, slopes: st.decays, state: st.S, inPlace: true, backend: 'native' as const, ...(ctx.store.threads !== undefined ? { threads: ctx.store.threads } : {}) };
+  const { o } = recurrent ? await lightningDecode(args) : await lightningPrefill({ ...args, blockSize: ctx.config.blockSize });
+  return maybeRound(ctx, o);
+}
+
+/**
+ * Run lightning layer `layer` on u [N, H] (the normalised input of every segment's rows, in order).
+ * `recurrent` selects the decode path (one recurrence step per row) instead of the block form.
+ * Returns a [N, H].
+ */
+export async function lightningLayer(ctx: LayerContext, layer: number, u: Float32Array, segments: LightningSegment[], recurrent: boolean): Promise<Float32Array> {
+  const { numHeads: h, headDim: d } = ctx.config;
+  const hd = h * d;
+  const N = segments.reduce((a, s) => a + s.n, 0);
+  const p = `model.layers.${layer}.self_attn.`;
+  const P = await ctx.store.linear(`${p}qkv_proj.weight`, u, N);
+  if (ctx.bf16 && !ctx.siluFp32) {
+    for (let i = 0; i < P.length; i++) P[i] = bf16(silu(bf16(P[i]!)));
+  } else {
+    for (let i = 0; i < P.length; i++) P[i] = silu(ctx.bf16 ? bf16(P[i]!) : P[i]!);
+  }
+  const O = new Float32Array(N * hd);
+  let row = 0;
+  for (const s of segments) {
+    const Ps = P.subarray(row * 3 * hd, (row + s.n) * 3 * hd);
+    const native = ctx.store.native && !(ctx.bf16 && ctx.emulateLightning);
+    O.set(native ? await coreNative(ctx, Ps, s.n, s.state, recurrent) : coreTs(ctx, Ps, s.n, s.state, recurrent), row * hd);
+    row += s.n;
+  }
+  const normed = rmsNorm(O, await ctx.store.vector(`${p}norm.weight`, hd), N, hd, ctx.config.lightningNormEps, ctx.bf16);
+  const G = await linear(ctx, `${p}output_gate.weight`, u, N);
   for (let i = 0; i < G.length; i++) {
     const g = ctx.bf16 ? bf16(sigmoid(G[i]!)) : sigmoid(G[i]!);
     G[i] = g * normed[i]!;
   }
   maybeRound(ctx, G);
-  return linear(ctx, `${p}out_proj.weight`, G, n);
+  return linear(ctx, `${p}out_proj.weight`, G, N);
 }

@@ -4,7 +4,7 @@
  * that receive a token), combined in fp32. In bf16 emulation each expert Linear output, the SiLU and
  * the product are rounded to bf16 as in the official code.
  */
-import { bf16, gemm, silu } from './math.js';
+import { bf16, silu } from './math.js';
 import { linear, maybeRound, type LayerContext } from './context.js';
 
 export interface Routing {
@@ -40,12 +40,12 @@ export function route(logits: Float32Array, n: number, E: number, k: number): Ro
   return { experts, weights };
 }
 
-/** Router + experts for v [n, H]; returns m [n, H]. */
+/** Router + experts for v [n, H] (rows of one or several sequences: every row is routed on its own); returns m [n, H]. */
 export async function moeLayer(ctx: LayerContext, layer: number, v: Float32Array, n: number): Promise<Float32Array> {
   const { hiddenSize: H, numExperts: E, expertsPerTok: k } = ctx.config;
   const p = `model.layers.${layer}.block_sparse_moe.`;
-  const gate = await ctx.store.full(`${p}gate.weight`);
-  const { experts, weights } = route(gemm(v, gate, n, H, E), n, E, k);
+  // router logits in fp32 (not rounded in bf16 emulation), on the selected GEMM
+  const { experts, weights } = route(await ctx.store.linear(`${p}gate.weight`, v, n), n, E, k);
   const m = new Float64Array(n * H);
   for (let e = 0; e < E; e++) {
     const rows: number[] = [];

@@ -3,10 +3,15 @@
  * rotaryDim dims (fp32 angles), GQA (query head j uses kv head ⌊j·g/h⌋), causal softmax in fp32 with
  * scale 1/√d, output projection. K/V rows (after RoPE) are appended to the layer's cache, so the same
  * code serves prefill (n rows) and decode (1 row).
+ *
+ * The rows of `u` may hold several sequences one after another (`segments`, each with its own cache):
+ * the projections run once over all rows; RoPE and attention run per sequence, on the native
+ * flash-style kernel (core/ops/softmax-attention) or the TypeScript loop below.
  */
 import { applyRopeRow, ropeAngles, ropeFrequencies } from './rope.js';
 import { bf16 } from './math.js';
 import { linear, maybeRound, type LayerContext } from './context.js';
+import { softmaxAttention } from '../ops/softmax-attention.js';
 
 export interface KvCache {
   k: Float32Array;
@@ -28,13 +33,33 @@ function grow(a: Float32Array, need: number): Float32Array {
   return b;
 }
 
-/** Run softmax layer `layer` on u [n, H] at absolute positions cache.len … cache.len + n − 1. */
-export async function softmaxLayer(ctx: LayerContext, layer: number, u: Float32Array, n: number, cache: KvCache): Promise<Float32Array> {
-  const { numHeads: h, numKvHeads: g, headDim: d, rotaryDim } = ctx.config;
+/** One sequence's rows within a batch and its KV cache (appended to). */
+export interface SoftmaxSegment {
+  n: number;
+  cache: KvCache;
+}
+
+/** Run softmax layer `layer` on u [N, H] (every segment's rows in order); returns [N, H]. */
+export async function softmaxLayer(ctx: LayerContext, layer: number, u: Float32Array, segments: SoftmaxSegment[]): Promise<Float32Array> {
+  const { numHeads: h, numKvHeads: g, headDim: d } = ctx.config;
+  const N = segments.reduce((a, s) => a + s.n, 0);
   const p = `model.layers.${layer}.self_attn.`;
-  const Q = await linear(ctx, `${p}q_proj.weight`, u, n);
-  const K = await linear(ctx, `${p}k_proj.weight`, u, n);
-  const V = await linear(ctx, `${p}v_proj.weight`, u, n);
+  const Q = await linear(ctx, `${p}q_proj.weight`, u, N);
+  const K = await linear(ctx, `${p}k_proj.weight`, u, N);
+  const V = await linear(ctx, `${p}v_proj.weight`, u, N);
+  const out = new Float32Array(N * h * d);
+  let row = 0;
+  for (const s of segments) {
+    const sl = (a: Float32Array, w: number) => a.subarray(row * w, (row + s.n) * w);
+    out.set(await attend(ctx, sl(Q, h * d), sl(K, g * d), sl(V, g * d), s.n, s.cache), row * h * d);
+    row += s.n;
+  }
+  return linear(ctx, `${p}o_proj.weight`, out, N);
+}
+
+/** RoPE on n rows of one sequence at positions cache.len …, append K/V to its cache, causal GQA attention. */
+async function attend(ctx: LayerContext, Q: Float32Array, K: Float32Array, V: Float32Array, n: number, cache: KvCache): Promise<Float32Array> {
+  const { numHeads: h, numKvHeads: g, headDim: d, rotaryDim } = ctx.config;
   const pos0 = cache.len;
   for (let t = 0; t < n; t++) {
     const { cos, sin } = ropeAngles(pos0 + t, cache.freqs);
@@ -49,8 +74,16 @@ export async function softmaxLayer(ctx: LayerContext, layer: number, u: Float32A
   cache.k.set(K, pos0 * w);
   cache.v.set(V, pos0 * w);
   cache.len = pos0 + n;
-  const group = h / g;
   const scale = Math.fround(1 / Math.sqrt(d));
+  if (ctx.store.native) {
+    const nk = pos0 + n;
+    const o = await softmaxAttention({
+      q: Q, k: cache.k.subarray(0, nk * w), v: cache.v.subarray(0, nk * w), n, nk, hq: h, hkv: g, d, scale, backend: 'native',
+      ...(ctx.store.threads !== undefined ? { threads: ctx.store.threads } : {}),
+    });
+    return maybeRound(ctx, o);
+  }
+  const group = h / g;
   const out = new Float32Array(n * h * d);
   const z = new Float64Array(pos0 + n);
   const acc = new Float64Array(d);
@@ -83,5 +116,5 @@ export async function softmaxLayer(ctx: LayerContext, layer: number, u: Float32A
       for (let e = 0; e < d; e++) out[qo + e] = ctx.bf16 ? bf16(acc[e]!) : acc[e]!;
     }
   }
-  return linear(ctx, `${p}o_proj.weight`, out, n);
+  return out;
 }

@@ -1,15 +1,21 @@
 /**
  * Lazy, memory-bounded weight access for the runtime. Every weight goes through `readWeightRows`
- * (dequant.ts). Decoded fp32 tensors are kept in an LRU cache bounded by `cacheBytes`; a tensor whose
- * fp32 form is larger than a quarter of the budget (or than `streamBytes`) is never held whole: `linear`
- * streams it in row chunks, so peak memory stays ≈ cache budget + one chunk + activations.
+ * (dequant.ts), except that with native kernels plain BF16 weights go to the GEMM kernel as the stored
+ * bf16 bits (widened exactly inside the kernel, half the bytes of fp32). Operands are kept in an LRU
+ * cache bounded by `cacheBytes`; a tensor larger than a quarter of the budget (or than 4 chunks) is
+ * never held whole: `linear` streams it in row chunks, so peak memory stays ≈ cache budget + one chunk
+ * + activations. Bytes read from the source and the time spent waiting for them are counted.
  */
 import { InputError, throwIfAborted } from '../errors.js';
+import { bf16ToF32 } from '../dtype/convert.js';
 import { gemm } from './math.js';
 import { gemm as nativeGemm } from '../ops/gemm.js';
-import { nativeAvailable } from '../../native/index.js';
 import { readScale, readWeightRows, resolveLayout, type ScaleTable, type WeightLayout } from './dequant.js';
+import { resolveNative, type KernelChoice } from './kernels.js';
 import type { WeightSource } from './source.js';
+
+/** A Linear weight as handed to the GEMM: fp32 values or bf16 bit patterns. */
+type Operand = Float32Array | Uint16Array;
 
 /** Default cache budget for decoded weights (fp32 bytes). */
 export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
@@ -28,9 +34,10 @@ export interface WeightStoreOptions {
   signal?: AbortSignal | undefined;
   /**
    * 'auto': matrix products use the native gemm kernel (fp32 accumulation) when the addon is loaded;
-   * 'ts': always the TypeScript loop (float64 accumulation; bit-reproducible everywhere).
+   * 'native': the same, an UnavailableError without the addon; 'ts': always the TypeScript loop
+   * (float64 accumulation; bit-reproducible everywhere).
    */
-  kernels?: 'auto' | 'ts' | undefined;
+  kernels?: KernelChoice | undefined;
   threads?: number | undefined;
 }
 
@@ -38,21 +45,40 @@ export class WeightStore {
   readonly src: WeightSource;
   private readonly cacheBytes: number;
   private readonly chunkBytes: number;
-  private readonly native: boolean;
-  private readonly threads: number | undefined;
+  /** Matrix products (and, for the layers, attention) run on the native kernels. */
+  readonly native: boolean;
+  readonly threads: number | undefined;
   private readonly signal: AbortSignal | undefined;
   private readonly layouts = new Map<string, Promise<WeightLayout>>();
   private readonly scales = new Map<string, Promise<ScaleTable | undefined>>();
-  private readonly cache = new Map<string, Float32Array>();
+  /** LRU of whole tensors: fp32 under the tensor name, bf16 GEMM operands under "bf16:" + name. */
+  private readonly cache = new Map<string, Operand>();
   private cached = 0;
-  /** Bytes of decoded weights read so far (for benchmarks). */
+  /** Bytes of weights produced for the runtime so far, in the form used (fp32 or bf16). */
   bytesDecoded = 0;
+  /** Bytes read from the source so far. */
+  bytesRead = 0;
+  /** Seconds spent waiting for source reads (for benchmarks). */
+  readSeconds = 0;
 
   constructor(src: WeightSource, opts: WeightStoreOptions = {}) {
-    this.src = src;
+    this.native = resolveNative(opts.kernels ?? 'auto');
+    const read = src.read.bind(src);
+    // count every byte the runtime reads, whoever asks (dequant, scales, bf16 operands)
+    this.src = {
+      config: src.config,
+      has: (n) => src.has(n),
+      info: (n) => src.info(n),
+      read: async (n, off, len) => {
+        const t0 = performance.now();
+        const b = await read(n, off, len);
+        this.readSeconds += (performance.now() - t0) / 1000;
+        this.bytesRead += b.byteLength;
+        return b;
+      },
+    };
     this.cacheBytes = opts.cacheBytes ?? DEFAULT_CACHE_BYTES;
     this.chunkBytes = opts.chunkBytes ?? STREAM_CHUNK_BYTES;
-    this.native = (opts.kernels ?? 'auto') === 'auto' && nativeAvailable();
     this.threads = opts.threads;
     this.signal = opts.signal;
   }
@@ -83,7 +109,7 @@ export class WeightStore {
   /** fp32 rows [row0, row0 + n) of weight `name`. */
   async rows(name: string, row0: number, n: number): Promise<Float32Array> {
     throwIfAborted(this.signal);
-    const hit = this.cache.get(name);
+    const hit = this.cache.get(name) as Float32Array | undefined;
     const lay = await this.layout(name);
     if (hit) return hit.subarray(row0 * lay.cols, (row0 + n) * lay.cols);
     const out = await readWeightRows(this.src, lay, row0, n, await this.scale(lay));
@@ -91,28 +117,53 @@ export class WeightStore {
     return out;
   }
 
+  /** Plain BF16 weights go to the native GEMM as stored bits. */
+  private bf16Operand(lay: WeightLayout): boolean {
+    return this.native && lay.kind === 'plain' && lay.dtype === 'BF16';
+  }
+
+  private operandBytes(lay: WeightLayout): number {
+    return this.bf16Operand(lay) ? 2 : 4;
+  }
+
+  /** GEMM operand rows [row0, row0 + n): bf16 bits (copied out of the read buffer) or fp32. */
+  private async operandRows(name: string, lay: WeightLayout, row0: number, n: number): Promise<Operand> {
+    if (!this.bf16Operand(lay)) return this.rows(name, row0, n);
+    throwIfAborted(this.signal);
+    const raw = await this.src.read(lay.data, row0 * lay.cols * 2, n * lay.cols * 2);
+    const out = new Uint16Array(n * lay.cols);
+    new Uint8Array(out.buffer).set(raw);
+    this.bytesDecoded += out.byteLength;
+    return out;
+  }
+
   private cacheable(lay: WeightLayout): boolean {
-    const bytes = lay.rows * lay.cols * 4;
+    const bytes = lay.rows * lay.cols * this.operandBytes(lay);
     return bytes <= this.cacheBytes / 4 && bytes <= 4 * this.chunkBytes;
   }
 
   /** The whole weight as fp32 (cached when it fits the budget). Only for tensors that are cacheable or small. */
   async full(name: string): Promise<Float32Array> {
-    const hit = this.cache.get(name);
+    const lay = await this.layout(name);
+    return (await this.whole(name, lay, () => this.rows(name, 0, lay.rows))) as Float32Array;
+  }
+
+  private async whole(key: string, lay: WeightLayout, load: () => Promise<Operand>): Promise<Operand> {
+    const hit = this.cache.get(key);
     if (hit) {
-      this.cache.delete(name);
-      this.cache.set(name, hit); // LRU: most recent last
+      this.cache.delete(key);
+      this.cache.set(key, hit); // LRU: most recent last
       return hit;
     }
-    const lay = await this.layout(name);
-    const w = await this.rows(name, 0, lay.rows);
-    if (this.cacheable(lay)) this.insert(name, w);
+    const w = await load();
+    const bytes = lay.rows * lay.cols * (w instanceof Uint16Array ? 2 : 4);
+    if (bytes <= this.cacheBytes / 4 && bytes <= 4 * this.chunkBytes) this.insert(key, w);
     return w;
   }
 
-  private insert(name: string, w: Float32Array): void {
+  private insert(name: string, w: Operand): void {
     while (this.cached + w.byteLength > this.cacheBytes && this.cache.size > 0) {
-      const [oldest, arr] = this.cache.entries().next().value as [string, Float32Array];
+      const [oldest, arr] = this.cache.entries().next().value as [string, Operand];
       this.cache.delete(oldest);
       this.cached -= arr.byteLength;
     }
@@ -137,20 +188,24 @@ export class WeightStore {
     const lay = await this.layout(name);
     const k = lay.cols;
     if (x.length !== m * k) throw new InputError('E_TENSOR_SHAPE', `${name}: shape [${lay.rows}, ${k}] does not fit an input of width ${x.length / m} (check config.json dimensions)`);
-    if (this.cacheable(lay) || this.cache.has(name)) return this.product(x, await this.full(name), m, k, lay.rows);
+    const key = this.bf16Operand(lay) ? `bf16:${name}` : name;
+    if (this.cacheable(lay) || this.cache.has(key)) {
+      const w = await this.whole(key, lay, () => this.operandRows(name, lay, 0, lay.rows));
+      return this.product(x, w, m, k, lay.rows);
+    }
     const y = new Float32Array(m * lay.rows);
-    const step = Math.max(1, Math.floor(this.chunkBytes / (4 * k)));
+    const step = Math.max(1, Math.floor(this.chunkBytes / (this.operandBytes(lay) * k)));
     for (let r0 = 0; r0 < lay.rows; r0 += step) {
       const n = Math.min(step, lay.rows - r0);
-      const part = await this.product(x, await this.rows(name, r0, n), m, k, n);
+      const part = await this.product(x, await this.operandRows(name, lay, r0, n), m, k, n);
       for (let i = 0; i < m; i++) y.set(part.subarray(i * n, (i + 1) * n), i * lay.rows + r0);
     }
     return y;
   }
 
   /** x [m, k] · w[nOut, k]ᵀ with the selected kernel. */
-  private async product(x: Float32Array, w: Float32Array, m: number, k: number, nOut: number): Promise<Float32Array> {
-    if (!this.native || m * k * nOut < NATIVE_MIN_MACS) return gemm(x, w, m, k, nOut);
+  private async product(x: Float32Array, w: Operand, m: number, k: number, nOut: number): Promise<Float32Array> {
+    if (!this.native || m * k * nOut < NATIVE_MIN_MACS) return gemm(x, w instanceof Uint16Array ? bf16ToF32(w) : w, m, k, nOut);
     return nativeGemm({ x, w, m, k, nOut, ...(this.threads !== undefined ? { threads: this.threads } : {}) });
   }
 

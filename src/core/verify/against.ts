@@ -2,9 +2,14 @@
  * Checkpoint-vs-checkpoint verification (e.g. quantized vs original, or a GGUF run in llama.cpp vs the
  * HF checkpoint): the same token sequences go through both, and the logits are compared with the
  * llama.cpp-style metrics of metrics.ts. Pass/fail uses the mean KLD and the same-top-1 fraction.
+ *
+ * m1kit against m1kit runs the sequences layer-major in batches of up to `batchTokens` tokens: each
+ * layer of each checkpoint is read once per batch, not once per sequence. The LM heads then run on row
+ * chunks of the batch (bounded by LOGIT_CHUNK_BYTES per checkpoint), compared chunk by chunk.
  */
 import { InputError, throwIfAborted } from '../errors.js';
-import { createSession, type CheckpointLike, type Precision } from '../model/session.js';
+import { createSession, logitChunkRows, type CheckpointLike, type Precision, type Session } from '../model/session.js';
+import type { KernelChoice } from '../model/kernels.js';
 import { LogitComparer, type LogitComparison } from './metrics.js';
 import { mulberry32, randomTokens } from './sampling.js';
 
@@ -55,12 +60,35 @@ export async function compareOnSequences(p: CompareParams): Promise<CompareResul
     tokens += seq.length;
     p.onProgress?.(i + 1, p.sequences.length);
   }
-  const metrics = c.result();
-  const th = p.thresholds ?? {};
+  return judge(c.result(), p.thresholds ?? {}, p.sequences.length, tokens, V);
+}
+
+function judge(metrics: LogitComparison, th: Thresholds, sequences: number, tokens: number, vocab: number): CompareResult {
   const failures: string[] = [];
   if (th.maxKld !== undefined && !(metrics.kld.mean <= th.maxKld)) failures.push(`mean KLD ${metrics.kld.mean.toExponential(3)} > ${th.maxKld}`);
   if (th.minTop1 !== undefined && !(metrics.sameTop1 >= th.minTop1)) failures.push(`same top-1 ${(100 * metrics.sameTop1).toFixed(2)}% < ${(100 * th.minTop1).toFixed(2)}%`);
-  return { sequences: p.sequences.length, tokens, vocab: V, metrics, thresholds: th, pass: failures.length === 0, failures };
+  return { sequences, tokens, vocab, metrics, thresholds: th, pass: failures.length === 0, failures };
+}
+
+/** Default tokens per layer-major batch (4 × 2048: activations ≈ 3 GiB at the released model's sizes). */
+export const BATCH_TOKENS = 8192;
+
+/** Split sequences, in order, into batches of at most `maxTokens` tokens (a longer sequence is a batch of its own). */
+export function batchesOf(sequences: number[][], maxTokens: number): number[][][] {
+  const out: number[][][] = [];
+  let cur: number[][] = [];
+  let tokens = 0;
+  for (const s of sequences) {
+    if (cur.length > 0 && tokens + s.length > maxTokens) {
+      out.push(cur);
+      cur = [];
+      tokens = 0;
+    }
+    cur.push(s);
+    tokens += s.length;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
 }
 
 export interface VerifyAgainstOptions {
@@ -73,20 +101,33 @@ export interface VerifyAgainstOptions {
   maxMemory?: number;
   /** Threads for native kernels. */
   threads?: number;
+  /** Kernels of both runtimes (default 'auto'). */
+  kernels?: KernelChoice;
+  /** Tokens per layer-major batch (default BATCH_TOKENS). */
+  batchTokens?: number;
   signal?: AbortSignal;
+  /** (done, total) in layer passes: batches × 2 checkpoints × layers. */
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Runtime logits of a checkpoint, one prefill per sequence. */
-export function runtimeLogits(checkpoint: CheckpointLike, o: { precision?: Precision; lmHead?: Precision; maxMemory?: number; threads?: number; signal?: AbortSignal }): LogitsFn {
-  const session = createSession({
+type RuntimeOptions = Pick<VerifyAgainstOptions, 'precision' | 'lmHead' | 'maxMemory' | 'threads' | 'kernels' | 'signal'>;
+
+function runtimeSession(checkpoint: CheckpointLike, o: RuntimeOptions, onLayer?: () => void): Session {
+  return createSession({
     checkpoint,
     precision: o.precision ?? 'fp32',
     lmHead: o.lmHead ?? 'fp32',
     ...(o.maxMemory !== undefined ? { maxMemory: o.maxMemory } : {}),
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
+    ...(o.kernels ? { kernels: o.kernels } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
+    ...(onLayer ? { onProgress: onLayer } : {}),
   });
+}
+
+/** Runtime logits of a checkpoint, one prefill per sequence (for engines compared one sequence at a time). */
+export function runtimeLogits(checkpoint: CheckpointLike, o: RuntimeOptions): LogitsFn {
+  const session = runtimeSession(checkpoint, o);
   return async (tokens) => {
     session.reset();
     return session.prefill(tokens);
@@ -102,16 +143,36 @@ export async function verifyAgainst(o: VerifyAgainstOptions): Promise<CompareRes
   if (o.checkpoint.config.vocabSize !== V) {
     throw new InputError('E_VOCAB_MISMATCH', `vocab sizes differ: checkpoint ${o.checkpoint.config.vocabSize}, reference ${V}`);
   }
-  const opts = { ...(o.precision ? { precision: o.precision } : {}), ...(o.lmHead ? { lmHead: o.lmHead } : {}), ...(o.maxMemory !== undefined ? { maxMemory: o.maxMemory } : {}), ...(o.threads !== undefined ? { threads: o.threads } : {}), ...(o.signal ? { signal: o.signal } : {}) };
-  return compareOnSequences({
-    sequences: o.sequences,
-    vocab: V,
-    reference: runtimeLogits(o.reference, opts),
-    test: runtimeLogits(o.checkpoint, opts),
-    ...(o.thresholds ? { thresholds: o.thresholds } : {}),
-    signal: o.signal,
-    onProgress: o.onProgress,
-  });
+  const batches = batchesOf(o.sequences, o.batchTokens ?? BATCH_TOKENS);
+  const total = batches.length * 2 * o.reference.config.numLayers;
+  let done = 0;
+  const onLayer = () => o.onProgress?.(++done, total);
+  const ref = runtimeSession(o.reference, o, onLayer);
+  const test = runtimeSession(o.checkpoint, o, onLayer);
+  const H = { ref: o.reference.config.hiddenSize, test: o.checkpoint.config.hiddenSize };
+  const chunk = logitChunkRows(V);
+  const c = new LogitComparer();
+  let tokens = 0;
+  for (const batch of batches) {
+    throwIfAborted(o.signal);
+    const rh = await ref.hiddenBatch(batch);
+    const th = await test.hiddenBatch(batch);
+    const N = rh.offsets[batch.length]!;
+    let i = 0;
+    // head chunks run across sequences, so each head is read once per chunk
+    for (let r0 = 0; r0 < N; r0 += chunk) {
+      throwIfAborted(o.signal);
+      const rows = Math.min(chunk, N - r0);
+      const rl = await ref.logits(rh.hidden.subarray(r0 * H.ref, (r0 + rows) * H.ref), rows);
+      const tl = await test.logits(th.hidden.subarray(r0 * H.test, (r0 + rows) * H.test), rows);
+      for (let r = r0; r < r0 + rows; r++) {
+        while (rh.offsets[i + 1]! <= r) i++;
+        c.add(rl, tl, V, batch[i]![r - rh.offsets[i]! + 1], (r - r0) * V, (r - r0) * V);
+      }
+    }
+    tokens += N;
+  }
+  return judge(c.result(), o.thresholds ?? {}, o.sequences.length, tokens, V);
 }
 
 /** `count` seeded random sequences of `len` tokens (deterministic per seed). */

@@ -83,6 +83,7 @@ export async function trainVsInfer(o: TrainVsInferOptions): Promise<TrainVsInfer
     checkpoint: o.checkpoint,
     precision,
     logitScale,
+    bf16Lightning: 'emulate',
     ...(o.maxMemory !== undefined ? { maxMemory: o.maxMemory } : {}),
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
