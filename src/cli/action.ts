@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ExitCode, M1kitError } from '../core/errors.js';
+import { parseCount, parsePercent } from '../core/units.js';
 import { Reporter, type GlobalOptions } from './reporter.js';
 
 export interface CommandContext {
@@ -93,3 +94,9 @@ export function intArg(name: string, min = 1): (v: string) => number {
     return n;
   };
 }
+
+/** Parse a count option with the shared parser: "300", "8k" (8,192), "1m" (2^20) (commander argParser). */
+export const countArg = (name: string) => (v: string): number => parseCount(v, name);
+
+/** Parse a percentage option with the shared parser: "99%" or "99" (commander argParser). */
+export const percentArg = (name: string) => (v: string): number => parsePercent(v, name);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, intArg } from '../cli/action.js';
+import { action, countArg, intArg } from '../cli/action.js';
 import { formatBytes, table } from '../cli/reporter.js';
 import { InputError } from '../core/errors.js';
 import { inspectCheckpoint, type InspectReport } from '../core/inspect/inspect.js';
@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .argument('<dir>', 'checkpoint directory (config.json + safetensors shards)')
     .option('--tp <n>', 'tensor-parallel ranks for the memory plan', intArg('--tp'), 8)
     .option('--ep <n>', 'expert-parallel ranks for the memory plan (1 = experts TP-split)', intArg('--ep'), 1)
-    .option('--ctx <tokens>', 'context length for KV-cache sizing', intArg('--ctx'), 1_000_000)
+    .option('--ctx <tokens>', 'context length for KV-cache sizing (1000000, 128k, 1m = 2^20)', countArg('--ctx'), 1_000_000)
     .option('--strict', 'exit with code 3 when the checkpoint is incomplete', false)
     .addHelpText(
       'after',
@@ -61,7 +61,8 @@ Examples:
         const report = await inspectCheckpoint({ dir, tp: o.tp, ep: o.ep, ctx: o.ctx, signal: ctx.signal, onProgress: (d, t) => (bar.setTotal(t), bar.update(d)) });
         bar.stop();
         if (!(o.strict && !report.complete)) return ctx.reporter.result(report, () => render(report));
-        ctx.reporter.info(render(report));
+        // the report is the output (stdout) and the failure an error (stderr); --json: the error document alone
+        if (!ctx.globals.json) ctx.reporter.result(report, () => render(report));
         throw new InputError('E_INCOMPLETE', `${dir}: checkpoint is incomplete (${report.problems.length} problem(s)); first: ${report.problems[0]?.message}`);
       }),
     );

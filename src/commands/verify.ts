@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
-import { action, intArg } from '../cli/action.js';
+import { action, countArg, intArg, percentArg } from '../cli/action.js';
 import { table } from '../cli/reporter.js';
 import { Checkpoint } from '../core/checkpoint/checkpoint.js';
-import { ExitCode, UsageError } from '../core/errors.js';
+import { UsageError, VerificationError } from '../core/errors.js';
 import { parseByteSize } from '../core/model/budget.js';
 import { loadTokens } from '../core/model/tokens.js';
 import { randomSequences, verifyAgainst } from '../core/verify/against.js';
@@ -56,12 +56,12 @@ export function register(program: Command): void {
     .option('--prompt-len <n>', 'prompt tokens (random, seeded)', intArg('--prompt-len'), 300)
     .option('--gen-len <n>', 'tokens generated per sequence', intArg('--gen-len'), 1000)
     .option('--sequences <n>', 'number of sequences (default 20 for --train-vs-infer, 4 for --against)', intArg('--sequences'))
-    .option('--seq-len <n>', 'tokens per random sequence for --against', intArg('--seq-len'), 300)
+    .option('--seq-len <n>', 'tokens per random sequence for --against (300, 4k …)', countArg('--seq-len'), 300)
     .option('--seed <n>', 'random seed', intArg('--seed', 0), 0)
     .option('--logit-scale <x>', 'multiply the final-norm weight by x (reach trained-model logit magnitudes)', num('--logit-scale', 1e-9), 1)
     .option('--plot <out.svg|out.png>', 'draw the train-vs-infer scatter')
     .option('--max-kld <x>', 'fail (exit 4) when the mean KLD exceeds x', num('--max-kld'))
-    .option('--min-top1 <pct>', 'fail (exit 4) when same-top-1 is below pct %', num('--min-top1'))
+    .option('--min-top1 <pct>', 'fail (exit 4) when same-top-1 is below pct (99% or 99)', percentArg('--min-top1'))
     .option('--max-memory <size>', 'bound on memory held for weights, e.g. 8G')
     .addOption(new Option('--kernels <k>', 'm1kit runtime for --against: native kernels or the TypeScript reference (auto: native when the addon is loaded)').choices([...KERNEL_CHOICES]).default('auto'))
     .addHelpText('after', `
@@ -122,7 +122,8 @@ Examples:
         bar.stop();
         const json = againstJson({ engine: o.engine, checkpoint: target, reference: o.against!, precision, lmHead }, r);
         ctx.reporter.result(json, () => againstText(json));
-        if (!json.pass) return ExitCode.verification;
+        // the metrics are printed above; the failure is an error line (alone under --quiet), exit 4
+        if (!json.pass) throw new VerificationError('E_VERIFY_FAILED', `${target} vs ${o.against!}: ${json.failures.join('; ')}`);
       } finally {
         for (const c of closers) await c();
       }

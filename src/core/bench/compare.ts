@@ -5,7 +5,8 @@
  * that are derived or extrapolated follow from the gated ones and are not compared.
  */
 import { readFile } from 'node:fs/promises';
-import { InputError, UsageError } from '../errors.js';
+import { InputError } from '../errors.js';
+import { parsePercent as parseUnitPercent } from '../units.js';
 import { BENCH_SCHEMA, type BenchResult, type Figure } from './schema.js';
 
 export type DeltaStatus = 'ok' | 'improved' | 'regressed' | 'missing' | 'new' | 'changed';
@@ -32,13 +33,8 @@ export interface CompareReport {
   notes: string[];
 }
 
-/** Parse a percentage: "10%" or "10" → 10. */
-export function parsePercent(text: string, what = '--max-regression'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
-  const v = m ? Number(m[1]) : NaN;
-  if (!Number.isFinite(v) || v < 0 || v >= 100) throw new UsageError(`${what} expects a percentage in [0, 100), e.g. 10%, got "${text}"`);
-  return v;
-}
+/** Parse a regression threshold: "10%" or "10" → 10, in [0, 100). */
+export const parsePercent = (text: string, what = '--max-regression'): number => parseUnitPercent(text, what, { below100: true });
 
 /**
  * Read a bench result: the whole `m1kit bench --json` document or its bare `result` object.

@@ -3,22 +3,15 @@
  */
 import type { DType } from '../dtype/dtypes.js';
 import { UsageError } from '../errors.js';
+import { parseSize as parseUnitSize } from '../units.js';
 import { EXPERTS_LAYOUTS, type ExpertsLayout } from './jobs.js';
 
-const UNITS: Record<string, number> = { '': 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
-
 /**
- * "5GB" → 5e9 (decimal, as transformers' max_shard_size), "2GiB" → 2^31, "1048576" → bytes.
+ * "5GB" → 5e9 (decimal, as transformers' max_shard_size), "2GiB" → 2^31, "1048576" → bytes (the shared
+ * size parser of core/units.ts).
  * @example parseSize('500MB') // 500000000
  */
-export function parseSize(v: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(v);
-  const unit = m ? UNITS[m[2]!.toUpperCase()] : undefined;
-  if (!m || unit === undefined) throw new UsageError(`size "${v}" not understood; use e.g. 5GB, 500MB, 2GiB or a byte count`);
-  const n = Math.floor(Number(m[1]) * unit);
-  if (n < 1) throw new UsageError(`size "${v}" must be at least 1 byte`);
-  return n;
-}
+export const parseSize = (v: string, what = '--max-shard-size'): number => parseUnitSize(v, what);
 
 /** "2/8" → { index: 2, count: 8 } (1-based index). */
 export function parsePart(v: string): { index: number; count: number } {

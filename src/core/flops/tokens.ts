@@ -3,23 +3,16 @@
  * them ("8k" = 8,192; "100k" = 102,400; "1m" = 2²⁰ = 1,048,576).
  */
 import { UsageError } from '../errors.js';
+import { MAX_COUNT, parseCount } from '../units.js';
 
-const SUFFIX: Record<string, number> = { '': 1, k: 1024, m: 1024 * 1024 };
-
-/** Largest context accepted (tokens): far beyond any model here, small enough to stay exact in doubles. */
-export const MAX_TOKENS = 2 ** 40;
+/** Largest context accepted (tokens). */
+export const MAX_TOKENS = MAX_COUNT;
 
 /**
- * Parse one token count.
+ * Parse one token count (the shared count parser of core/units.ts).
  * @example parseTokens('8k') // 8192
  */
-export function parseTokens(text: string, what = 'token count'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$/.exec(text);
-  if (!m) throw new UsageError(`${what} must be an integer or use a k/m suffix (8k = 8192, 1m = 1048576), got "${text}"`);
-  const n = Number(m[1]) * (SUFFIX[(m[2] ?? '').toLowerCase()] ?? 1);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_TOKENS) throw new UsageError(`${what} must be a whole number of tokens in [1, 2^40], got "${text}" (= ${n})`);
-  return n;
-}
+export const parseTokens = (text: string, what = 'token count'): number => parseCount(text, what);
 
 /** Parse a comma-separated list such as "8k,32k,64k,100k,128k,1m". */
 export function parseTokenList(text: string, what = '--sweep'): number[] {

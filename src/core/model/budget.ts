@@ -1,16 +1,9 @@
 /** Memory budget for the runtime's weights, from a human size ("8G", "512MiB", "1.5GB", bytes). */
-import { UsageError } from '../errors.js';
+import { parseSize } from '../units.js';
 import { STREAM_CHUNK_BYTES } from './weights.js';
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1e3, kib: 1024, m: 1024 ** 2, mb: 1e6, mib: 1024 ** 2, g: 1024 ** 3, gb: 1e9, gib: 1024 ** 3, t: 1024 ** 4, tb: 1e12, tib: 1024 ** 4 };
-
-/** "8G" → 8·2³⁰ (single letters and *iB are binary, kB/MB/GB/TB decimal). */
-export function parseByteSize(s: string, what = '--max-memory'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(s);
-  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new UsageError(`${what} expects a size such as 8G, 512MiB or 2000000000, got "${s}"`);
-  return Math.floor(Number(m[1]) * unit);
-}
+/** "8G" → 8·2³⁰ (single letters and *iB are binary, kB/MB/GB/TB decimal; the shared parser of core/units.ts). */
+export const parseByteSize = (s: string, what = '--max-memory'): number => parseSize(s, what);
 
 /**
  * Split a weight-memory budget: half for the decoded-weight cache, and a streaming chunk of at most
