@@ -1,11 +1,13 @@
 /**
  * m1kit command-line entry: builds the commander program, registers one command per file, and maps
- * parse errors to exit code 2. Command errors are mapped in action.ts.
+ * parse errors to exit code 2 — reported like every other error (one line with the code, or exactly one
+ * JSON document under --json). Command errors are mapped in action.ts.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
-import { ExitCode, M1kitError } from '../core/errors.js';
+import { ExitCode, M1kitError, UsageError } from '../core/errors.js';
 import { commands, selectedCommand } from '../commands/index.js';
+import { Reporter, type GlobalOptions } from './reporter.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
@@ -16,7 +18,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .description('Toolkit for MiniMax-M1 checkpoints: download, inspect, convert, quantize, verify, bench.')
     .version(pkg.version, '-V, --version')
     .option('--json', 'print exactly one JSON document on stdout (logs and progress go to stderr)', false)
-    .option('-q, --quiet', 'no progress bars or informational messages', false)
+    .option('-q, --quiet', 'print nothing but errors (and the --json document when asked for)', false)
     .option('-v, --verbose', 'more detail, and stack traces on errors', false)
     .addOption(
       new Option('--threads <n>', 'worker threads for native kernels (default: all cores)').argParser((v) => {
@@ -25,10 +27,12 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
         return n;
       }),
     )
-    .showHelpAfterError('(run with --help for usage)')
+    // parse errors are reported by main() (one line with the code, or the --json document), not here
+    .configureOutput({ outputError: () => {} })
     .addHelpText(
       'after',
       `
+Without a command, m1kit prints this help (exit 0).
 Exit codes: 0 ok · 1 internal error · 2 usage · 3 bad input · 4 verification failed · 5 native/device unavailable · 6 network · 130 interrupted
 
 Examples:
@@ -50,26 +54,52 @@ Examples:
   return program;
 }
 
+/** The global flags as written in argv (for errors raised before or while commander parses them). */
+export function globalsFromArgv(argv: string[]): GlobalOptions {
+  const end = argv.indexOf('--');
+  const args = end < 0 ? argv.slice(2) : argv.slice(2, end);
+  return { json: args.includes('--json'), quiet: args.includes('-q') || args.includes('--quiet'), verbose: args.includes('-v') || args.includes('--verbose') };
+}
+
+/** A parse error as a typed usage error: commander's own, or one an option parser threw. */
+function usageErrorOf(err: unknown, command: string | undefined): M1kitError | undefined {
+  if (err instanceof M1kitError) return err;
+  if (err instanceof CommanderError) {
+    const help = command ? `m1kit ${command} --help` : 'm1kit --help';
+    return new UsageError(err.message.replace(/^error:\s*/, ''), { hint: `run "${help}" for usage` });
+  }
+  return undefined;
+}
+
 export async function main(argv: string[]): Promise<void> {
   // `m1kit … | head` closes stdout early: that is not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(ExitCode.ok);
     throw e;
   });
+  const selected = selectedCommand(argv);
+  const command = commands.some((c) => c.name === selected) ? selected : undefined;
+  const globals = globalsFromArgv(argv);
   const program = await buildProgram(argv);
+  const asksHelpOrVersion = argv.slice(2).some((a) => ['-h', '--help', '-V', '--version'].includes(a));
+  if (selected === undefined && !asksHelpOrVersion) {
+    // no command: the help, as documented (exit 0); under --json a usage error document instead
+    if (globals.json) {
+      new Reporter('m1kit', globals).error({ code: 'E_USAGE', message: 'no command given', hint: 'run "m1kit --help" for the commands' });
+      process.exitCode = ExitCode.usage;
+    } else {
+      program.outputHelp();
+    }
+    return;
+  }
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // help and version are "errors" with exit code 0 under exitOverride
-      process.exitCode = err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
-      return;
-    }
-    if (err instanceof M1kitError) {
-      process.stderr.write(`m1kit: ${err.message}\n`);
-      process.exitCode = err.exitCode;
-      return;
-    }
-    throw err;
+    // help and version are "errors" with exit code 0 under exitOverride
+    if (err instanceof CommanderError && err.exitCode === 0) return void (process.exitCode = ExitCode.ok);
+    const usage = usageErrorOf(err, command);
+    if (!usage) throw err;
+    new Reporter(command ?? 'm1kit', globals).error(usage);
+    process.exitCode = err instanceof CommanderError ? ExitCode.usage : usage.exitCode;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Output policy for every command: results go to stdout (human text, or exactly one JSON document with
- * --json); logs, warnings and progress bars go to stderr. Progress bars only when stderr is a TTY and
+ * --json); logs, warnings and progress bars go to stderr. --quiet prints nothing but errors (and the
+ * --json document when asked for). Errors are one line naming their code: `m1kit <cmd>: error E_X: …`. Progress bars only when stderr is a TTY and
  * neither --json nor --quiet is given.
  */
 import chalk from 'chalk';
@@ -51,6 +52,7 @@ export class Reporter {
     if (this.opts.verbose) this.writeErr(chalk.dim(msg));
   }
 
+  /** A warning (stderr); --quiet hides it, only errors remain. */
   warn(msg: string): void {
     if (!this.opts.quiet) this.writeErr(chalk.yellow(`warning: ${msg}`));
   }
@@ -97,7 +99,7 @@ export class Reporter {
       if (this.emitted) throw new Error(`${this.command}: result emitted twice`);
       this.emitted = true;
       process.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: this.command, result }, null, 2) + '\n');
-    } else if (human) {
+    } else if (human && !this.opts.quiet) {
       const text = human();
       if (text.length > 0) process.stdout.write(text.endsWith('\n') ? text : text + '\n');
     }
@@ -112,7 +114,8 @@ export class Reporter {
       if (err.hint) e.hint = err.hint;
       process.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: this.command, error: e }, null, 2) + '\n');
     }
-    this.writeErr(chalk.red(`m1kit ${this.command}: ${err.message}`) + (err.hint ? `\n  hint: ${err.hint}` : ''));
+    const who = this.command === 'm1kit' ? 'm1kit' : `m1kit ${this.command}`;
+    this.writeErr(chalk.red(`${who}: error ${err.code}: ${err.message}`) + (err.hint ? `\n  hint: ${err.hint}` : ''));
     if (stack && this.opts.verbose) this.writeErr(chalk.dim(stack));
   }
 

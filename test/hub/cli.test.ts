@@ -116,7 +116,7 @@ describe('m1kit download (built CLI)', () => {
     server.addCommit(REPO_ID, repoFiles());
     const nf = await m1kit(['download', 'org/missing'], { env: await env() });
     expect(nf.code).toBe(6);
-    expect(nf.stderr.split('\n')[0]).toBe('m1kit download: repository org/missing at revision "main" not found (HTTP 404)');
+    expect(nf.stderr.split('\n')[0]).toBe('m1kit download: error E_REMOTE_NOT_FOUND: repository org/missing at revision "main" not found (HTTP 404)');
     const usage = await m1kit(['download', 'not-a-repo'], { env: await env() });
     expect(usage.code).toBe(2);
   });
