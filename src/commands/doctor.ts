@@ -33,8 +33,12 @@ function render(r: { node: string; m1kit: string; native: NativeInfo; selfTest: 
   lines.push(`CUDA library    ${ok(c.compiled)} ${c.compiled ? `compiled${c.nvcc ? ` (nvcc ${c.nvcc}, sm_80 + sm_90)` : ''}` : 'not compiled'}`);
   lines.push(`CUDA devices    ${c.deviceCount}${c.devices.length ? `: ${c.devices.join(', ')}` : ''}${c.reason ? ` (${c.reason})` : ''}`);
   lines.push(c.loaded ? '                  ✓ CUDA kernels available' : '                  → CPU kernels only');
-  lines.push('', `self-test (${n.loaded ? `native, ${n.simd}` : 'TypeScript reference'} vs reference):`);
-  lines.push(table(['kernel', 'result', 'detail', 'ms'], r.selfTest.map((t) => [t.kernel, t.ok ? 'ok' : 'FAIL', t.detail, t.ms.toFixed(1)])));
+  if (r.selfTest.length === 0) {
+    lines.push('', 'self-test       skipped (--no-self-test)');
+  } else {
+    lines.push('', `self-test (${n.loaded ? `native, ${n.simd}` : 'TypeScript reference'} vs reference):`);
+    lines.push(table(['kernel', 'result', 'detail', 'ms'], r.selfTest.map((t) => [t.kernel, t.ok ? 'ok' : 'FAIL', t.detail, t.ms.toFixed(1)])));
+  }
   return lines.join('\n');
 }
 
@@ -72,7 +76,7 @@ Exit codes: 0 all checks passed · 4 a kernel disagrees with its reference · 5 
         const report = { node: process.version, m1kit: packageVersion(), native, selfTest: results };
         const failed = results.filter((t) => !t.ok);
         if (failed.length > 0) {
-          ctx.reporter.info(render(report));
+          if (!ctx.globals.json) ctx.reporter.result(report, () => render(report));
           throw new VerificationError('E_SELF_TEST', `kernel self-test failed: ${failed.map((t) => `${t.kernel} (${t.detail})`).join(', ')}`);
         }
         ctx.reporter.result(report, () => render(report));
