@@ -31,7 +31,10 @@ export function classifyError(err: unknown): M1kitError | undefined {
       case 'EACCES':
       case 'EPERM':
         return new M1kitError('E_PERMISSION', ExitCode.badInput, `${where}permission denied`);
+      case 'EROFS':
+        return new M1kitError('E_READ_ONLY', ExitCode.badInput, `${where}read-only file system`);
       case 'ENOSPC':
+      case 'EDQUOT':
         return new M1kitError('E_DISK_FULL', ExitCode.badInput, `${where}no space left on device`, {
           hint: 'free disk space and run the same command again; finished files are kept',
         });

@@ -12,7 +12,8 @@ import { generationChartSpec } from '../core/flops/chart.js';
 import { PEERS } from '../core/flops/peers.js';
 import { loadSubject } from '../core/flops/subject.js';
 import { DEFAULT_SWEEP, parseTokenList, parseTokens } from '../core/flops/tokens.js';
-import { renderVegaLite } from '../core/plot/render.js';
+import { plotFormatOf, renderVegaLite } from '../core/plot/render.js';
+import { collectInputs, guardOutput } from '../core/fs/output-guard.js';
 
 interface Opts {
   ctx: number;
@@ -54,6 +55,8 @@ function progressBars(ctx: CommandContext) {
 }
 
 async function run(ctx: CommandContext, o: Opts, withKernels: boolean, withModel: boolean): Promise<void> {
+  // the plot path is checked before the run: a known format, not an input, in an existing writable directory
+  const plot = o.plot === undefined ? undefined : (plotFormatOf(o.plot), await guardOutput({ path: o.plot, kind: 'file', label: '--plot', extra: [`${o.plot}.incomplete`] }, await collectInputs([o.config === undefined ? undefined : { path: o.config, label: '--config' }])));
   const subject = await loadSubject(o.config);
   const threads = ctx.globals.threads ?? availableParallelism();
   const kernels = withKernels ? { backend: await loadBackend(o.device), threads, repeat: o.repeat, heads: o.heads, seconds: o.timeBudget } : undefined;
@@ -68,10 +71,10 @@ async function run(ctx: CommandContext, o: Opts, withKernels: boolean, withModel
     onProgress: progressBars(ctx),
     signal: ctx.signal,
   });
-  if (o.plot) {
+  if (plot) {
     const max = Math.max(...o.sweep, o.ctx);
-    const r = await renderVegaLite(generationChartSpec([subject.arch, ...PEERS], o.convention, max), o.plot);
-    result.notes.push(`plot (modelled generation FLOPs) written to ${r.path}`);
+    await renderVegaLite(generationChartSpec([subject.arch, ...PEERS], o.convention, max), plot.real);
+    result.notes.push(`plot (modelled generation FLOPs) written to ${plot.path}`);
   }
   ctx.reporter.result(result, () => render([...(withModel ? modelTables(result) : []), ...kernelTables(result)], result.notes));
 }

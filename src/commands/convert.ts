@@ -4,9 +4,10 @@ import { formatBytes, table } from '../cli/reporter.js';
 import { UsageError } from '../core/errors.js';
 import { parseExperts, parseGgufDtype, parsePart, parseSafetensorsDtype, parseSize } from '../core/convert/options.js';
 import { runConversion, type RunResult } from '../core/convert/run.js';
+import type { LockHolder } from '../core/fs/output-lock.js';
 
 interface ConvertOpts {
-  to: string;
+  to?: string;
   dtype?: string;
   maxShardSize?: string;
   tp?: number;
@@ -18,6 +19,21 @@ interface ConvertOpts {
   finalize?: boolean;
   force?: boolean;
   dryRun?: boolean;
+  wait?: boolean;
+}
+
+/** Output format: --to, else inferred from the output's extension; a contradiction is refused. */
+export function outputFormat(to: string | undefined, output: string): 'safetensors' | 'gguf' {
+  const gguf = /\.gguf$/i.test(output);
+  if (to === undefined) return gguf ? 'gguf' : 'safetensors';
+  if (to !== 'safetensors' && to !== 'gguf') throw new UsageError(`--to must be safetensors or gguf; got "${to}"`);
+  if (to === 'safetensors' && gguf) throw new UsageError(`--to safetensors writes a directory, but ${output} ends in .gguf; drop --to (GGUF is inferred from the extension) or choose another output name`);
+  return to;
+}
+
+/** Message shown while a run waits for the holder of its output's lock. */
+export function waitingLine(h: LockHolder, file: string): string {
+  return `waiting for another m1kit run writing this output (pid ${h.pid} on ${h.host}, "${h.command}", since ${h.since}; lock ${file})`;
 }
 
 /** Human rendering shared by convert, quantize and dequantize. */
@@ -44,7 +60,7 @@ export async function runWithProgress(ctx: CommandContext, label: string, params
   const bar = params.dryRun ? undefined : ctx.reporter.progress(label, 0, 'bytes');
   try {
     if (ctx.globals.threads !== undefined) params = { ...params, threads: ctx.globals.threads };
-    return await runConversion({ ...params, signal: ctx.signal, onProgress: (d, t) => (bar?.setTotal(t), bar?.update(d)) });
+    return await runConversion({ ...params, signal: ctx.signal, onWait: (h, f) => ctx.reporter.info(waitingLine(h, f)), onProgress: (d, t) => (bar?.setTotal(t), bar?.update(d)) });
   } finally {
     bar?.stop();
   }
@@ -58,7 +74,7 @@ async function toGguf(ctx: CommandContext, input: string, output: string, o: Con
   const mod = (await import('../core/gguf/convert.js')) as unknown as { convertToGguf: (p: Record<string, unknown>) => Promise<object> };
   const bar = ctx.reporter.progress('gguf', 0, 'bytes');
   try {
-    const params: Record<string, unknown> = { input, output, dtype, signal: ctx.signal, onProgress: (d: number, t: number) => (bar.setTotal(t), bar.update(d)) };
+    const params: Record<string, unknown> = { input, output, dtype, wait: Boolean(o.wait), onWait: (h: LockHolder, f: string) => ctx.reporter.info(waitingLine(h, f)), signal: ctx.signal, onProgress: (d: number, t: number) => (bar.setTotal(t), bar.update(d)) };
     if (ctx.globals.threads !== undefined) params.threads = ctx.globals.threads;
     const summary = await mod.convertToGguf(params);
     bar.stop();
@@ -73,8 +89,8 @@ export function register(program: Command): void {
     .command('convert')
     .description('re-shard a MiniMax-M1 checkpoint: size-based shards, tensor/expert-parallel rank layouts, stacked or fused experts, dtype casts, or GGUF')
     .argument('<in>', 'input checkpoint directory (HF layout, an m1kit rank/stacked layout, or with --to gguf)')
-    .argument('<out>', 'output directory (or .gguf file with --to gguf)')
-    .option('--to <format>', 'safetensors | gguf', 'safetensors')
+    .argument('<out>', 'output directory, or a .gguf file (GGUF output is inferred from the extension)')
+    .option('--to <format>', 'safetensors | gguf (default: gguf when <out> ends in .gguf, else safetensors)')
     .option('--dtype <dtype>', 'safetensors: bf16 | fp16 | fp32 (router stays F32 unless --cast-router); gguf: f32 | f16 | bf16 | q8_0 | q4_0')
     .option('--max-shard-size <size>', 'largest output file, e.g. 5GB, 2GiB (default: keep the input files when the layout is HF, else 5GB)')
     .option('--tp <n>', 'tensor-parallel ranks: one rank-XXXXX-of-YYYYY/ directory per rank', intArg('--tp'))
@@ -86,6 +102,7 @@ export function register(program: Command): void {
     .option('--finalize', 'write index, config and manifest once every part is done')
     .option('--force', 'replace an output directory that holds a different conversion')
     .option('--dry-run', 'print the plan (files, sizes per group) without writing')
+    .option('--wait', 'wait for another run writing <out> to finish instead of failing at once')
     .addHelpText(
       'after',
       `
@@ -96,18 +113,17 @@ Examples:
   $ m1kit convert out-tp8 merged --merge                   # back to the original HF files, bit-identical
   $ m1kit convert MiniMax-M1-80k stacked --experts fused-w13
   $ m1kit convert MiniMax-M1-80k out --tp 8 --part 3/16    # one of 16 machines; then: --finalize
-  $ m1kit convert MiniMax-M1-80k m1.gguf --to gguf --dtype q8_0
+  $ m1kit convert MiniMax-M1-80k m1.gguf --dtype q8_0     # GGUF (from the extension)
 
 Interrupted runs resume when started again with the same arguments; only unfinished files are redone.`,
     )
     .action(
       action('convert', async (ctx: CommandContext, input: string, output: string, o: ConvertOpts) => {
-        if (o.to === 'gguf') return toGguf(ctx, input, output, o);
-        if (o.to !== 'safetensors') throw new UsageError(`--to must be safetensors or gguf; got "${o.to}"`);
+        if (outputFormat(o.to, output) === 'gguf') return toGguf(ctx, input, output, o);
         if (o.merge && ((o.tp ?? 1) > 1 || (o.ep ?? 1) > 1 || (o.experts !== undefined && o.experts !== 'per-expert'))) {
           throw new UsageError('--merge writes the HF per-expert layout; it cannot be combined with --tp, --ep or --experts');
         }
-        const params: Parameters<typeof runConversion>[0] = { kind: 'convert', input, output, force: Boolean(o.force), dryRun: Boolean(o.dryRun), finalizeOnly: Boolean(o.finalize), castRouter: Boolean(o.castRouter) };
+        const params: Parameters<typeof runConversion>[0] = { kind: 'convert', input, output, force: Boolean(o.force), dryRun: Boolean(o.dryRun), finalizeOnly: Boolean(o.finalize), castRouter: Boolean(o.castRouter), wait: Boolean(o.wait) };
         if (o.dtype !== undefined) params.dtype = parseSafetensorsDtype(o.dtype);
         if (o.maxShardSize !== undefined) params.maxShardBytes = parseSize(o.maxShardSize);
         if (o.tp !== undefined) params.tp = o.tp;

@@ -11,6 +11,7 @@ interface DequantizeOpts {
   finalize?: boolean;
   force?: boolean;
   dryRun?: boolean;
+  wait?: boolean;
 }
 
 export function register(program: Command): void {
@@ -24,6 +25,7 @@ export function register(program: Command): void {
     .option('--part <i/N>', 'write only the i-th of N slices of the output files')
     .option('--finalize', 'write index, config and manifest once every part is done')
     .option('--force', 'replace an output directory that holds a different conversion')
+    .option('--wait', 'wait for another run writing <out> to finish instead of failing at once')
     .option('--dry-run', 'print the plan without writing')
     .addHelpText(
       'after',
@@ -34,7 +36,7 @@ Examples:
     )
     .action(
       action('dequantize', async (ctx: CommandContext, input: string, output: string, o: DequantizeOpts) => {
-        const params: RunParams = { kind: 'dequantize', input, output, dtype: parseSafetensorsDtype(o.dtype ?? 'bf16'), force: Boolean(o.force), dryRun: Boolean(o.dryRun), finalizeOnly: Boolean(o.finalize) };
+        const params: RunParams = { kind: 'dequantize', input, output, dtype: parseSafetensorsDtype(o.dtype ?? 'bf16'), force: Boolean(o.force), dryRun: Boolean(o.dryRun), finalizeOnly: Boolean(o.finalize), wait: Boolean(o.wait) };
         if (o.maxShardSize !== undefined) params.maxShardBytes = parseSize(o.maxShardSize);
         if (o.part !== undefined) params.part = parsePart(o.part);
         const r = await runWithProgress(ctx, 'dequantize', params);

@@ -5,6 +5,7 @@ import { generateCheckpoint } from '../core/fixture/generate.js';
 import { FIXTURE_PRESETS } from '../core/checkpoint/presets.js';
 import { UsageError } from '../core/errors.js';
 import { readJsonFile } from '../core/safetensors/index-json.js';
+import { collectInputs, guardOutput } from '../core/fs/output-guard.js';
 
 export function register(program: Command): void {
   program
@@ -15,7 +16,7 @@ export function register(program: Command): void {
     .option('--config <config.json>', 'use this config.json instead of a preset')
     .option('--seed <n>', 'random seed', intArg('--seed', 0), 0)
     .option('--shards <k>', 'number of weight files (1 = single model.safetensors)', intArg('--shards'), 1)
-    .option('--force', 'overwrite an existing checkpoint in <out>', false)
+    .option('--force', 'replace the checkpoint in a non-empty <out> (its weights, index and config are removed first)', false)
     .addHelpText(
       'after',
       `
@@ -27,10 +28,11 @@ Examples:
     .action(
       action('fixture', async (ctx, out: string, o: { preset: string; config?: string; seed: number; shards: number; force: boolean }) => {
         if (!o.config && !FIXTURE_PRESETS[o.preset]) throw new UsageError(`unknown preset "${o.preset}"; expected one of ${Object.keys(FIXTURE_PRESETS).join(', ')}`);
+        const guarded = await guardOutput({ path: out, kind: 'dir', label: 'output directory' }, await collectInputs([o.config ? { path: o.config, label: '--config' } : undefined]));
         const config = o.config ? ((await readJsonFile(o.config, 'config.json')) as Record<string, unknown>) : undefined;
         const bar = ctx.reporter.progress('fixture', 1, 'bytes');
         const res = await generateCheckpoint({
-          out,
+          out: guarded.real,
           preset: o.preset,
           ...(config ? { config } : {}),
           seed: o.seed,
@@ -43,7 +45,7 @@ Examples:
           },
         });
         bar.stop();
-        ctx.reporter.result(res, () => `wrote ${res.tensors} tensors (${formatBytes(res.bytes)}) in ${res.files.length} file(s) to ${res.dir} (seed ${res.seed})`);
+        ctx.reporter.result(res, () => `wrote ${res.tensors} tensors (${formatBytes(res.bytes)}) in ${res.files.length} file(s) to ${out} (seed ${res.seed})`);
       }),
     );
 }

@@ -8,6 +8,7 @@ import { loadTokens } from '../core/model/tokens.js';
 import { parseByteSize } from '../core/model/budget.js';
 import { writeLogits } from '../core/model/write-logits.js';
 import { KERNEL_CHOICES, resolveNative, type KernelChoice } from '../core/model/kernels.js';
+import { collectInputs, guardOutput } from '../core/fs/output-guard.js';
 
 interface ForwardOpts {
   tokens: string;
@@ -60,6 +61,9 @@ Examples:
         const tokens = seqs[0]!;
         const maxMemory = o.maxMemory !== undefined ? parseByteSize(o.maxMemory) : undefined;
         const kernels = resolveNative(o.kernels) ? 'native' : 'ts';
+        // checked before the pass: never an input, a directory that exists and is writable
+        const inputs = await collectInputs([{ path: dir, label: 'checkpoint' }, { path: o.tokens, label: '--tokens file' }]);
+        const out = await guardOutput({ path: o.out, kind: 'file', label: '--out', extra: [`${o.out}.incomplete`] }, inputs);
         const ckpt = await Checkpoint.open(dir, { signal: ctx.signal });
         try {
           const V = ckpt.config.vocabSize;
@@ -83,7 +87,7 @@ Examples:
           });
           const seconds = (performance.now() - t0) / 1000;
           bar.stop();
-          const bytes = await writeLogits(o.out, logits, tokens.length, V, { mode: o.mode, precision: o.precision, lm_head: o.lmHead, logit_scale: String(o.logitScale) });
+          const bytes = await writeLogits(out.real, logits, tokens.length, V, { mode: o.mode, precision: o.precision, lm_head: o.lmHead, logit_scale: String(o.logitScale) });
           const res = { out: o.out, tokens: tokens.length, vocab: V, mode: o.mode, precision: o.precision, lmHead: o.lmHead, logitScale: o.logitScale, kernels, seconds, tokensPerSecond: tokens.length / seconds, bytes };
           ctx.reporter.result(res, () => `wrote logits [${tokens.length}, ${V}] (${formatBytes(bytes)}) to ${o.out} — ${o.mode}, ${o.precision} body, ${o.lmHead} LM head, ${kernels} kernels, ${res.tokensPerSecond.toFixed(1)} tokens/s`);
         } finally {

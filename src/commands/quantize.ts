@@ -18,6 +18,7 @@ interface QuantizeOpts {
   finalize?: boolean;
   force?: boolean;
   dryRun?: boolean;
+  wait?: boolean;
   list?: boolean;
   errors?: boolean;
   exactErrors?: boolean;
@@ -36,6 +37,7 @@ export function register(program: Command): void {
     .option('--part <i/N>', 'write only the i-th of N slices of the output files')
     .option('--finalize', 'write index, config and manifest once every part is done')
     .option('--force', 'replace an output directory that holds a different conversion')
+    .option('--wait', 'wait for another run writing <out> to finish instead of failing at once')
     .option('--dry-run', 'print per-group and total output sizes without writing')
     .option('--errors', 'print the per-tensor error table (always included with --json)')
     .option('--exact-errors', 'measure errors on every row (default: every 8th block of 128 rows, a fixed sample)')
@@ -64,7 +66,7 @@ Examples:
         if (o.groupSize !== undefined && o.scheme !== 'w4a16') throw new UsageError('--group-size applies to w4a16 only (fp8-block uses 128×128 blocks, int8-channel one scale per row)');
         const quant: NonNullable<RunParams['quant']> = { scheme: o.scheme, targets: parseTargets(o.targets) };
         if (o.groupSize !== undefined) quant.group = o.groupSize;
-        const params: RunParams = { kind: 'quantize', input, output, quant, force: Boolean(o.force), dryRun: Boolean(o.dryRun), finalizeOnly: Boolean(o.finalize) };
+        const params: RunParams = { kind: 'quantize', input, output, quant, force: Boolean(o.force), dryRun: Boolean(o.dryRun), finalizeOnly: Boolean(o.finalize), wait: Boolean(o.wait) };
         if (o.maxShardSize !== undefined) params.maxShardBytes = parseSize(o.maxShardSize);
         if (o.part !== undefined) params.part = parsePart(o.part);
         if (o.exactErrors) params.exactErrors = true;

@@ -13,6 +13,7 @@ import { againstJson, trainVsInferJson, type AgainstJson, type TrainVsInferJson 
 import { plotFormatOf, renderVegaLite } from '../core/plot/render.js';
 import type { Precision } from '../core/model/session.js';
 import { KERNEL_CHOICES, resolveNative, type KernelChoice } from '../core/model/kernels.js';
+import { collectInputs, guardOutput, type GuardedOutput } from '../core/fs/output-guard.js';
 
 interface VerifyOpts {
   trainVsInfer?: boolean; against?: string; engine: 'm1kit' | 'llama.cpp'; tokens?: string; precision?: Precision; lmHead?: string;
@@ -76,7 +77,13 @@ Examples:
       if (Boolean(o.trainVsInfer) === Boolean(o.against)) throw new UsageError('choose exactly one of --train-vs-infer or --against <reference>');
       if (o.engine === 'llama.cpp' && !o.against) throw new UsageError('--engine llama.cpp needs --against <hf-checkpoint>');
       if (o.plot && !o.trainVsInfer) throw new UsageError('--plot is only for --train-vs-infer');
-      if (o.plot) plotFormatOf(o.plot);
+      let plot: GuardedOutput | undefined;
+      if (o.plot) {
+        plotFormatOf(o.plot);
+        // checked before the (long) computation: not an input, in an existing writable directory
+        const inputs = await collectInputs([{ path: target, label: 'checkpoint' }, o.tokens !== undefined ? { path: o.tokens, label: '--tokens file' } : undefined]);
+        plot = await guardOutput({ path: o.plot, kind: 'file', label: '--plot', extra: [`${o.plot}.incomplete`] }, inputs);
+      }
       const maxMemory = { ...(o.maxMemory !== undefined ? { maxMemory: parseByteSize(o.maxMemory) } : {}), ...(ctx.globals.threads !== undefined ? { threads: ctx.globals.threads } : {}) };
       const tokens = o.tokens !== undefined ? await loadTokens(o.tokens) : undefined;
       const bar = ctx.reporter.progress('verify', 1);
@@ -92,9 +99,14 @@ Examples:
           });
           bar.stop();
           const json = trainVsInferJson(target, r);
-          if (o.plot) {
-            const p = await renderVegaLite(trainVsInferPlotSpec(r), o.plot);
-            json.plot = { path: p.path, format: p.format, bytes: p.bytes };
+          if (plot) {
+            try {
+              const p = await renderVegaLite(trainVsInferPlotSpec(r), plot.real);
+              json.plot = { path: plot.path, format: p.format, bytes: p.bytes };
+            } catch (e) {
+              ctx.reporter.result(json, () => tviText(json)); // the results first, then the plot's error
+              throw e;
+            }
           }
           ctx.reporter.result(json, () => tviText(json));
         } finally {

@@ -8,6 +8,7 @@ import { copyFile, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dtypeBytes, numel } from '../dtype/dtypes.js';
 import { InputError } from '../errors.js';
+import { writing } from '../fs/write-errors.js';
 import { INDEX_FILE, writeIndex } from '../safetensors/index-json.js';
 import { jobTensors } from './jobs.js';
 import { filePath, type Plan } from './plan.js';
@@ -50,13 +51,15 @@ export async function finalizeOutput(p: FinalizeParams): Promise<Manifest> {
         total += numel(s.shape) * dtypeBytes(s.dtype);
       }
     }
-    await writeIndex(join(p.output, d.dir, INDEX_FILE), weightMap, total);
+    await writing(join(p.output, d.dir, INDEX_FILE), () => writeIndex(join(p.output, d.dir, INDEX_FILE), weightMap, total));
     await writeJsonAtomic(join(p.output, d.dir, 'config.json'), p.config);
   }
   for (const name of await carriedFiles(p.input)) {
     const tmp = join(p.output, `${name}.${process.pid}.incomplete`);
-    await copyFile(join(p.input, name), tmp);
-    await rename(tmp, join(p.output, name));
+    await writing(join(p.output, name), async () => {
+      await copyFile(join(p.input, name), tmp);
+      await rename(tmp, join(p.output, name));
+    });
   }
   if (p.layout) await writeJsonAtomic(join(p.output, LAYOUT_FILE), p.layout);
   const errors: TensorError[] = p.plan.files.flatMap((f) => p.done.get(filePath(f))!.errors ?? []);

@@ -3,7 +3,7 @@
  * plan, then (unless a dry run) write the files of this part that are not done yet, and finalize when
  * every file exists. Bad input and impossible options are refused before the output directory is touched.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { dtypeBytes, type DType } from '../dtype/dtypes.js';
 import { throwIfAborted, UsageError, InputError } from '../errors.js';
 import { SCHEMES, type SchemeName } from '../quantize/formats.js';
@@ -15,11 +15,14 @@ import type { ExpertsLayout } from './jobs.js';
 import { view2d } from './names.js';
 import { buildPlan, filePath, partFiles, planHash, type Plan } from './plan.js';
 import { makeGrid, rankDirName } from './rank-split.js';
-import { openSource, type LayoutMeta, type Source } from './source.js';
+import { openSource, type LayoutMeta, type Source, type SourceTensor } from './source.js';
 import { prepareOutput, readManifest, recordDone, reloadDone, type Manifest, type TensorError } from './state.js';
 import { errorSummary, groupSizes, type ErrorSummary, type GroupSize } from './summary.js';
 import { BufferPool, writePlannedFile } from './write-file.js';
 import { Hasher } from './hasher.js';
+import { collectInputs, guardOutput } from '../fs/output-guard.js';
+import { LOCK_DIR, lockOutput, type LockHolder } from '../fs/output-lock.js';
+import { checkFreeSpace } from '../fs/write-errors.js';
 
 /**
  * Output files whose sha256 or fsync may still be pending while the next one is written. Each holds an
@@ -55,6 +58,12 @@ export interface RunParams {
   bandBytes?: number;
   /** Threads for the quantization kernels (does not change any output byte). */
   threads?: number;
+  /** Wait for another run writing the same output directory to finish, instead of failing at once (E_BUSY). */
+  wait?: boolean;
+  /** Called once when this run starts waiting for the holder of the output directory's lock. */
+  onWait?: (holder: LockHolder, lockFile: string) => void;
+  /** Free bytes where the output is written (default: statfs of the file system; injectable for tests). */
+  freeBytes?: (dir: string) => Promise<number>;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -115,8 +124,9 @@ function outputConfig(p: RunParams, src: Source, group: number): Record<string, 
  */
 export async function runConversion(p: RunParams): Promise<RunResult> {
   const input = resolve(p.input);
-  const output = resolve(p.output);
-  if (input === output) throw new UsageError('output directory must differ from the input directory (the input is never modified)');
+  // checked before anything is read or written: not an input, not inside or around one, writable
+  const guarded = await guardOutput({ path: p.output, kind: 'dir', label: 'output directory' }, await collectInputs([{ path: input, label: 'input' }]));
+  const output = guarded.real;
   const src = await openSource(input, p.signal);
   try {
     validate(p, src);
@@ -142,7 +152,7 @@ export async function runConversion(p: RunParams): Promise<RunResult> {
     const result: RunResult = {
       kind: p.kind,
       input,
-      output,
+      output: resolve(p.output),
       dryRun: Boolean(p.dryRun),
       layout: { tp: grid.tp, ep: grid.ep, world: grid.world, experts, dtype: dtype ?? 'as input', ranks },
       files: plan.files.length,
@@ -159,74 +169,102 @@ export async function runConversion(p: RunParams): Promise<RunResult> {
       grid.world > 1 || experts !== 'per-expert'
         ? { format: 'm1kit-layout', version: 1, tp: grid.tp, ep: grid.ep, world: grid.world, experts, ranks: ranks.length ? ranks : [], ...(src.sharding ? { source: src.sharding } : {}) }
         : undefined;
-    const prep = await prepareOutput(output, p.kind, hash, Boolean(p.force));
-    let done = prep.done;
-    if (!prep.complete && !p.finalizeOnly) {
-      const mine = p.part ? partFiles(plan, p.part.index, p.part.count) : plan.files;
-      if (p.part) result.part = { ...p.part, files: mine.length };
-      const todo = mine.filter((f) => !done.has(filePath(f)));
-      result.skipped = mine.length - todo.length;
-      const total = todo.reduce((a, f) => a + f.bytes, 0);
-      let bytes = 0;
-      p.onProgress?.(0, total);
-      const pool = new BufferPool();
-      const hasher = new Hasher();
-      // later files are written while earlier ones are hashed and fsynced (≤ FLUSHES_IN_FLIGHT); a file is
-      // recorded done only once it is durable
-      const flushing: Promise<void>[] = [];
-      try {
-        for (const f of todo) {
-          throwIfAborted(p.signal);
-          const { durable } = await writePlannedFile(output, f, { src, signal: p.signal, pool, hasher, kernels: p.threads ? { threads: p.threads } : {}, errorStride: p.exactErrors ? 1 : undefined, bandBytes: p.bandBytes, onBytes: (n) => p.onProgress?.((bytes += n), total) });
-          const flushed = durable.then(async (record) => {
-            await recordDone(output, record);
-            done.set(record.file, record);
-            result.written.push(record.file);
-          });
-          flushed.catch(() => undefined); // observed below; keeps a failure from being reported as unhandled meanwhile
-          flushing.push(flushed);
-          while (flushing.length >= FLUSHES_IN_FLIGHT) await flushing.shift();
-        }
-        while (flushing.length > 0) await flushing.shift();
-        const order = new Map(plan.files.map((f, i) => [filePath(f), i]));
-        result.written.sort((a, b) => order.get(a)! - order.get(b)!);
-      } catch (e) {
-        await Promise.allSettled(flushing);
-        throw e;
-      } finally {
-        await hasher.close();
-      }
-    }
-    let errors: TensorError[] = [];
-    if (prep.complete) {
-      result.finalized = true;
-      errors = (await readManifest(output))?.errors ?? [];
-    } else {
-      done = await reloadDone(output);
-      const all = plan.files.every((f) => done.has(filePath(f)));
-      if (all || p.finalizeOnly) {
-        let m: Manifest;
-        try {
-          m = await finalizeOutput({ input, output, plan, done, kind: p.kind, planHash: hash, config, layout });
-        } catch (e) {
-          // another part may have finalized at the same moment: accept its (identical) result
-          const other = await readManifest(output);
-          if (!p.part || !all || other?.planHash !== hash) throw e;
-          m = other;
-        }
-        errors = m.errors ?? [];
-        result.finalized = true;
-      } else {
-        errors = [...done.values()].flatMap((r) => r.errors ?? []);
-      }
-    }
-    if (p.quant) {
-      result.errors = errors;
-      result.errorSummary = errorSummary(errors, canonMap);
+    // one writer per output directory (parts of this same plan excepted) from here to the end of the run
+    const share = p.part ? { part: p.part.index, count: p.part.count } : p.finalizeOnly ? ('finalize' as const) : undefined;
+    const lock = await lockOutput(join(output, LOCK_DIR), { plan: hash, ...(share ? { share } : {}), wait: Boolean(p.wait), ...(p.onWait ? { onWait: p.onWait } : {}), ...(p.signal ? { signal: p.signal } : {}), what: `output directory ${result.output}` });
+    try {
+      await writeOutput(p, { src, plan, hash, config, layout, output, result, canonMap, freeBytes: p.freeBytes });
+    } finally {
+      await lock.release();
     }
     return result;
   } finally {
     await src.close();
+  }
+}
+
+interface WriteState {
+  src: Source;
+  plan: Plan;
+  hash: string;
+  config: Record<string, unknown>;
+  layout: LayoutMeta | undefined;
+  /** Real path of the output directory. */
+  output: string;
+  result: RunResult;
+  canonMap: Map<string, SourceTensor>;
+  freeBytes: ((dir: string) => Promise<number>) | undefined;
+}
+
+/** Write this run's files (under the output lock), then finalize when every file of the plan exists. */
+async function writeOutput(p: RunParams, w: WriteState): Promise<void> {
+  const { src, plan, hash, config, layout, output, result, canonMap } = w;
+  const input = result.input;
+  const prep = await prepareOutput(output, p.kind, hash, Boolean(p.force));
+  let done = prep.done;
+  if (!prep.complete && !p.finalizeOnly) {
+    const mine = p.part ? partFiles(plan, p.part.index, p.part.count) : plan.files;
+    if (p.part) result.part = { ...p.part, files: mine.length };
+    const todo = mine.filter((f) => !done.has(filePath(f)));
+    result.skipped = mine.length - todo.length;
+    const total = todo.reduce((a, f) => a + f.bytes, 0);
+    await checkFreeSpace(result.output, total, w.freeBytes);
+    let bytes = 0;
+    p.onProgress?.(0, total);
+    const pool = new BufferPool();
+    const hasher = new Hasher();
+    // later files are written while earlier ones are hashed and fsynced (≤ FLUSHES_IN_FLIGHT); a file is
+    // recorded done only once it is durable
+    const flushing: Promise<void>[] = [];
+    try {
+      for (const f of todo) {
+        throwIfAborted(p.signal);
+        const { durable } = await writePlannedFile(output, f, { src, signal: p.signal, pool, hasher, kernels: p.threads ? { threads: p.threads } : {}, errorStride: p.exactErrors ? 1 : undefined, bandBytes: p.bandBytes, onBytes: (n) => p.onProgress?.((bytes += n), total) });
+        const flushed = durable.then(async (record) => {
+          await recordDone(output, record);
+          done.set(record.file, record);
+          result.written.push(record.file);
+        });
+        flushed.catch(() => undefined); // observed below; keeps a failure from being reported as unhandled meanwhile
+        flushing.push(flushed);
+        while (flushing.length >= FLUSHES_IN_FLIGHT) await flushing.shift();
+      }
+      while (flushing.length > 0) await flushing.shift();
+      const order = new Map(plan.files.map((f, i) => [filePath(f), i]));
+      result.written.sort((a, b) => order.get(a)! - order.get(b)!);
+    } catch (e) {
+      await Promise.allSettled(flushing);
+      throw e;
+    } finally {
+      await hasher.close();
+    }
+  }
+  let errors: TensorError[] = [];
+  if (prep.complete) {
+    result.finalized = true;
+    errors = (await readManifest(output))?.errors ?? [];
+  } else {
+    done = await reloadDone(output);
+    const all = plan.files.every((f) => done.has(filePath(f)));
+    if (all || p.finalizeOnly) {
+      let m: Manifest;
+      try {
+        m = await finalizeOutput({ input, output, plan, done, kind: p.kind, planHash: hash, config, layout });
+      } catch (e) {
+        // another part may have finalized at the same moment: accept its (identical) result
+        const other = await readManifest(output);
+        if (!p.part || !all || other?.planHash !== hash) throw e;
+        m = other;
+      }
+      errors = m.errors ?? [];
+      result.finalized = true;
+    } else {
+      errors = [...done.values()].flatMap((r) => r.errors ?? []);
+    }
+  }
+  if (p.quant) {
+    result.errors = errors;
+    result.errorSummary = errorSummary(errors, canonMap);
   }
 }
 

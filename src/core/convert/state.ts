@@ -11,6 +11,8 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
+import { LOCK_DIR } from '../fs/output-lock.js';
+import { writing } from '../fs/write-errors.js';
 
 export const STATE_DIR = '.m1kit-state';
 export const MANIFEST_FILE = 'm1kit-manifest.json';
@@ -45,8 +47,10 @@ export interface Manifest {
 /** Write a small JSON file atomically (unique temporary name, then rename). */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.incomplete`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
-  await rename(tmp, path);
+  await writing(path, async () => {
+    await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
+    await rename(tmp, path);
+  });
 }
 
 async function readJson<T>(path: string): Promise<T | undefined> {
@@ -100,15 +104,16 @@ export async function prepareOutput(out: string, kind: string, hash: string, for
     await rm(join(out, MANIFEST_FILE), { force: true });
     return { complete: false, done: intact };
   }
-  // a directory holding only a state directory without plan.json is a parallel part that just started
-  if (entries.some((e) => e !== STATE_DIR)) {
+  // a directory holding only a state directory without plan.json is a parallel part that just started;
+  // the lock directory holds this run's own lock record
+  if (entries.some((e) => e !== STATE_DIR && e !== LOCK_DIR)) {
     if (!force) {
       const what = existing ? 'holds a different conversion' : 'is not empty';
       throw new InputError('E_OUTPUT_EXISTS', `${out}: output directory ${what}; choose another directory or pass --force to replace it`);
     }
     for (const e of entries) if (OWNED(e)) await rm(join(out, e), { recursive: true, force: true });
   }
-  await mkdir(join(out, STATE_DIR, 'done'), { recursive: true });
+  await writing(out, () => mkdir(join(out, STATE_DIR, 'done'), { recursive: true }));
   await writeJsonAtomic(join(out, STATE_DIR, 'plan.json'), { tool: 'm1kit', kind, planHash: hash });
   return { complete: false, done: new Map() };
 }

@@ -12,6 +12,7 @@ import { mkdir, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { dtypeBytes } from '../dtype/dtypes.js';
 import { InputError, throwIfAborted } from '../errors.js';
+import { writing } from '../fs/write-errors.js';
 import { DEFAULT_CHUNK_BYTES } from '../limits.js';
 import { SafetensorsWriter } from '../safetensors/writer.js';
 import { encodeHeader } from '../safetensors/header.js';
@@ -266,7 +267,7 @@ async function assemble(job: Extract<Job, { kind: 'assemble' }>, sink: BandSink,
  */
 export async function writePlannedFile(outRoot: string, f: FilePlan, ctx: WriteContext): Promise<{ durable: Promise<DoneRecord> }> {
   const path = join(outRoot, f.dir, f.name);
-  await mkdir(dirname(path), { recursive: true });
+  await writing(dirname(path), () => mkdir(dirname(path), { recursive: true }));
   const specs = f.jobs.flatMap(jobTensors);
   const w = await SafetensorsWriter.create(path, specs, f.metadata);
   const errors: TensorError[] = [];

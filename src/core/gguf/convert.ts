@@ -20,6 +20,10 @@ import { residualFold } from './fold.js';
 import { assertConvertible, GGUF_ARCH, GGUF_DTYPES, modelMetadata, tensorPlan, type GgufDtype, type PlannedTensor } from './minimax01.js';
 import { loadVocab } from './tokenizer.js';
 import { GgufWriter } from './writer.js';
+import { encodeGgufHeader } from './header.js';
+import { collectInputs, guardOutput } from '../fs/output-guard.js';
+import { lockOutput, type LockHolder } from '../fs/output-lock.js';
+import { checkFreeSpace } from '../fs/write-errors.js';
 
 export interface ConvertGgufParams {
   /** Checkpoint directory (config.json + safetensors). */
@@ -33,7 +37,16 @@ export interface ConvertGgufParams {
   signal?: AbortSignal;
   /** Encode threads (worker pool; default min(CPUs, 8)). 1 encodes on the main thread. */
   threads?: number;
+  /** Wait for another run writing the same output to finish, instead of failing at once (E_BUSY). */
+  wait?: boolean;
+  /** Called once when this run starts waiting for the holder of the output's lock. */
+  onWait?: (holder: LockHolder, lockFile: string) => void;
+  /** Free bytes where the output is written (default: statfs; injectable for tests). */
+  freeBytes?: (dir: string) => Promise<number>;
 }
+
+/** Lock directory beside a GGUF output file (one writer per output). */
+export const ggufLockDir = (output: string) => `${output}.m1kit-lock`;
 
 /** Default cap on encode threads (beyond this the conversion is bound by disk I/O). */
 const MAX_DEFAULT_THREADS = 8;
@@ -120,12 +133,15 @@ async function streamSource(x: StreamContext, t: PlannedTensor, src: string, byt
 export async function convertToGguf(p: ConvertGgufParams): Promise<Record<string, unknown>> {
   if (!GGUF_DTYPES.includes(p.dtype)) throw new UsageError(`--dtype ${String(p.dtype)} is not a GGUF export type; choose one of ${GGUF_DTYPES.join(', ')}`);
   const started = performance.now();
+  // the output (and its temporary) must not be, hold or lie inside an input; its directory must exist and be writable
+  const guarded = await guardOutput({ path: p.output, kind: 'file', label: 'GGUF output', extra: [`${p.output}.incomplete`, ggufLockDir(p.output)] }, await collectInputs([{ path: p.input, label: 'input' }]));
   if (await stat(join(p.input, 'm1kit-layout.json')).catch(() => undefined)) {
     throw new InputError('E_GGUF_LAYOUT', `${p.input}: is an m1kit rank/stacked layout; GGUF export reads the standard HF layout`, {
       hint: `m1kit convert ${p.input} <hf-dir> --merge, then m1kit convert <hf-dir> ${p.output} --to gguf`,
     });
   }
   const ckpt = await Checkpoint.open(p.input, { signal: p.signal });
+  let lock: { release(): Promise<void> } | undefined;
   let writer: GgufWriter | undefined;
   let pool: EncodePool | undefined;
   let window: Window | undefined;
@@ -145,7 +161,10 @@ export async function convertToGguf(p: ConvertGgufParams): Promise<Record<string
     checkSources(ckpt, plan);
     const vocab = await loadVocab(p.input, c.vocabSize, c.raw);
     const kvs = [...modelMetadata(c, fold, p.dtype, basename(resolve(p.input)) || 'MiniMax-M1'), ...vocab.kvs];
-    writer = await GgufWriter.create(p.output, kvs, plan.map(({ name, ne, type }) => ({ name, ne, type })));
+    const specs = plan.map(({ name, ne, type }) => ({ name, ne, type }));
+    lock = await lockOutput(ggufLockDir(guarded.real), { plan: 'gguf', wait: Boolean(p.wait), ...(p.onWait ? { onWait: p.onWait } : {}), ...(p.signal ? { signal: p.signal } : {}), what: p.output });
+    await checkFreeSpace(p.output, encodeGgufHeader(kvs, specs).fileSize, p.freeBytes);
+    writer = await GgufWriter.create(guarded.real, kvs, specs);
     const total = plan.reduce((a, t) => a + t.sources.reduce((b, s) => b + (ckpt.info(s).info.end - ckpt.info(s).info.begin), 0), 0);
     let done = 0;
     const progress = (n: number) => p.onProgress?.((done += n), total);
@@ -188,6 +207,7 @@ export async function convertToGguf(p: ConvertGgufParams): Promise<Record<string
     throw e;
   } finally {
     await pool?.close();
+    await lock?.release();
     await ckpt.close();
   }
 }

@@ -9,6 +9,7 @@ import { InputError } from '../errors.js';
 import { copyRange, extendFile } from '../ops/copy.js';
 import { GGUF_DEFAULT_ALIGNMENT, type GgufKv } from './format.js';
 import { encodeGgufHeader, type GgufTensorLayout, type GgufTensorSpec } from './header.js';
+import { writeError, writing } from '../fs/write-errors.js';
 
 /** Write all of `data` at `position` (loops over short writes). */
 export async function writeFully(fd: FileHandle, data: Uint8Array, position: number): Promise<void> {
@@ -51,6 +52,8 @@ export class GgufWriter {
     try {
       fd = await open(path + '.incomplete', 'w');
     } catch (e) {
+      const typed = writeError(e, `${path}.incomplete`);
+      if (typed !== e) throw typed;
       throw new InputError('E_OUTPUT', `${path}: cannot create the output file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
     }
     const w = new GgufWriter(path, fd, header.tensors, header.dataStart, header.fileSize, header.bytes.length);
@@ -61,7 +64,7 @@ export class GgufWriter {
       await extendFile(fd, header.bytes.length, header.fileSize);
     } catch (e) {
       await w.abort();
-      throw e;
+      throw writeError(e, w.tmpPath);
     }
     return w;
   }
@@ -83,7 +86,7 @@ export class GgufWriter {
     if (byteOffsetInTensor < 0 || byteOffsetInTensor + data.length > t.bytes) {
       throw new InputError('E_GGUF_RANGE', `${this.path}: write [${byteOffsetInTensor}, ${byteOffsetInTensor + data.length}) is outside tensor "${name}" (${t.bytes} bytes)`);
     }
-    await writeFully(this.fd, data, this.dataStart + t.offset + byteOffsetInTensor);
+    await writing(this.tmpPath, () => writeFully(this.fd, data, this.dataStart + t.offset + byteOffsetInTensor));
     this.written.set(name, (this.written.get(name) ?? 0) + data.length);
   }
 
@@ -96,7 +99,7 @@ export class GgufWriter {
     if (byteOffsetInTensor < 0 || byteOffsetInTensor + length > t.bytes) {
       throw new InputError('E_GGUF_RANGE', `${this.path}: copy [${byteOffsetInTensor}, ${byteOffsetInTensor + length}) is outside tensor "${name}" (${t.bytes} bytes)`);
     }
-    await copyRange(fdIn, offIn, this.fd, this.dataStart + t.offset + byteOffsetInTensor, length, { writeback: true, ...(label === undefined ? {} : { label }) });
+    await writing(this.tmpPath, () => copyRange(fdIn, offIn, this.fd, this.dataStart + t.offset + byteOffsetInTensor, length, { writeback: true, ...(label === undefined ? {} : { label }) }));
     this.written.set(name, (this.written.get(name) ?? 0) + length);
   }
 
@@ -109,10 +112,10 @@ export class GgufWriter {
         throw new InputError('E_GGUF_INCOMPLETE', `${this.path}: tensor "${t.name}" received ${n} of ${t.bytes} bytes`);
       }
     }
-    await this.fd.sync();
+    await writing(this.tmpPath, () => this.fd.sync());
     await this.fd.close();
     this.closed = true;
-    await rename(this.tmpPath, this.path);
+    await writing(this.path, () => rename(this.tmpPath, this.path));
   }
 
   /** Close and delete the partial file. Safe to call twice. */

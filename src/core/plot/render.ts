@@ -14,6 +14,7 @@
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { UsageError } from '../errors.js';
+import { writeError } from '../fs/write-errors.js';
 
 export type PlotFormat = 'svg' | 'png';
 
@@ -78,7 +79,7 @@ export async function renderVegaLite(spec: object, outPath: string, opts: Render
     await rename(tmp, outPath);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
-    throw err;
+    throw writeError(err, outPath);
   }
   return { path: outPath, format, bytes: data.byteLength, width, height };
 }

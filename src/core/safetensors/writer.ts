@@ -9,6 +9,7 @@ import { InputError } from '../errors.js';
 import type { DType } from '../dtype/dtypes.js';
 import { copyRange, extendFile, WritebackPump } from '../ops/copy.js';
 import { encodeHeader } from './header.js';
+import { writeError, writing } from '../fs/write-errors.js';
 
 export interface TensorSpec {
   name: string;
@@ -46,14 +47,14 @@ export class SafetensorsWriter {
   static async create(path: string, specs: TensorSpec[], metadata?: Record<string, string>): Promise<SafetensorsWriter> {
     const { bytes, offsets } = encodeHeader(specs, metadata);
     const dataBytes = [...offsets.values()].reduce((a, [, e]) => Math.max(a, e), 0);
-    const fd = await open(`${path}.incomplete`, 'w');
+    const fd = await writing(`${path}.incomplete`, () => open(`${path}.incomplete`, 'w'));
     try {
       await fd.write(bytes, 0, bytes.length, 0);
       await extendFile(fd, bytes.length, bytes.length + dataBytes);
     } catch (e) {
       await fd.close();
       await rm(`${path}.incomplete`, { force: true });
-      throw e;
+      throw writeError(e, `${path}.incomplete`);
     }
     return new SafetensorsWriter(path, fd, bytes.length, offsets, bytes.length + dataBytes);
   }
@@ -77,9 +78,13 @@ export class SafetensorsWriter {
     }
     const at = this.dataStart + b + byteOffset;
     let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await this.fd.write(data, done, data.length - done, at + done);
-      done += bytesWritten;
+    try {
+      while (done < data.length) {
+        const { bytesWritten } = await this.fd.write(data, done, data.length - done, at + done);
+        done += bytesWritten;
+      }
+    } catch (e) {
+      throw writeError(e, this.tmpPath);
     }
     this.written.set(name, (this.written.get(name) ?? 0) + data.length);
   }
@@ -104,7 +109,7 @@ export class SafetensorsWriter {
     if (pieces.length === 0) return;
     const first = pieces[0]!;
     const offOut = this.absoluteOffset(first.name) + first.byteOffset;
-    await copyRange(fdIn, offIn, this.fd, offOut, total, { paced: true, ...(label === undefined ? {} : { label }) });
+    await writing(this.tmpPath, () => copyRange(fdIn, offIn, this.fd, offOut, total, { paced: true, ...(label === undefined ? {} : { label }) }));
     // the copied bytes start going to disk now, beside the next copies, so the final fsync has less to do
     this.writeback.add(offOut, total);
     for (const p of pieces) this.written.set(p.name, (this.written.get(p.name) ?? 0) + p.length);
@@ -113,7 +118,7 @@ export class SafetensorsWriter {
   /** fsync what is written so far (after the writebacks in flight); `finish()` still has to be called. */
   async sync(): Promise<void> {
     await this.writeback.settle();
-    await this.fd.sync();
+    await writing(this.tmpPath, () => this.fd.sync());
   }
 
   /** Check all tensor bytes were written, fsync, close and rename `.incomplete` into place. */
@@ -128,7 +133,7 @@ export class SafetensorsWriter {
     await this.sync();
     await this.fd.close();
     this.closed = true;
-    await rename(this.tmpPath, this.path);
+    await writing(this.path, () => rename(this.tmpPath, this.path));
   }
 
   /** Close and delete the partial file. */
