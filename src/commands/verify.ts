@@ -8,6 +8,8 @@ import { loadTokens } from '../core/model/tokens.js';
 import { randomSequences, verifyAgainst } from '../core/verify/against.js';
 import { verifyLlamaCppAgainst } from '../core/verify/against-llama.js';
 import { trainVsInfer } from '../core/verify/train-vs-infer.js';
+import { DEFAULT_CISPO_EPS_HIGH, DEFAULT_CLIP_EPS, DEFAULT_LOW_PROB } from '../core/verify/importance.js';
+import { EARLY_TRUNCATION_DEFAULTS } from '../core/generation/early-truncation.js';
 import { trainVsInferPlotSpec } from '../core/verify/plot-spec.js';
 import { againstJson, trainVsInferJson, type AgainstJson, type TrainVsInferJson } from '../core/verify/report.js';
 import { plotFormatOf, renderVegaLite } from '../core/plot/render.js';
@@ -17,7 +19,8 @@ import { collectInputs, guardOutput, type GuardedOutput } from '../core/fs/outpu
 
 interface VerifyOpts {
   trainVsInfer?: boolean; against?: string; engine: 'm1kit' | 'llama.cpp'; tokens?: string; precision?: Precision; lmHead?: string;
-  promptLen: number; genLen: number; sequences?: number; seqLen: number; seed: number; logitScale: number;
+  promptLen: number; genLen: number; sequences?: number; seqLen: number; seed: number; logitScale: number | 'auto';
+  clipEps: number; cispoEpsHigh: number; lowProb: number; earlyStopP: number; earlyStopWindow: number;
   plot?: string; maxKld?: number; minTop1?: number; maxMemory?: string; kernels: KernelChoice;
 }
 
@@ -26,13 +29,27 @@ const num = (name: string, min = 0) => (v: string) => {
   if (!Number.isFinite(n) || n < min) throw new UsageError(`${name} expects a number ≥ ${min}, got "${v}"`);
   return n;
 };
+const scaleArg = (v: string): number | 'auto' => (v === 'auto' ? 'auto' : num('--logit-scale', 1e-9)(v));
 const f = (x: number, d = 6) => (!Number.isFinite(x) ? String(x) : x !== 0 && Math.abs(x) < 10 ** -(d - 2) ? x.toExponential(3) : x.toFixed(d));
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)} %` : '—');
 
 function tviText(r: TrainVsInferJson): string {
   const rows = r.runs.map((x) => [x.lmHead, x.tokens, f(x.pearson), f(x.meanAbsDelta), f(x.maxAbsDelta), f(x.fracAbsDeltaOver01, 4), f(x.meanRowMaxAbsLogit, 2)]);
-  return `train vs inference, ${r.sequences} × (${r.promptLen} prompt + ${r.genLen} generated), ${r.precision} body, logit scale ${r.logitScale}\n`
+  const i0 = r.runs[0]?.importance;
+  const ratioRows = r.runs.map((x) => {
+    const im = x.importance;
+    return [x.lmHead, f(im.ratio.p01, 4), f(im.ratio.median, 4), f(im.ratio.p99, 4), pct(im.all.clipped), pct(im.lowProbTokens.clipped), pct(im.all.cispoCapped), pct(im.lowProbTokens.cispoCapped), f(im.all.cispoMeanAbsWeightChange, 4)];
+  });
+  const stopped = r.runs.filter((x) => x.stoppedEarly > 0).map((x) => `${x.lmHead} head ${x.stoppedEarly}/${r.sequences}`);
+  const scale = `logit scale ${r.logitScale}${r.logitScaleAuto ? ' (auto)' : ''}`;
+  return `train vs inference, ${r.sequences} × (${r.promptLen} prompt + ${r.genLen} generated), ${r.precision} body, ${scale}\n`
     + table(['LM head', 'tokens', 'Pearson r', 'mean |Δp|', 'max |Δp|', '|Δp|>0.1', 'mean max|z|'], rows)
-    + `\npaper (Fig. 3): bf16 head r = ${r.paper.bf16Head}, fp32 head r = ${r.paper.fp32Head}` + (r.plot ? `\nplot: ${r.plot.path}` : '');
+    + `\npaper (Fig. 3): bf16 head r = ${r.paper.bf16Head}, fp32 head r = ${r.paper.fp32Head}`
+    + (i0 ? `\n\nimportance ratio p_train/p_infer: PPO/GRPO clip ε = ${i0.clipEps}, CISPO IS weight capped at 1 + ${i0.cispoEpsHigh}, low-p = p_infer < ${i0.lowProb} (${r.runs.map((x) => `${x.importance.lowProbTokens.tokens} ${x.lmHead}`).join(', ')} tokens)\n`
+      + table(['LM head', 'r p01', 'r median', 'r p99', 'ε-clipped', 'low-p ε-clipped', 'CISPO capped', 'low-p capped', 'mean |Δw|'], ratioRows) : '')
+    + `\nearly truncation (${r.earlyTruncation.window} tokens with p > ${r.earlyTruncation.minProb}): ${stopped.length ? `stopped ${stopped.join(', ')} sequences` : 'no sequence stopped'}`
+    + (r.plot ? `\nplot: ${r.plot.path}` : '');
 }
 
 function againstText(r: AgainstJson): string {
@@ -54,12 +71,17 @@ export function register(program: Command): void {
     .option('--tokens <ids>', 'token ids (JSON file or comma list): the sequences for --against, the prompt for --train-vs-infer')
     .addOption(new Option('--precision <p>', 'body precision (default: bf16 for --train-vs-infer, fp32 for --against)').choices(['fp32', 'bf16']))
     .addOption(new Option('--lm-head <p>', 'LM head precision (--train-vs-infer default: both)').choices(['fp32', 'bf16', 'both']))
-    .option('--prompt-len <n>', 'prompt tokens (random, seeded)', intArg('--prompt-len'), 300)
-    .option('--gen-len <n>', 'tokens generated per sequence', intArg('--gen-len'), 1000)
-    .option('--sequences <n>', 'number of sequences (default 20 for --train-vs-infer, 4 for --against)', intArg('--sequences'))
+    .option('--prompt-len <n>', 'prompt tokens (random, seeded)', intArg('--prompt-len'), 256)
+    .option('--gen-len <n>', 'tokens generated per sequence', intArg('--gen-len'), 512)
+    .option('--sequences <n>', 'number of sequences (default 4)', intArg('--sequences'))
     .option('--seq-len <n>', 'tokens per random sequence for --against (300, 4k …)', countArg('--seq-len'), 300)
     .option('--seed <n>', 'random seed', intArg('--seed', 0), 0)
-    .option('--logit-scale <x>', 'multiply the final-norm weight by x (reach trained-model logit magnitudes)', num('--logit-scale', 1e-9), 1)
+    .option('--logit-scale <x|auto>', 'multiply the final-norm weight by x to reach trained-model logit magnitudes; auto: scale the first prompt to mean max |z| = 30', scaleArg, 'auto')
+    .option('--clip-eps <x>', 'PPO/GRPO clip range ε for the ratio shares', num('--clip-eps', 1e-9), DEFAULT_CLIP_EPS)
+    .option('--cispo-eps-high <x>', 'CISPO ε_high: IS weight capped at 1 + x (no lower bound, as the report)', num('--cispo-eps-high', 1e-9), DEFAULT_CISPO_EPS_HIGH)
+    .option('--low-prob <p>', 'shares also reported for tokens with p_infer below p', num('--low-prob', 1e-12), DEFAULT_LOW_PROB)
+    .option('--early-stop-p <p>', 'early truncation: a token counts when its probability exceeds p', num('--early-stop-p'), EARLY_TRUNCATION_DEFAULTS.minProb)
+    .option('--early-stop-window <n>', 'early truncation: stop a sequence after n consecutive counted tokens (0: never)', intArg('--early-stop-window', 0), EARLY_TRUNCATION_DEFAULTS.window)
     .option('--plot <out.svg|out.png>', 'draw the train-vs-infer scatter')
     .option('--max-kld <x>', 'fail (exit 4) when the mean KLD exceeds x', num('--max-kld'))
     .option('--min-top1 <pct>', 'fail (exit 4) when same-top-1 is below pct (99% or 99)', percentArg('--min-top1'))
@@ -70,7 +92,8 @@ export function register(program: Command): void {
 each checkpoint is read from disk once per batch, not once per sequence.
 
 Examples:
-  m1kit verify fixtures/tiny --train-vs-infer --prompt-len 300 --gen-len 1000 --sequences 20 --logit-scale 40 --plot fig3.png
+  m1kit verify fixtures/tiny --train-vs-infer --plot fig3.png          # defaults: 4 × (256 + 512) tokens, seconds
+  m1kit fixture small --preset small && m1kit verify small --train-vs-infer --prompt-len 300 --gen-len 300 --sequences 8 --logit-scale 40
   m1kit verify /tmp/tiny-fp8 --against fixtures/tiny --max-kld 0.01 --min-top1 95 --json
   m1kit verify tiny-f32.gguf --engine llama.cpp --against fixtures/tiny --tokens ids.json`)
     .action(action('verify', async (ctx, target: string, o: VerifyOpts) => {
@@ -93,11 +116,14 @@ Examples:
         const ckpt = await Checkpoint.open(target, { signal: ctx.signal });
         try {
           const r = await trainVsInfer({
-            checkpoint: ckpt, promptLen: o.promptLen, genLen: o.genLen, sequences: o.sequences ?? 20, seed: o.seed, logitScale: o.logitScale,
+            checkpoint: ckpt, promptLen: o.promptLen, genLen: o.genLen, sequences: o.sequences ?? 4, seed: o.seed, logitScale: o.logitScale,
+            importance: { clipEps: o.clipEps, cispoEpsHigh: o.cispoEpsHigh, lowProb: o.lowProb },
+            earlyTruncation: { minProb: o.earlyStopP, window: o.earlyStopWindow },
             precision: o.precision ?? 'bf16', lmHeads: !o.lmHead || o.lmHead === 'both' ? ['bf16', 'fp32'] : [o.lmHead as Precision],
             ...(tokens ? { prompt: tokens[0]! } : {}), ...maxMemory, signal: ctx.signal, onProgress,
           });
           bar.stop();
+          for (const w of r.warnings) ctx.reporter.warn(w);
           const json = trainVsInferJson(target, r);
           if (plot) {
             try {

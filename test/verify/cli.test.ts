@@ -10,13 +10,20 @@ describe('m1kit verify --train-vs-infer (built CLI)', () => {
   it('reports both LM heads with the documented --json schema and draws the scatter', async () => {
     const dir = await tmpDir();
     const plot = join(dir, 'fig3.svg');
-    const r = await m1kit(['verify', TINY, '--train-vs-infer', '--prompt-len', '20', '--gen-len', '30', '--sequences', '2', '--logit-scale', '20', '--plot', plot, '--json']);
+    const r = await m1kit(['verify', TINY, '--train-vs-infer', '--prompt-len', '20', '--gen-len', '30', '--sequences', '2', '--logit-scale', '40', '--plot', plot, '--json']);
     expect(r.code).toBe(0);
     const res = jsonDoc(r.stdout).result;
-    expect(res).toMatchObject({ mode: 'train-vs-infer', checkpoint: TINY, promptLen: 20, genLen: 30, sequences: 2, seed: 0, precision: 'bf16', logitScale: 20, paper: { bf16Head: 0.987319, fp32Head: 0.997135 } });
+    expect(res).toMatchObject({
+      mode: 'train-vs-infer', checkpoint: TINY, promptLen: 20, genLen: 30, sequences: 2, seed: 0, precision: 'bf16', logitScale: 40, logitScaleAuto: false,
+      earlyTruncation: { minProb: 0.99, window: 3000 }, paper: { bf16Head: 0.987319, fp32Head: 0.997135 }, warnings: [],
+    });
     expect(res.runs.map((x: { lmHead: string }) => x.lmHead)).toEqual(['bf16', 'fp32']);
     for (const run of res.runs) {
-      expect(Object.keys(run).sort()).toEqual(['fracAbsDeltaOver01', 'lmHead', 'maxAbsDelta', 'maxAbsLogit', 'meanAbsDelta', 'meanRowMaxAbsLogit', 'pearson', 'tokens'].sort());
+      expect(Object.keys(run).sort()).toEqual(['fracAbsDeltaOver01', 'importance', 'lmHead', 'maxAbsDelta', 'maxAbsLogit', 'meanAbsDelta', 'meanRowMaxAbsLogit', 'pearson', 'stoppedEarly', 'tokens'].sort());
+      expect(Object.keys(run.importance).sort()).toEqual(['absDeviation', 'all', 'cispoEpsHigh', 'clipEps', 'lowProb', 'lowProbTokens', 'ratio'].sort());
+      expect(run.importance).toMatchObject({ clipEps: 0.2, cispoEpsHigh: 4, lowProb: 0.1, ratio: { count: 60 }, all: { tokens: 60 } });
+      expect(Object.keys(run.importance.all).sort()).toEqual(['cispoCapped', 'cispoMeanAbsWeightChange', 'clipped', 'clippedAbove', 'clippedBelow', 'tokens'].sort());
+      expect(run.stoppedEarly).toBe(0);
       expect(run.tokens).toBe(60);
       expect(run.pearson).toBeGreaterThan(0.9);
       expect(run.pearson).toBeLessThanOrEqual(1);
@@ -27,7 +34,25 @@ describe('m1kit verify --train-vs-infer (built CLI)', () => {
     expect(svg).toContain(`r = ${res.runs[0].pearson.toFixed(6)}`);
   });
 
+  it('auto logit scale by default; a scale too small for bf16 rounding to matter is warned about', async () => {
+    const a = jsonDoc((await m1kit(['verify', TINY, '--train-vs-infer', '--prompt-len', '16', '--gen-len', '8', '--sequences', '1', '--json'])).stdout).result;
+    expect(a.logitScaleAuto).toBe(true);
+    expect(a.warnings).toEqual([]);
+    // calibrated on the prompt to mean row max |z| = 30; generated rows land near it
+    for (const run of a.runs) expect(Math.abs(run.meanRowMaxAbsLogit - 30)).toBeLessThan(10);
+    const r = await m1kit(['verify', TINY, '--train-vs-infer', '--prompt-len', '16', '--gen-len', '8', '--sequences', '1', '--logit-scale', '1', '--clip-eps', '0.1', '--json']);
+    expect(r.code).toBe(0);
+    const w = jsonDoc(r.stdout).result;
+    expect(w.warnings.length).toBe(1);
+    expect(w.warnings[0]).toMatch(/logits stay small/);
+    expect(w.runs[0].importance.clipEps).toBe(0.1);
+    expect(r.stderr).toMatch(/warning: logits stay small/);
+  });
+
   it('usage errors exit 2', async () => {
+    expect((await m1kit(['verify', TINY, '--train-vs-infer', '--clip-eps', '1.5'])).code).toBe(2);
+    expect((await m1kit(['verify', TINY, '--train-vs-infer', '--early-stop-p', '1'])).code).toBe(2);
+    expect((await m1kit(['verify', TINY, '--train-vs-infer', '--logit-scale', 'big'])).code).toBe(2);
     expect((await m1kit(['verify', TINY])).code).toBe(2);
     expect((await m1kit(['verify', TINY, '--train-vs-infer', '--against', TINY])).code).toBe(2);
     expect((await m1kit(['verify', TINY, '--train-vs-infer', '--plot', 'x.gif'])).code).toBe(2);

@@ -20,7 +20,7 @@ describe('train-vs-infer experiment (docs/architecture.md §4)', () => {
   const src = memorySource(raw, 21);
 
   it('records inference-path and training-path probabilities of the sampled tokens', async () => {
-    const r = await trainVsInfer({ checkpoint: src, promptLen: 7, genLen: 9, sequences: 2, seed: 3, precision: 'fp32', lmHeads: ['fp32'] });
+    const r = await trainVsInfer({ checkpoint: src, promptLen: 7, genLen: 9, sequences: 2, seed: 3, logitScale: 1, precision: 'fp32', lmHeads: ['fp32'] });
     const run = r.runs[0]!;
     expect(run.pInfer.length).toBe(18);
     expect(run.sequences.map((s) => s.length)).toEqual([16, 16]);

@@ -3,6 +3,7 @@
  * Probabilities and fractions are in [0, 1]; `sameTop1Percent` repeats sameTop1 × 100 for reading.
  */
 import type { CompareResult } from './against.js';
+import type { ImportanceStats } from './importance.js';
 import type { Summary } from './metrics.js';
 import type { TrainVsInferResult } from './train-vs-infer.js';
 
@@ -18,6 +19,8 @@ export interface TrainVsInferJson {
   seed: number;
   precision: string;
   logitScale: number;
+  logitScaleAuto: boolean;
+  earlyTruncation: { minProb: number; window: number };
   runs: {
     lmHead: string;
     tokens: number;
@@ -27,8 +30,12 @@ export interface TrainVsInferJson {
     fracAbsDeltaOver01: number;
     maxAbsLogit: number;
     meanRowMaxAbsLogit: number;
+    /** Sequences the early-truncation guard stopped before genLen tokens. */
+    stoppedEarly: number;
+    importance: ImportanceStats;
   }[];
   paper: typeof PAPER_PEARSON;
+  warnings: string[];
   plot?: { path: string; format: string; bytes: number };
 }
 
@@ -42,8 +49,14 @@ export function trainVsInferJson(checkpoint: string, r: TrainVsInferResult): Tra
     seed: r.seed,
     precision: r.precision,
     logitScale: r.logitScale,
-    runs: r.runs.map((x) => ({ lmHead: x.lmHead, ...x.agreement, maxAbsLogit: x.maxAbsLogit, meanRowMaxAbsLogit: x.meanRowMaxAbsLogit })),
+    logitScaleAuto: r.logitScaleAuto,
+    earlyTruncation: r.earlyTruncation,
+    runs: r.runs.map((x) => ({
+      lmHead: x.lmHead, ...x.agreement, maxAbsLogit: x.maxAbsLogit, meanRowMaxAbsLogit: x.meanRowMaxAbsLogit,
+      stoppedEarly: x.stoppedEarly, importance: x.importance,
+    })),
     paper: PAPER_PEARSON,
+    warnings: r.warnings,
   };
 }
 
