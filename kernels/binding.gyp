@@ -1,5 +1,6 @@
 # node-gyp build of the m1kit addon. The kernel sources are compiled once per instruction set
-# (static libraries m1k_scalar / m1k_avx2 / m1k_avx512) and chosen at run time (cpu/dispatch.cc).
+# (static libraries m1k_scalar / m1k_avx2 / m1k_avx512; the partial levels m1k_avx512bf16 and m1k_amx)
+# and chosen slot by slot at run time (cpu/dispatch.cc).
 # The CUDA library is built separately by build.mjs with nvcc (it is optional and loaded with dlopen).
 {
   "target_defaults": {
@@ -33,7 +34,7 @@
       "libraries": ["-ldl", "-lpthread"],
       "conditions": [
         ["target_arch=='x64'", {
-          "dependencies": ["m1k_avx2", "m1k_avx512"],
+          "dependencies": ["m1k_avx2", "m1k_avx512", "m1k_avx512bf16", "m1k_amx"],
           "defines": ["M1K_HAVE_X86_ISAS"]
         }]
       ]
@@ -53,6 +54,18 @@
           "type": "static_library",
           "sources": ["cpu/isa_avx512.cc"],
           "cflags": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx2", "-mfma", "-mf16c", "-mprefer-vector-width=512", "-Wno-uninitialized", "-Wno-maybe-uninitialized"]
+        },
+        {
+          "target_name": "m1k_avx512bf16",
+          "type": "static_library",
+          "sources": ["cpu/isa_avx512bf16.cc"],
+          "cflags": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512bf16", "-mavx2", "-mfma", "-mf16c", "-mprefer-vector-width=512", "-Wno-uninitialized", "-Wno-maybe-uninitialized"]
+        },
+        {
+          "target_name": "m1k_amx",
+          "type": "static_library",
+          "sources": ["cpu/isa_amx.cc"],
+          "cflags": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512bf16", "-mamx-tile", "-mamx-bf16", "-mavx2", "-mfma", "-mf16c", "-mprefer-vector-width=512", "-Wno-uninitialized", "-Wno-maybe-uninitialized"]
         }
       ]
     }]

@@ -1,66 +1,189 @@
-// Run-time choice of the kernel table: AVX-512 → AVX2+FMA → scalar, or a forced name.
-// The request comes from the TypeScript facade (which reads M1KIT_SIMD); no policy here.
+// Run-time choice of the kernels, as data: one list of instruction-set levels, best first. Selecting a
+// level fills every slot from the first level at or below it that this CPU runs and that provides
+// the slot (an upper level may provide only a few slots, e.g. AMX only GEMM), so each slot is the best
+// implementation that exists for it. The request comes from the TypeScript facade (M1KIT_SIMD); no
+// policy here.
 #include "dispatch.h"
 
 #include <atomic>
+#include <cerrno>
 #include <cstring>
+#include <mutex>
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace m1k {
 
-static bool cpu_has(const char* isa) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  if (std::strcmp(isa, "avx512") == 0)
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
-  if (std::strcmp(isa, "avx2") == 0)
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+namespace {
+
+#if !defined(M1K_HAVE_X86_ISAS)
+const KernelTable* none() { return nullptr; }
 #endif
-  return std::strcmp(isa, "scalar") == 0;
+
+struct Level {
+  const char* name;
+  const KernelTable* (*table)();
+};
+
+// The list of instruction sets, best first.
+const Level kLevels[] = {
+#if defined(M1K_HAVE_X86_ISAS)
+    {"amx", table_amx},
+    {"avx512bf16", table_avx512bf16},
+    {"avx512", table_avx512},
+    {"avx2", table_avx2},
+#else
+    {"amx", none},
+    {"avx512bf16", none},
+    {"avx512", none},
+    {"avx2", none},
+#endif
+    {"scalar", table_scalar},
+};
+constexpr int kLevelCount = static_cast<int>(sizeof(kLevels) / sizeof(kLevels[0]));
+
+const char* const kSlotNames[] = {
+#define M1K_SLOT_NAME(slot, ret, params) #slot,
+    M1K_KERNEL_SLOTS(M1K_SLOT_NAME)
+#undef M1K_SLOT_NAME
+};
+
+std::string g_amx_note;  // why AMX is not used although the CPU has it (empty otherwise)
+
+#if defined(__x86_64__) || defined(__i386__)
+bool avx512_base() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }
 
-static const KernelTable* table_by_name(const char* isa) {
-#if defined(M1K_HAVE_X86_ISAS)
-  if (std::strcmp(isa, "avx512") == 0) return table_avx512();
-  if (std::strcmp(isa, "avx2") == 0) return table_avx2();
+// Linux gives a process the AMX tile data state only on request (arch_prctl ARCH_REQ_XCOMP_PERM).
+bool amx_permitted() {
+  static std::once_flag once;
+  static bool ok = false;
+  std::call_once(once, [] {
+#if defined(__linux__) && defined(__x86_64__)
+    constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+    if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0) {
+      ok = true;
+    } else {
+      g_amx_note = std::string("the CPU has AMX but Linux refused the tile-data permission (arch_prctl ARCH_REQ_XCOMP_PERM: ") +
+                   std::strerror(errno) + "); AMX kernels disabled, the avx512bf16 kernels are used instead";
+    }
+#else
+    g_amx_note = "AMX kernels need Linux (arch_prctl tile permission); disabled";
 #endif
-  if (std::strcmp(isa, "scalar") == 0) return table_scalar();
-  return nullptr;
+  });
+  return ok;
+}
+#endif
+
+bool cpu_has(int level) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  const char* n = kLevels[level].name;
+  if (std::strcmp(n, "amx") == 0)
+    return avx512_base() && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("amx-tile") &&
+           __builtin_cpu_supports("amx-bf16") && amx_permitted();
+  if (std::strcmp(n, "avx512bf16") == 0) return avx512_base() && __builtin_cpu_supports("avx512bf16");
+  if (std::strcmp(n, "avx512") == 0) return avx512_base();
+  if (std::strcmp(n, "avx2") == 0)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+#endif
+  return std::strcmp(kLevels[level].name, "scalar") == 0;
+}
+
+bool usable(int level) { return kLevels[level].table() != nullptr && cpu_has(level); }
+
+int level_index(const std::string& name) {
+  for (int i = 0; i < kLevelCount; ++i)
+    if (name == kLevels[i].name) return i;
+  return -1;
+}
+
+// The merged table of one level and, per slot, the level that filled it.
+struct Selection {
+  KernelTable table;
+  const char* from[kSlotCount] = {};
+};
+
+Selection merge(int top) {
+  Selection s;
+  s.table.name = kLevels[top].name;
+  for (int i = top; i < kLevelCount; ++i) {
+    if (!usable(i)) continue;
+    const KernelTable* p = kLevels[i].table();
+#define M1K_SLOT_MERGE(slot, ret, params) \
+  if (!s.table.slot && p->slot) {         \
+    s.table.slot = p->slot;               \
+    s.from[kSlot_##slot] = kLevels[i].name; \
+  }
+    M1K_KERNEL_SLOTS(M1K_SLOT_MERGE)
+#undef M1K_SLOT_MERGE
+  }
+  return s;
+}
+
+Selection g_sel[kLevelCount];
+std::atomic<int> g_level{-1};
+std::mutex g_mu;
+
+}  // namespace
+
+std::vector<std::string> isa_levels() {
+  std::vector<std::string> out;
+  for (const Level& l : kLevels) out.emplace_back(l.name);
+  return out;
 }
 
 std::vector<std::string> available_isas() {
   std::vector<std::string> out;
-  for (const char* isa : {"avx512", "avx2", "scalar"})
-    if (table_by_name(isa) && cpu_has(isa)) out.emplace_back(isa);
+  for (int i = 0; i < kLevelCount; ++i)
+    if (usable(i)) out.emplace_back(kLevels[i].name);
   return out;
 }
 
-static std::atomic<const KernelTable*> g_table{nullptr};
+std::string isa_note() {
+  for (int i = 0; i < kLevelCount; ++i) cpu_has(i);  // runs the AMX permission request once
+  return g_amx_note;
+}
 
 Status select_isa(const std::string& requested) {
+  int idx = -1;
   if (requested.empty() || requested == "auto") {
-    for (const char* isa : {"avx512", "avx2", "scalar"})
-      if (table_by_name(isa) && cpu_has(isa)) {
-        g_table.store(table_by_name(isa));
-        return Status::Ok();
-      }
+    for (int i = 0; i < kLevelCount && idx < 0; ++i)
+      if (usable(i)) idx = i;
+  } else {
+    idx = level_index(requested);
+    if (idx < 0) {
+      std::string names;
+      for (const Level& l : kLevels) names += std::string(names.empty() ? "" : ", ") + l.name;
+      return Status::Error("E_SIMD_UNKNOWN", "unknown SIMD path \"" + requested + "\" (expected auto, " + names + ")");
+    }
+    if (!kLevels[idx].table()) return Status::Error("E_SIMD_UNSUPPORTED", "this build has no " + requested + " kernels");
+    if (!cpu_has(idx)) {
+      const std::string why = requested == "amx" && !g_amx_note.empty() ? " (" + g_amx_note + ")" : "";
+      return Status::Error("E_SIMD_UNSUPPORTED", "this CPU does not support the " + requested + " kernels" + why);
+    }
   }
-  const KernelTable* t = table_by_name(requested.c_str());
-  if (!t) return Status::Error("E_SIMD_UNKNOWN", "unknown SIMD path \"" + requested + "\" (expected auto, scalar, avx2 or avx512)");
-  if (!cpu_has(requested.c_str()))
-    return Status::Error("E_SIMD_UNSUPPORTED", "this CPU does not support the " + requested + " kernels");
-  g_table.store(t);
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (!g_sel[idx].table.name) g_sel[idx] = merge(idx);
+  g_level.store(idx);
   return Status::Ok();
 }
 
 const KernelTable* current() {
-  const KernelTable* t = g_table.load();
-  if (!t) {
-    select_isa("auto");
-    t = g_table.load();
-  }
-  return t;
+  if (g_level.load() < 0) select_isa("auto");
+  return &g_sel[g_level.load()].table;
+}
+
+std::vector<std::pair<std::string, std::string>> slot_sources() {
+  current();
+  const Selection& s = g_sel[g_level.load()];
+  std::vector<std::pair<std::string, std::string>> out;
+  for (int i = 0; i < kSlotCount; ++i) out.emplace_back(kSlotNames[i], s.from[i] ? s.from[i] : "");
+  return out;
 }
 
 }  // namespace m1k

@@ -62,28 +62,70 @@ struct QuantArgs {
   int64_t err_unit, err_stride, err_block0;
 };
 
-struct KernelTable {
-  const char* name;
-  void (*lightning_prefill)(const LightningArgs&);
-  void (*lightning_decode)(const LightningArgs&);
-  void (*softmax_attention)(const SoftmaxArgs&);
-  void (*gemm)(const GemmArgs&);
-  void (*bf16_to_f32)(const uint16_t* src, float* dst, int64_t n, int threads);
-  void (*f32_to_bf16)(const float* src, uint16_t* dst, int64_t n, int threads);
-  void (*f32_to_f16)(const float* src, uint16_t* dst, int64_t n, int threads);
-  void (*quant_fp8)(const QuantArgs&);
-  void (*dequant_fp8)(const QuantArgs&);
-  void (*quant_int8)(const QuantArgs&);
-  void (*dequant_int8)(const QuantArgs&);
-  void (*quant_int4)(const QuantArgs&);
-  void (*dequant_int4)(const QuantArgs&);
-  // Probes for benchmarks: FMA throughput (returns a checksum) and a threaded copy.
-  double (*fma_peak)(int64_t iters, int threads);
-  void (*copy)(const float* src, float* dst, int64_t n, int threads);
+// Grouped GEMM of the MoE experts: expert e multiplies its `rows[e]` consecutive rows of x (starting
+// at row offset[e]) by its own weight W_e [nOut, k] (w + e·nOut·k), writing the same rows of y.
+struct GroupedGemmArgs {
+  const float* x;         // [Σ rows, k], rows grouped by expert
+  const void* w;          // [experts, nOut, k], bf16 bits (wBf16) or fp32
+  bool wBf16;
+  float* y;               // [Σ rows, nOut]
+  const int64_t* offset;  // [experts] first row of each expert
+  const int64_t* rows;    // [experts] rows (routed tokens) of each expert, may be 0
+  int64_t experts, k, nOut;
+  int threads;
+  bool bf16;              // true: activations rounded to bf16 (the gemm_bf16 numerics), else gemm's
 };
 
+// The kernel slots, by name. Every instruction-set file fills slots by name (t.gemm = gemm), so a
+// slot cannot be filled with another slot's function by position; a slot an instruction set does not
+// provide stays null and is filled from the next lower level (dispatch.cc).
+//   X(slot, return type, parameter list)
+#define M1K_KERNEL_SLOTS(X)                                                              \
+  X(lightning_prefill, void, (const LightningArgs&))                                     \
+  X(lightning_prefill_bf16, void, (const LightningArgs&))                                \
+  X(lightning_decode, void, (const LightningArgs&))                                      \
+  X(softmax_attention, void, (const SoftmaxArgs&))                                       \
+  X(gemm, void, (const GemmArgs&))                                                       \
+  X(gemm_bf16, void, (const GemmArgs&))                                                  \
+  X(gemm_grouped, void, (const GroupedGemmArgs&))                                        \
+  X(bf16_to_f32, void, (const uint16_t* src, float* dst, int64_t n, int threads))        \
+  X(f32_to_bf16, void, (const float* src, uint16_t* dst, int64_t n, int threads))        \
+  X(f32_to_f16, void, (const float* src, uint16_t* dst, int64_t n, int threads))         \
+  X(quant_fp8, void, (const QuantArgs&))                                                 \
+  X(dequant_fp8, void, (const QuantArgs&))                                               \
+  X(quant_int8, void, (const QuantArgs&))                                                \
+  X(dequant_int8, void, (const QuantArgs&))                                              \
+  X(quant_int4, void, (const QuantArgs&))                                                \
+  X(dequant_int4, void, (const QuantArgs&))                                              \
+  X(fma_peak, double, (int64_t iters, int threads))                                      \
+  X(bf16_peak, double, (int64_t iters, int threads))                                     \
+  X(copy, void, (const float* src, float* dst, int64_t n, int threads))                  \
+  X(stream, void, (float* buf, int64_t n, int threads))
+
+// Probes for benchmarks: fma_peak (fp32 FMA chains; returns a checksum), bf16_peak (vdpbf16ps or AMX
+// chains, returns the FLOPs executed; only levels that have such an instruction fill it, so it may
+// stay null), copy (threaded
+// memcpy) and stream (an in-place read-modify-write of one buffer, the traffic of a decode step).
+
+struct KernelTable {
+  const char* name = nullptr;  // the level that was selected
+#define M1K_SLOT_FIELD(slot, ret, params) ret(*slot) params = nullptr;
+  M1K_KERNEL_SLOTS(M1K_SLOT_FIELD)
+#undef M1K_SLOT_FIELD
+};
+
+enum SlotId : int {
+#define M1K_SLOT_ID(slot, ret, params) kSlot_##slot,
+  M1K_KERNEL_SLOTS(M1K_SLOT_ID)
+#undef M1K_SLOT_ID
+  kSlotCount
+};
+
+// Partial tables of each instruction-set level (null when the build has no such level).
 const KernelTable* table_scalar();
 const KernelTable* table_avx2();
 const KernelTable* table_avx512();
+const KernelTable* table_avx512bf16();
+const KernelTable* table_amx();
 
 }  // namespace m1k

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include "../common/parallel.h"
+#include "gemm_impl.h"
 #include "gemm_tile.h"
 #include "kernels.h"
 
@@ -70,6 +71,30 @@ static void lightning_prefill(const LightningArgs& a) {
     Buf<float> scratch;
     for (int64_t j = j0; j < j1; ++j) lightning_prefill_head(a, static_cast<int>(j), scratch);
   });
+}
+
+// bf16 numerics of the prefill (generic levels): q, k, v rounded to bf16, then the fp32 kernel (fp32
+// products, sums and state). Levels with vdpbf16ps override this slot.
+static void lightning_prefill_bf16(const LightningArgs& a) {
+  FlushDenormals ftz;
+  const int64_t nhd = a.n * a.h * a.d;
+  Buf<float> qb, kb, vb;
+  float* q = qb.get(static_cast<size_t>(std::max<int64_t>(1, nhd)));
+  float* k = kb.get(static_cast<size_t>(std::max<int64_t>(1, nhd)));
+  float* v = vb.get(static_cast<size_t>(std::max<int64_t>(1, nhd)));
+  if (!q || !k || !v) return;
+  parallel_for((nhd + 65535) / 65536, a.threads, [&](int64_t b, int64_t e) {
+    for (int64_t i = b * 65536, i1 = std::min(nhd, e * 65536); i < i1; ++i) {
+      q[i] = round_bf16(a.q[i]);
+      k[i] = round_bf16(a.k[i]);
+      v[i] = round_bf16(a.v[i]);
+    }
+  });
+  LightningArgs r = a;
+  r.q = q;
+  r.k = k;
+  r.v = v;
+  lightning_prefill(r);
 }
 
 // One decode step of one head over columns [c0, c0 + NV·VW): v and the output stay in registers,

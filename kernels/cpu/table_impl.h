@@ -1,4 +1,4 @@
-// Assembles the KernelTable of one instruction set. Included once by each isa_<name>.cc, which
+// Assembles the KernelTable of one base instruction set (every slot but bf16_peak). Included once by each isa_<name>.cc, which
 // defines M1K_ISA_NS (namespace) and M1K_ISA_NAME before including this file.
 #pragma once
 #include <cstring>
@@ -41,11 +41,34 @@ static void copy(const float* src, float* dst, int64_t n, int threads) {
   });
 }
 
-static const KernelTable kTable = {
-    M1K_ISA_NAME,   lightning_prefill, lightning_decode, softmax_attention, gemm,       bf16_to_f32,
-    f32_to_bf16,    f32_to_f16,        quant_fp8,        dequant_fp8,       quant_int8, dequant_int8,
-    quant_int4,     dequant_int4,      fma_peak,         copy,
-};
+// In-place stream: every float read and written once (the memory traffic of a decode step).
+static volatile float g_stream_factor = 1.f;
+static void stream(float* buf, int64_t n, int threads) {
+  const float f = g_stream_factor;
+  parallel_for((n + (1 << 20) - 1) >> 20, threads, [&](int64_t b, int64_t e) {
+    const int64_t i1 = std::min(n, e << 20);
+    int64_t i = b << 20;
+    const vf vfac = vset1(f);
+    for (; i + VW <= i1; i += VW) vstore(buf + i, vmul(vload(buf + i), vfac));
+    for (; i < i1; ++i) buf[i] *= f;
+  });
+}
+
+// Every slot of a base level, filled by name (a missing function is a compile error here).
+static KernelTable make_table() {
+  KernelTable t;
+  t.name = M1K_ISA_NAME;
+#define M1K_FILL(slot) t.slot = &slot;
+  M1K_FILL(lightning_prefill) M1K_FILL(lightning_prefill_bf16) M1K_FILL(lightning_decode)
+  M1K_FILL(softmax_attention) M1K_FILL(gemm) M1K_FILL(gemm_bf16) M1K_FILL(gemm_grouped)
+  M1K_FILL(bf16_to_f32) M1K_FILL(f32_to_bf16) M1K_FILL(f32_to_f16)
+  M1K_FILL(quant_fp8) M1K_FILL(dequant_fp8) M1K_FILL(quant_int8) M1K_FILL(dequant_int8)
+  M1K_FILL(quant_int4) M1K_FILL(dequant_int4) M1K_FILL(fma_peak) M1K_FILL(copy) M1K_FILL(stream)
+#undef M1K_FILL
+  return t;  // bf16_peak: only levels with a bf16 dot-product instruction (isa_avx512bf16.cc, isa_amx.cc)
+}
+
+static const KernelTable kTable = make_table();
 
 }  // namespace M1K_ISA_NS
 }  // namespace m1k

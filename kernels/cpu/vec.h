@@ -11,7 +11,7 @@
 namespace m1k {
 namespace M1K_ISA_NS {
 
-// Scratch buffer local to this ISA's namespace. std::vector is avoided in kernels on purpose: its
+// Scratch buffer local to this ISA's namespace, 64-byte aligned. std::vector is avoided in kernels on purpose: its
 // out-of-line template code would be emitted once per ISA and the linker could keep the AVX-512 copy
 // for the scalar path (an ODR trap of multi-ISA builds).
 template <class T>
@@ -22,10 +22,12 @@ struct Buf {
   Buf(const Buf&) = delete;
   Buf& operator=(const Buf&) = delete;
   ~Buf() { std::free(p); }
+  // At least m elements, 64-byte aligned (one cache line; whole AVX-512 vectors).
   T* get(size_t m) {
     if (m > n) {
       std::free(p);
-      p = static_cast<T*>(std::malloc(m * sizeof(T)));
+      void* q = nullptr;
+      p = posix_memalign(&q, 64, m * sizeof(T) + 64) == 0 ? static_cast<T*>(q) : nullptr;
       n = p ? m : 0;
     }
     return p;

@@ -50,6 +50,14 @@ inline int64_t integer(const Napi::Object& o, const char* name, int64_t min, int
   return static_cast<int64_t>(d);
 }
 
+// Optional boolean option (false when absent).
+inline bool flag(const Napi::Object& o, const char* name) {
+  Napi::Value v = o.Get(name);
+  if (v.IsUndefined()) return false;
+  if (!v.IsBoolean()) throw Napi::TypeError::New(o.Env(), std::string("option \"") + name + "\" must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
 inline double number(const Napi::Object& o, const char* name) {
   Napi::Value v = prop(o, name);
   if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("option \"") + name + "\" must be a number");

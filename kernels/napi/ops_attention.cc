@@ -1,4 +1,5 @@
-// N-API entry points: lightningPrefill, lightningDecode, softmaxAttention (outputs written in place).
+// N-API entry points: lightningPrefill (bf16: true → the bf16 slot), lightningDecode, softmaxAttention
+// (outputs written in place).
 #include "../cpu/dispatch.h"
 #include "ops.h"
 #include "worker.h"
@@ -21,9 +22,12 @@ static Napi::Value lightning(const Napi::CallbackInfo& info, bool decode) {
   a.o = typed<float>(o, "o", napi_float32_array, nhd, keep).data;
   a.state = typed<float>(o, "state", napi_float32_array, int64_t{a.h} * a.d * a.d, keep).data;
   a.slopes = typed<float>(o, "slopes", napi_float32_array, a.h, keep).data;
+  const bool bf16 = !decode && flag(o, "bf16");
   const KernelTable* t = current();
-  return OpWorker::Run(info.Env(), [a, t, decode](double&) {
-    if (decode) t->lightning_decode(a); else t->lightning_prefill(a);
+  return OpWorker::Run(info.Env(), [a, t, decode, bf16](double&) {
+    if (decode) t->lightning_decode(a);
+    else if (bf16) t->lightning_prefill_bf16(a);
+    else t->lightning_prefill(a);
     return Status::Ok();
   }, std::move(keep));
 }

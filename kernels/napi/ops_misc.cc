@@ -1,4 +1,5 @@
-// N-API entry points: gemm, convert, fmaPeak, copy, info, selectSimd, fpModeProbe.
+// N-API entry points: gemm (bf16: true → the bf16 slot), gemmGrouped, convert, fmaPeak, bf16Peak, copy,
+// stream, info, selectSimd, fpModeProbe.
 #include <thread>
 
 #include "../common/fpenv.h"
@@ -23,11 +24,81 @@ static Napi::Value Gemm(const Napi::CallbackInfo& info) {
   a.wBf16 = w.IsTypedArray() && w.As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array;
   a.w = a.wBf16 ? static_cast<const void*>(typed<uint16_t>(o, "w", napi_uint16_array, a.nOut * a.k, keep).data)
                 : static_cast<const void*>(typed<float>(o, "w", napi_float32_array, a.nOut * a.k, keep).data);
+  const bool bf16 = flag(o, "bf16");
   const KernelTable* t = current();
-  return OpWorker::Run(info.Env(), [a, t](double&) {
-    t->gemm(a);
+  return OpWorker::Run(info.Env(), [a, t, bf16](double&) {
+    if (bf16) t->gemm_bf16(a); else t->gemm(a);
     return Status::Ok();
   }, std::move(keep));
+}
+
+static Napi::Value GemmGrouped(const Napi::CallbackInfo& info) {
+  Napi::Object o = options(info);
+  Keep keep;
+  GroupedGemmArgs a{};
+  a.experts = integer(o, "experts", 0, 1 << 20);
+  a.k = integer(o, "k", 0, kMaxDim);
+  a.nOut = integer(o, "nOut", 0, kMaxDim);
+  a.threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  a.bf16 = flag(o, "bf16");
+  const int64_t total = integer(o, "rowsTotal", 0, kMaxDim);
+  a.offset = reinterpret_cast<const int64_t*>(typed<double>(o, "offset", napi_float64_array, a.experts, keep).data);
+  a.rows = reinterpret_cast<const int64_t*>(typed<double>(o, "rows", napi_float64_array, a.experts, keep).data);
+  a.x = typed<float>(o, "x", napi_float32_array, total * a.k, keep).data;
+  a.y = typed<float>(o, "y", napi_float32_array, total * a.nOut, keep).data;
+  Napi::Value w = prop(o, "w");
+  a.wBf16 = w.IsTypedArray() && w.As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array;
+  const int64_t wn = a.experts * a.nOut * a.k;
+  a.w = a.wBf16 ? static_cast<const void*>(typed<uint16_t>(o, "w", napi_uint16_array, wn, keep).data)
+                : static_cast<const void*>(typed<float>(o, "w", napi_float32_array, wn, keep).data);
+  // offsets and row counts arrive as float64 (exact integers, checked here) and are converted in place
+  // of a copy: they are validated, then reinterpreted as int64 in a scratch array owned by the worker.
+  auto* idx = new int64_t[2 * std::max<int64_t>(1, a.experts)];
+  const double* off = reinterpret_cast<const double*>(a.offset);
+  const double* rows = reinterpret_cast<const double*>(a.rows);
+  for (int64_t e = 0; e < a.experts; ++e) {
+    const double f = off[e], r = rows[e];
+    if (!(f >= 0 && r >= 0 && f == static_cast<double>(static_cast<int64_t>(f)) && r == static_cast<double>(static_cast<int64_t>(r)) && f + r <= static_cast<double>(total))) {
+      delete[] idx;
+      throw Napi::RangeError::New(info.Env(), "gemmGrouped: offset[e] + rows[e] must be integers within rowsTotal");
+    }
+    idx[e] = static_cast<int64_t>(f);
+    idx[a.experts + e] = static_cast<int64_t>(r);
+  }
+  a.offset = idx;
+  a.rows = idx + a.experts;
+  const KernelTable* t = current();
+  return OpWorker::Run(info.Env(), [a, t, idx](double&) {
+    t->gemm_grouped(a);
+    delete[] idx;
+    return Status::Ok();
+  }, std::move(keep));
+}
+
+static Napi::Value Bf16Peak(const Napi::CallbackInfo& info) {
+  Napi::Object o = options(info);
+  const int64_t iters = integer(o, "iters", 1, int64_t{1} << 40);
+  const int threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  const KernelTable* t = current();
+  if (!t->bf16_peak) {
+    Napi::Error err = Napi::Error::New(info.Env(), std::string("bf16Peak: the ") + t->name + " kernels have no bf16 dot-product instruction (vdpbf16ps or AMX)");
+    err.Set("code", Napi::String::New(info.Env(), "E_SIMD_UNSUPPORTED"));
+    throw err;
+  }
+  return OpWorker::Run(info.Env(), [=](double& r) {
+    r = t->bf16_peak(iters, threads);
+    return Status::Ok();
+  }, Keep{});
+}
+
+static Napi::Value Stream(const Napi::CallbackInfo& info) {
+  Napi::Object o = options(info);
+  Keep keep;
+  const int64_t n = integer(o, "n", 0, kMaxDim);
+  const int threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  auto b = typed<float>(o, "buf", napi_float32_array, n, keep).data;
+  const KernelTable* t = current();
+  return OpWorker::Run(info.Env(), [=](double&) { t->stream(b, n, threads); return Status::Ok(); }, std::move(keep));
 }
 
 static Napi::Value Convert(const Napi::CallbackInfo& info) {
@@ -83,6 +154,15 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
   for (const auto& s : available_isas()) isas.Set(i++, Napi::String::New(env, s));
   o.Set("simdAvailable", isas);
   o.Set("simd", Napi::String::New(env, current()->name));
+  Napi::Array levels = Napi::Array::New(env);
+  i = 0;
+  for (const auto& s : isa_levels()) levels.Set(i++, Napi::String::New(env, s));
+  o.Set("simdLevels", levels);
+  Napi::Object slots = Napi::Object::New(env);
+  for (const auto& s : slot_sources()) slots.Set(s.first, s.second.empty() ? env.Null() : Napi::String::New(env, s.second));
+  o.Set("slots", slots);
+  const std::string note = isa_note();
+  if (!note.empty()) o.Set("simdNote", Napi::String::New(env, note));
   o.Set("hardwareThreads", Napi::Number::New(env, std::thread::hardware_concurrency()));
   o.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
 #if defined(__VERSION__)
@@ -131,6 +211,9 @@ static Napi::Value FpModeProbe(const Napi::CallbackInfo& info) {
 
 void register_misc(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("gemmGrouped", Napi::Function::New(env, GemmGrouped));
+  exports.Set("bf16Peak", Napi::Function::New(env, Bf16Peak));
+  exports.Set("stream", Napi::Function::New(env, Stream));
   exports.Set("convert", Napi::Function::New(env, Convert));
   exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
   exports.Set("copy", Napi::Function::New(env, Copy));

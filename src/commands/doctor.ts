@@ -28,6 +28,10 @@ function render(r: { node: string; m1kit: string; native: NativeInfo; selfTest: 
   if (!n.loaded) for (const h of n.hints) lines.push(`                  possible fix: ${h}`);
   lines.push(`SIMD path       ${n.simd}${n.simdAvailable.length ? ` (available: ${n.simdAvailable.join(', ')}; force with M1KIT_SIMD)` : ''}`);
   if (n.simdError) lines.push(`                  ✗ ${n.simdError}`);
+  if (n.simdNote) lines.push(`                  ! ${n.simdNote}`);
+  const byLevel = new Map<string, string[]>();
+  for (const [slot, level] of Object.entries(n.slots)) byLevel.set(level ?? 'none', [...(byLevel.get(level ?? 'none') ?? []), slot]);
+  for (const [level, slots] of byLevel) lines.push(`  ${level.padEnd(13)} ${slots.join(', ')}`);
   lines.push(`threads         ${n.threads} (set with --threads or M1KIT_THREADS)`);
   const c = n.cuda;
   lines.push(`CUDA library    ${ok(c.compiled)} ${c.compiled ? `compiled${c.nvcc ? ` (nvcc ${c.nvcc}, sm_80 + sm_90)` : ''}` : 'not compiled'}`);

@@ -1,6 +1,6 @@
 /**
  * Locates and loads the native addon (kernels/build/Release/m1kit.node) once, selects its SIMD path
- * from M1KIT_SIMD (auto | scalar | avx2 | avx512) and remembers why loading failed, with possible
+ * from M1KIT_SIMD (auto | amx | avx512bf16 | avx512 | avx2 | scalar) and remembers why loading failed, with possible
  * fixes, for `m1kit doctor`. M1KIT_NO_NATIVE=1 disables the addon (TypeScript reference only).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -56,6 +56,8 @@ export function loadAddon(): LoadState {
     const addon = createRequire(import.meta.url)(addonPath) as RawAddon;
     state = { addon, hints: [] };
     const want = process.env.M1KIT_SIMD || 'auto';
+    const note = addon.info().simdNote;
+    if (note) process.emitWarning(`m1kit: ${note}`, { code: 'M1KIT_SIMD_FALLBACK' });
     {
       try {
         addon.selectSimd(want);

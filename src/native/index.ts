@@ -45,7 +45,7 @@ export async function withNative<T>(op: string, fn: (addon: RawAddon) => Promise
 }
 
 /**
- * Switch the SIMD path at run time ('auto' | 'scalar' | 'avx2' | 'avx512'), as M1KIT_SIMD does at
+ * Switch the SIMD path at run time ('auto' | 'amx' | 'avx512bf16' | 'avx512' | 'avx2' | 'scalar'), as M1KIT_SIMD does at
  * load time; used by tests and benchmarks to run every path in one process. Returns the path in use.
  */
 export function selectSimdPath(name: string): string {
@@ -88,8 +88,12 @@ export interface NativeStatus {
   reason?: string;
   hints: string[];
   addonPath: string;
-  simd: 'avx512' | 'avx2' | 'scalar' | 'none';
+  simd: 'amx' | 'avx512bf16' | 'avx512' | 'avx2' | 'scalar' | 'none';
   simdAvailable: string[];
+  /** Kernel slot → the level filling it ("lightning_prefill": "avx512", "gemm_bf16": "avx512bf16", …). */
+  slots: Record<string, string | null>;
+  /** Why a level the CPU advertises is not used (e.g. AMX tile permission refused by the OS). */
+  simdNote?: string;
   simdError?: string;
   hardwareThreads?: number;
   napiVersion?: number;
@@ -98,12 +102,13 @@ export interface NativeStatus {
 
 export function nativeStatus(): NativeStatus {
   const s = loadAddon();
-  if (!s.addon) return { loaded: false, reason: s.reason ?? 'unknown', hints: s.hints, addonPath, simd: 'none', simdAvailable: [] };
+  if (!s.addon) return { loaded: false, reason: s.reason ?? 'unknown', hints: s.hints, addonPath, simd: 'none', simdAvailable: [], slots: {} };
   const i = s.addon.info();
   const out: NativeStatus = {
-    loaded: true, hints: [], addonPath, simd: i.simd as NativeStatus['simd'], simdAvailable: i.simdAvailable,
+    loaded: true, hints: [], addonPath, simd: i.simd as NativeStatus['simd'], simdAvailable: i.simdAvailable, slots: i.slots,
     hardwareThreads: i.hardwareThreads, napiVersion: i.napiVersion,
   };
+  if (i.simdNote !== undefined) out.simdNote = i.simdNote;
   if (i.compiler !== undefined) out.compiler = i.compiler;
   if (s.simdError) out.simdError = s.simdError.message;
   return out;

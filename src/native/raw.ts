@@ -6,12 +6,19 @@
 export interface RawLightningOpts {
   q: Float32Array; k: Float32Array; v: Float32Array; o: Float32Array; state: Float32Array; slopes: Float32Array;
   n: number; h: number; d: number; block: number; threads: number;
+  /** Prefill only: the bf16 numerics (q, k, v rounded to bf16; fp32 sums and state). */
+  bf16?: boolean;
 }
 export interface RawSoftmaxOpts {
   q: Float32Array; k: Float32Array; v: Float32Array; o: Float32Array;
   n: number; nk: number; hq: number; hkv: number; d: number; scale: number; threads: number;
 }
-export interface RawGemmOpts { x: Float32Array; w: Uint16Array | Float32Array; y: Float32Array; m: number; k: number; nOut: number; threads: number }
+export interface RawGemmOpts { x: Float32Array; w: Uint16Array | Float32Array; y: Float32Array; m: number; k: number; nOut: number; threads: number; bf16?: boolean }
+/** Expert e: rows[e] rows of x from row offset[e], times W_e = w[e·nOut·k …]; offsets/rows exact integers. */
+export interface RawGemmGroupedOpts {
+  x: Float32Array; w: Uint16Array | Float32Array; y: Float32Array; offset: Float64Array; rows: Float64Array;
+  experts: number; rowsTotal: number; k: number; nOut: number; threads: number; bf16?: boolean;
+}
 export type RawConvertOpts =
   | { kind: 'bf16-f32'; src: Uint16Array; dst: Float32Array; n: number; threads: number }
   | { kind: 'f32-bf16' | 'f32-f16'; src: Float32Array; dst: Uint16Array; n: number; threads: number };
@@ -25,7 +32,15 @@ export interface RawQuantOpts {
  * input). `writeback`: then start writing the copied output range to disk (advisory, does not wait).
  */
 export interface RawCopyFileRangeOpts { fdIn: number; offIn: number; fdOut: number; offOut: number; length: number; writeback?: boolean; paced?: boolean }
-export interface RawInfo { simdAvailable: string[]; simd: string; hardwareThreads: number; napiVersion: number; compiler?: string }
+export interface RawInfo {
+  simdAvailable: string[]; simd: string; hardwareThreads: number; napiVersion: number; compiler?: string;
+  /** Every level the addon knows, best first. */
+  simdLevels: string[];
+  /** Kernel slot → level whose implementation fills it (null: no usable level provides it). */
+  slots: Record<string, string | null>;
+  /** Why a level the CPU advertises is not used (AMX tile permission refused). */
+  simdNote?: string;
+}
 export interface RawCudaInfo { deviceCount: number; loaded: boolean; devices: string[]; reason?: string }
 
 export interface RawAddon {
@@ -40,6 +55,11 @@ export interface RawAddon {
   lightningDecode(o: Omit<RawLightningOpts, 'block'>): Promise<void>;
   softmaxAttention(o: RawSoftmaxOpts): Promise<void>;
   gemm(o: RawGemmOpts): Promise<void>;
+  gemmGrouped(o: RawGemmGroupedOpts): Promise<void>;
+  /** Resolves with the FLOPs executed by `iters` rounds of 12 vdpbf16ps (or 4 AMX tdpbf16ps) chains per thread. */
+  bf16Peak(o: { iters: number; threads: number }): Promise<number>;
+  /** In-place stream: every float of buf[0, n) read and written once. */
+  stream(o: { buf: Float32Array; n: number; threads: number }): Promise<void>;
   convert(o: RawConvertOpts): Promise<void>;
   quant(o: RawQuantOpts): Promise<void>;
   fmaPeak(o: { iters: number; threads: number }): Promise<number>;

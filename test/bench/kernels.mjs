@@ -89,7 +89,7 @@ function verify(name, err, budget) {
 }
 
 async function roofs() {
-  const lanes = { avx512: 16, avx2: 8, scalar: 1 }[info.simd] ?? 1;
+  const lanes = { avx512: 16, avx2: 8, scalar: 1 }[info.slots.fma_peak] ?? 1;
   const iters = info.simd === 'scalar' ? 20_000_000 : 50_000_000;
   const tp = await best(() => withNative('fmaPeak', (a) => a.fmaPeak({ iters, threads: T })), 2);
   const peak = (T * iters * 12 * lanes * 2) / tp / 1e9;

@@ -28,6 +28,35 @@ describe('m1kit doctor', () => {
       'fp8 block quantize', 'int8 / int4 quantize', 'sha256 lanes',
     ]);
     for (const t of doc.result.selfTest) expect(t.ok).toBe(true);
+    if (info.loaded) {
+      // every slot is filled by a level this CPU runs, at or below the selected one
+      const levels = ['amx', 'avx512bf16', 'avx512', 'avx2', 'scalar'];
+      const top = levels.indexOf(doc.result.native.simd);
+      for (const slot of ['lightning_prefill', 'lightning_prefill_bf16', 'lightning_decode', 'softmax_attention', 'gemm', 'gemm_bf16', 'gemm_grouped', 'quant_fp8', 'fma_peak', 'stream']) {
+        const lv = doc.result.native.slots[slot];
+        expect(info.simdAvailable).toContain(lv);
+        expect(levels.indexOf(lv)).toBeGreaterThanOrEqual(top);
+      }
+    }
+  });
+
+  it.runIf(info.loaded)('shows which level fills each slot; slots fall back level by level', async () => {
+    const r = await execa('node', ['bin/m1kit.js', 'doctor', '--no-self-test'], { cwd: root, reject: false, env: { NO_COLOR: '1' } });
+    expect(r.stdout).toMatch(/lightning_prefill/);
+    if (info.simdAvailable.includes('avx512bf16')) {
+      const doc = JSON.parse((await doctor({ M1KIT_SIMD: 'avx512bf16' }, ['--no-self-test'])).stdout);
+      expect(doc.result.native.slots.gemm_bf16).toBe('avx512bf16'); // vdpbf16ps
+      expect(doc.result.native.slots.lightning_decode).toBe('avx512'); // no bf16 decode: the level below
+      const low = JSON.parse((await doctor({ M1KIT_SIMD: 'avx512' }, ['--no-self-test'])).stdout);
+      expect(low.result.native.slots.gemm_bf16).toBe('avx512');
+      expect(low.result.native.slots.bf16_peak).toBe(null);
+    }
+  });
+
+  it.runIf(info.loaded && !info.simdAvailable.includes('amx'))('M1KIT_SIMD=amx on a CPU without AMX fails with exit code 5', async () => {
+    const r = await doctor({ M1KIT_SIMD: 'amx' });
+    expect(r.exitCode).toBe(5);
+    expect(JSON.parse(r.stdout).error.code).toBe('E_SIMD_UNSUPPORTED');
   });
 
   it.runIf(info.loaded)('honours M1KIT_SIMD for every available path and --threads', async () => {

@@ -7,6 +7,7 @@
  * To batch several sequences, stack them as extra heads (h = batch · heads, slopes repeated).
  */
 import { checkDims, checkLength, threadsOf, useNative, type KernelOptions } from './common.js';
+import { roundActivationsBf16 } from './gemm.js';
 import { lightningRecurrent } from './lightning-ref.js';
 import { withNative } from '../../native/index.js';
 import { InputError } from '../errors.js';
@@ -28,6 +29,12 @@ export interface LightningInput extends KernelOptions {
   blockSize?: number;
   /** Optional output buffer [n, h, d] (tests pass a NaN-filled one). */
   out?: Float32Array;
+  /**
+   * Prefill numerics (default 'fp32'). 'bf16': q, k, v rounded to bf16 (RNE) as a bf16 checkpoint's
+   * activations would be; products summed in fp32 and the state kept in fp32 (vdpbf16ps where the CPU
+   * has it). Decode is always fp32 (it is bandwidth-bound on the fp32 state).
+   */
+  precision?: 'fp32' | 'bf16';
 }
 
 export interface LightningOutput {
@@ -54,15 +61,19 @@ async function run(op: 'prefill' | 'decode', a: LightningInput): Promise<Lightni
   const { o, state } = prepare(name, a);
   const block = a.blockSize ?? 256;
   if (!Number.isInteger(block) || block < 1 || block > 4096) throw new InputError('E_KERNEL_SHAPE', `${name}: blockSize must be in [1, 4096], got ${block}`);
+  const precision = a.precision ?? 'fp32';
+  if (precision !== 'fp32' && precision !== 'bf16') throw new InputError('E_KERNEL_SHAPE', `${name}: precision must be 'fp32' or 'bf16', got ${String(precision)}`);
+  const bf16 = op === 'prefill' && precision === 'bf16';
   if (useNative(a, name)) {
     const threads = threadsOf(a);
     await withNative(name, (x) => {
       const opts = { q: a.q, k: a.k, v: a.v, o, state, slopes: a.slopes, n: a.n, h: a.h, d: a.d, block, threads };
-      return op === 'prefill' ? x.lightningPrefill(opts) : x.lightningDecode(opts);
+      return op === 'prefill' ? x.lightningPrefill({ ...opts, bf16 }) : x.lightningDecode(opts);
     });
     return { o, state };
   }
-  const r = lightningRecurrent({ ...a, state });
+  const qkv = bf16 ? { q: roundActivationsBf16(a.q), k: roundActivationsBf16(a.k), v: roundActivationsBf16(a.v) } : {};
+  const r = lightningRecurrent({ ...a, ...qkv, state });
   o.set(r.o);
   state.set(r.state);
   return { o, state };
@@ -98,17 +109,18 @@ export class LightningPrefillStream {
   readonly h: number;
   readonly d: number;
   readonly slopes: Float32Array;
-  private readonly opts: KernelOptions & { blockSize?: number };
+  private readonly opts: KernelOptions & { blockSize?: number; precision?: 'fp32' | 'bf16' };
   /** Tokens consumed so far. */
   tokens = 0;
 
-  constructor(a: { h: number; d: number; slopes: Float32Array; state?: Float32Array; blockSize?: number } & KernelOptions) {
+  constructor(a: { h: number; d: number; slopes: Float32Array; state?: Float32Array; blockSize?: number; precision?: 'fp32' | 'bf16' } & KernelOptions) {
     this.h = a.h;
     this.d = a.d;
     this.slopes = a.slopes;
     this.st = a.state ? a.state.slice() : new Float32Array(a.h * a.d * a.d);
     this.opts = {};
     if (a.blockSize !== undefined) this.opts.blockSize = a.blockSize;
+    if (a.precision !== undefined) this.opts.precision = a.precision;
     if (a.threads !== undefined) this.opts.threads = a.threads;
     if (a.backend !== undefined) this.opts.backend = a.backend;
   }
