@@ -23,7 +23,12 @@ export function register(program: Command): void {
 Examples:
   m1kit fixture /tmp/m1-tiny                       # ~1.6 MB, single file
   m1kit fixture /tmp/m1-small --preset small --shards 4 --seed 7
-  m1kit fixture /tmp/m1-large --preset large --shards 8   # ~2.2 GB, for benchmarks`,
+  m1kit fixture /tmp/m1-large --preset large --shards 8   # ~2.2 GB, for benchmarks
+  m1kit fixture /data/m1-slice --preset real-slice --shards 12   # 27.4 GB: 2 layers at the released sizes
+
+real-slice holds one lightning and one softmax layer at MiniMax-M1's sizes (hidden 6144, 64 × 128 heads,
+8 kv heads, 32 experts × 9216, vocab 200,064): 11.4 + 11.1 GB of layers, 2.5 GB each for embeddings and
+LM head. Its matrices are filled from a table of normal draws (≈ 300 MB/s), so the disk sets the pace.`,
     )
     .action(
       action('fixture', async (ctx, out: string, o: { preset: string; config?: string; seed: number; shards: number; force: boolean }) => {

@@ -80,6 +80,31 @@ const fixtureConfig = (o: { L: number; attn: number[]; V: number; H: number; h: 
   vocab_size: o.V,
 });
 
+/**
+ * A slice of the released model: the layers `attn` (0 lightning, 1 softmax) at MiniMax-M1's real sizes
+ * (hidden 6144, 64 × 128 heads, 8 kv heads, 32 experts × 9216, vocab 200,064), with embeddings, final
+ * norm and LM head. `divide` > 1 shrinks hidden, heads, kv heads, experts, intermediate and vocabulary
+ * by that factor (head_dim and rotary_dim stay real) so tests can exercise the preset at small cost.
+ * Bytes (bf16): a lightning layer 11.38 GB, a softmax layer 11.10 GB (32 experts are 10.87 GB of
+ * either), embeddings and LM head 2.46 GB each: the default [0, 1] slice is 27.4 GB.
+ */
+export function realSliceConfig(attn: number[] = [0, 1], divide = 1): Record<string, unknown> {
+  const d = (v: number, min = 1) => Math.max(min, Math.round(v / divide));
+  const L = attn.length;
+  return {
+    ...M1_CONFIG,
+    attn_type_list: attn,
+    num_hidden_layers: L,
+    hidden_size: d(6144),
+    num_attention_heads: d(64),
+    num_key_value_heads: d(8),
+    num_local_experts: d(32, 2),
+    intermediate_size: d(9216),
+    vocab_size: d(200064),
+    max_position_embeddings: 65536,
+  };
+}
+
 /** Fixture presets for `m1kit fixture --preset`. */
 export const FIXTURE_PRESETS: Record<string, Record<string, unknown>> = {
   /** ~1.6 MB: 5 layers, softmax at layer 3, h·d = 128 ≠ H = 96, rotary 16 of 32. Committed under fixtures/tiny. */
@@ -88,4 +113,13 @@ export const FIXTURE_PRESETS: Record<string, Record<string, unknown>> = {
   small: fixtureConfig({ L: 8, attn: [0, 0, 0, 0, 0, 0, 0, 1], V: 32000, H: 512, h: 8, d: 64, g: 2, rot: 32, I: 1024, E: 8 }),
   /** ~2.2 GB: for I/O, convert and export benchmarks. */
   large: fixtureConfig({ L: 8, attn: [0, 0, 0, 1, 0, 0, 0, 1], V: 32000, H: 1024, h: 8, d: 128, g: 2, rot: 64, I: 2048, E: 16 }),
+  /** 27.4 GB: one lightning and one softmax layer at the released model's sizes, for bench:runtime. */
+  'real-slice': realSliceConfig(),
 };
+
+/**
+ * How a preset's bf16 matrices are filled: 'normal' (default) draws each value through Box–Muller;
+ * 'table' looks 16 random bits up in a table of 65,536 normal draws (two values per 32-bit draw, many
+ * times faster), for presets too large to fill value by value.
+ */
+export const FIXTURE_FILL: Record<string, 'normal' | 'table'> = { 'real-slice': 'table' };
