@@ -1,16 +1,27 @@
 #!/usr/bin/env node
-// Runtime benchmark: prefill and decode tokens/s of the reference forward pass (fp32 and bf16 emulation)
-// on the committed tiny fixture and a generated larger preset, then peak RSS of a forward pass over a
-// generated checkpoint whose decoded weights are far larger than the --max-memory budget (streaming holds),
-// next to the same run with the default budget. Each measurement runs in its own child process so
-// maxRSS belongs to that run alone.
-// Env: M1KIT_BENCH_DIR (default .bench/runtime-small), M1KIT_BENCH_PRESET (default small, ~270 MB bf16),
-//      M1KIT_BENCH_BUDGET (default 64MiB), M1KIT_BENCH_JSON=1 for one JSON document on stdout.
+// Runtime benchmark.
+// 1. Real dimensions (runtime-slice.mjs): S × T tokens layer-major through a real-slice checkpoint on the
+//    native kernels, fp32 and bf16: per layer tokens/s, GFLOP/s and % of the same-run FMA peak and SGEMM,
+//    disk read GB/s, and the projected wall time of `verify --against` on the 80-layer model, 4 × 2048 tokens.
+//    M1KIT_BENCH_SLICE names the checkpoint (make it with `m1kit fixture DIR --preset real-slice`, 27.4 GB);
+//    without it a slice shrunk 8× (~0.2 GB) is generated in .bench/runtime-slice-8.
+// 2. Reference paths: prefill and decode tokens/s (fp32 and bf16, default kernels) on the committed tiny
+//    fixture and a generated larger preset, then peak RSS of a forward pass over a generated checkpoint
+//    whose decoded weights are far larger than the --max-memory budget (streaming holds), next to the same
+//    run with the default budget. Each measurement runs in its own child process so maxRSS is its own.
+// Env: M1KIT_BENCH_SLICE, M1KIT_BENCH_SEQUENCES (default 4), M1KIT_BENCH_TOKENS (per sequence, default 128),
+//      M1KIT_BENCH_PRECISIONS (default fp32,bf16), M1KIT_BENCH_ONLY=slice|paths,
+//      M1KIT_BENCH_DIR (default .bench/runtime-small), M1KIT_BENCH_PRESET (default small, ~270 MB bf16),
+//      M1KIT_BENCH_BUDGET (default 64MiB), M1KIT_THREADS, M1KIT_BENCH_JSON=1 for one JSON document on stdout.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCheckpoint } from '../../dist/core/fixture/generate.js';
+import { realSliceConfig } from '../../dist/core/checkpoint/presets.js';
+import { nativeAvailable } from '../../dist/native/index.js';
+import { benchSlice, sliceAvailable } from './runtime-slice.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '../../dist');
@@ -18,7 +29,36 @@ const dir = process.env.M1KIT_BENCH_DIR ?? '.bench/runtime-small';
 const preset = process.env.M1KIT_BENCH_PRESET ?? 'small';
 const budget = process.env.M1KIT_BENCH_BUDGET ?? '64MiB';
 const asJson = process.env.M1KIT_BENCH_JSON === '1';
+const only = process.env.M1KIT_BENCH_ONLY;
 const log = (s) => process.stderr.write(s + '\n');
+log(`CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.availableParallelism()} threads`);
+
+let slice;
+if (only !== 'paths') {
+  if (!nativeAvailable()) {
+    log('real-dimension runtime: skipped, the native addon is not loaded (npm run build:native)');
+  } else {
+    let sliceDir = process.env.M1KIT_BENCH_SLICE;
+    if (!sliceDir) {
+      sliceDir = '.bench/runtime-slice-8';
+      if (!sliceAvailable(sliceDir)) {
+        log(`generating a real-slice shrunk 8× in ${sliceDir} (set M1KIT_BENCH_SLICE to a \`fixture --preset real-slice\` directory for real sizes) …`);
+        await generateCheckpoint({ out: sliceDir, config: realSliceConfig([0, 1], 8), seed: 1, shards: 2, fill: 'table' });
+      }
+    }
+    log(`real-dimension runtime on ${sliceDir}:`);
+    slice = await benchSlice({
+      dist, dir: sliceDir, log,
+      sequences: Number(process.env.M1KIT_BENCH_SEQUENCES ?? 4), tokens: Number(process.env.M1KIT_BENCH_TOKENS ?? 128),
+      threads: Number(process.env.M1KIT_THREADS ?? os.availableParallelism()),
+      precisions: (process.env.M1KIT_BENCH_PRECISIONS ?? 'fp32,bf16').split(','),
+    });
+  }
+  if (only === 'slice') {
+    if (asJson) process.stdout.write(JSON.stringify({ schemaVersion: 2, bench: 'runtime', slice }, null, 2) + '\n');
+    process.exit(0);
+  }
+}
 
 if (!existsSync(join(dir, 'config.json'))) {
   log(`generating ${preset} checkpoint in ${dir} …`);
@@ -81,4 +121,4 @@ log(`streaming (${preset}, ${mib(diskBytes)} bf16 on disk = ${mib(2 * diskBytes)
 log(`  --max-memory ${budget}: peak RSS ${mib(bounded.maxRssBytes)}, weights re-read ${mib(bounded.decodedBytes)}, decode ${bounded.decodeTokPerS.toFixed(2)} tok/s`);
 log(`  default budget:      peak RSS ${mib(unbounded.maxRssBytes)}, weights read ${mib(unbounded.decodedBytes)}, decode ${unbounded.decodeTokPerS.toFixed(2)} tok/s`);
 log(`  RSS ratio bounded/default = ${streaming.rssRatio.toFixed(2)}`);
-if (asJson) process.stdout.write(JSON.stringify({ schemaVersion: 1, bench: 'runtime', results, streaming }, null, 2) + '\n');
+if (asJson) process.stdout.write(JSON.stringify({ schemaVersion: 2, bench: 'runtime', slice, results, streaming }, null, 2) + '\n');

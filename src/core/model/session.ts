@@ -98,8 +98,12 @@ export interface BatchHidden {
   offsets: number[];
 }
 
-/** Default bound on one chunk of logits produced by `prefillBatch` (256 MiB: 335 rows of a 200,064 vocabulary). */
-export const LOGIT_CHUNK_BYTES = 256 * 1024 ** 2;
+/**
+ * Default bound on one chunk of logits (1 GiB: 1,341 rows of a 200,064 vocabulary). The LM head weight
+ * is read once per chunk, so 4 × 2048 rows read the released model's 2.46 GB head 7 times (from the
+ * page cache after the first).
+ */
+export const LOGIT_CHUNK_BYTES = 1024 ** 3;
 
 /** Rows of logits per chunk for a vocabulary of V under `bytes` (default LOGIT_CHUNK_BYTES), at least 1. */
 export function logitChunkRows(V: number, bytes = LOGIT_CHUNK_BYTES): number {

@@ -1,0 +1,112 @@
+// Runtime benchmark on real dimensions (imported by runtime.mjs): S sequences × T tokens go layer-major
+// through every layer of a checkpoint (a `fixture --preset real-slice`, or a shrunk one generated here),
+// on the native kernels, fp32 and bf16. Per layer: wall time, tokens/s, bytes read and the time spent
+// waiting for them (disk GB/s), FLOPs executed (layer-flops.ts), effective GFLOP/s end to end and on
+// compute alone, as % of the fp32 FMA peak and of the SGEMM measured in the same run. Then the LM head
+// on a few rows, and the projected wall time of `verify --against` on the released 80-layer model for
+// 4 × 2048 tokens (two checkpoints; reads and compute do not overlap in the runtime, so they add).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export async function benchSlice({ dist, dir, sequences, tokens, threads, precisions, log }) {
+  const { Checkpoint } = await import(join(dist, 'core/checkpoint/checkpoint.js'));
+  const { createSession, logitChunkRows } = await import(join(dist, 'core/model/session.js'));
+  const { layerFlops, headFlops } = await import(join(dist, 'core/model/layer-flops.js'));
+  const { measureNativePeak } = await import(join(dist, 'core/bench/native-peak.js'));
+  const { M1_CONFIG } = await import(join(dist, 'core/checkpoint/presets.js'));
+  const { parseConfig } = await import(join(dist, 'core/checkpoint/config.js'));
+  const { expectedTensors } = await import(join(dist, 'core/checkpoint/layout.js'));
+  const { nativeStatus } = await import(join(dist, 'native/index.js'));
+
+  const peak = await measureNativePeak({ threads, seconds: 1 });
+  log(`same-run peaks (${threads} threads, ${nativeStatus().simd}): fp32 FMA ${peak.fmaGflops.toFixed(1)} GFLOP/s, SGEMM ${peak.sgemmGflops.toFixed(1)} GFLOP/s`);
+
+  const dropCache = () => {
+    // cold reads: ask the kernel to drop this checkpoint's pages (GNU dd nocache = posix_fadvise DONTNEED, per file)
+    for (const f of readdirSync(dir).filter((f) => f.endsWith('.safetensors'))) {
+      try { execFileSync('dd', [`if=${join(dir, f)}`, 'iflag=nocache', 'count=0', 'status=none']); } catch { return false; }
+    }
+    return true;
+  };
+
+  const runs = [];
+  for (const precision of precisions) {
+    const cold = dropCache();
+    const ck = await Checkpoint.open(dir);
+    const c = ck.config;
+    const V = c.vocabSize;
+    const seqs = Array.from({ length: sequences }, (_, s) => Array.from({ length: tokens }, (_, i) => (i * 7919 + s * 104729 + 13) % V));
+    const marks = [];
+    const s = createSession({ checkpoint: ck, precision, kernels: 'native', threads, onProgress: () => marks.push({ t: performance.now(), bytes: s.bytesRead, read: s.readSeconds }) });
+    const t0 = performance.now();
+    const m0 = { t: t0, bytes: 0, read: 0 };
+    const { hidden } = await s.hiddenBatch(seqs);
+    const layers = marks.map((m, l) => {
+      const prev = l === 0 ? m0 : marks[l - 1];
+      const seconds = (m.t - prev.t) / 1000;
+      const readSeconds = m.read - prev.read;
+      const bytes = m.bytes - prev.bytes;
+      const f = layerFlops(c, l, seqs.map((q) => q.length));
+      const kind = c.attnTypes[l] === 1 ? 'softmax' : 'lightning';
+      const gflops = f.total / seconds / 1e9;
+      return {
+        layer: l, kind, seconds, tokensPerSecond: (sequences * tokens) / seconds, bytesRead: bytes, readSeconds,
+        diskGBs: readSeconds > 0 ? bytes / readSeconds / 1e9 : null, flops: f.total, attentionFlops: f.attention,
+        gflops, computeGflops: f.total / Math.max(1e-9, seconds - readSeconds) / 1e9,
+        pctFmaPeak: (100 * gflops) / peak.fmaGflops, pctSgemm: (100 * gflops) / peak.sgemmGflops,
+      };
+    });
+    for (const L of layers) {
+      log(`${precision} layer ${L.layer} (${L.kind}): ${L.seconds.toFixed(2)} s, ${L.tokensPerSecond.toFixed(1)} tok/s, ${(L.gflops).toFixed(1)} GFLOP/s end to end (${L.pctFmaPeak.toFixed(1)}% of FMA peak, ${L.pctSgemm.toFixed(0)}% of SGEMM), `
+        + `${L.computeGflops.toFixed(1)} GFLOP/s compute-only; read ${(L.bytesRead / 1e9).toFixed(2)} GB in ${L.readSeconds.toFixed(2)} s = ${L.diskGBs === null ? '–' : L.diskGBs.toFixed(2)} GB/s`);
+    }
+    // LM head on a few rows (its weight is read once per chunk of rows)
+    const headRows = Math.min(64, sequences * tokens);
+    const hb0 = s.bytesRead, hr0 = s.readSeconds, th = performance.now();
+    await s.logits(hidden.subarray(0, headRows * c.hiddenSize), headRows);
+    const headSeconds = (performance.now() - th) / 1000;
+    const head = { rows: headRows, seconds: headSeconds, bytesRead: s.bytesRead - hb0, readSeconds: s.readSeconds - hr0, gflops: headFlops(c, headRows) / headSeconds / 1e9 };
+    head.computeGflops = headFlops(c, headRows) / Math.max(1e-9, headSeconds - head.readSeconds) / 1e9;
+    log(`${precision} LM head (${headRows} rows): ${headSeconds.toFixed(2)} s, ${head.gflops.toFixed(1)} GFLOP/s end to end, ${head.computeGflops.toFixed(1)} compute-only, read ${(head.bytesRead / 1e9).toFixed(2)} GB in ${head.readSeconds.toFixed(2)} s`);
+    await ck.close();
+
+    // projection: the released model, 4 × 2048 tokens, two checkpoints (reference + test)
+    const full = parseConfig(M1_CONFIG, 'MiniMax-M1');
+    const bytesOfLayer = (l) => expectedTensors(full).filter((t) => t.name.startsWith(`model.layers.${l}.`)).reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1) * (t.dtype === 'F32' ? 4 : 2), 0);
+    const diskRead = layers.reduce((a, L) => a + L.bytesRead, 0) / Math.max(1e-9, layers.reduce((a, L) => a + L.readSeconds, 0));
+    const rate = (kind) => {
+      const ls = layers.filter((L) => L.kind === kind);
+      return ls.length === 0 ? undefined : ls.reduce((a, L) => a + L.flops, 0) / ls.reduce((a, L) => a + Math.max(1e-9, L.seconds - L.readSeconds), 0);
+    };
+    const rates = { lightning: rate('lightning') ?? rate('softmax'), softmax: rate('softmax') ?? rate('lightning') };
+    const lens = [2048, 2048, 2048, 2048];
+    let perCkpt = 0;
+    const byKind = { lightning: { layers: 0, seconds: 0 }, softmax: { layers: 0, seconds: 0 } };
+    for (let l = 0; l < full.numLayers; l++) {
+      const kind = full.attnTypes[l] === 1 ? 'softmax' : 'lightning';
+      const t = layerFlops(full, l, lens).total / rates[kind] + bytesOfLayer(l) / diskRead;
+      byKind[kind].layers++;
+      byKind[kind].seconds += t;
+      perCkpt += t;
+    }
+    const headBytes = full.vocabSize * full.hiddenSize * 2;
+    const chunks = Math.ceil(8192 / logitChunkRows(full.vocabSize));
+    const headT = headFlops(full, 8192) / (head.computeGflops * 1e9) + (chunks * headBytes) / diskRead;
+    const projection = {
+      model: 'MiniMax-M1 (80 layers: 70 lightning, 10 softmax)', sequences: 4, tokensPerSequence: 2048, checkpoints: 2,
+      diskGBs: diskRead / 1e9, computeGflops: { lightning: rates.lightning / 1e9, softmax: rates.softmax / 1e9, head: head.computeGflops },
+      secondsPerLightningLayer: byKind.lightning.seconds / byKind.lightning.layers, secondsPerSoftmaxLayer: byKind.softmax.seconds / byKind.softmax.layers,
+      headSeconds: headT, seconds: 2 * (perCkpt + headT),
+      assumptions: `measured compute rates at ${sequences} × ${tokens} tokens (larger batches run the expert GEMMs on more rows, so this is an upper bound); layer bytes read once per batch from disk at the measured rate, not overlapped with compute; head read ${chunks}× (once per 1 GiB chunk of logits) at the disk rate`,
+    };
+    log(`${precision} projected verify --against, MiniMax-M1 80 layers, 4 × 2048 tokens, 2 checkpoints: ${(projection.seconds / 3600).toFixed(2)} h `
+      + `(${projection.secondsPerLightningLayer.toFixed(0)} s per lightning layer, ${projection.secondsPerSoftmaxLayer.toFixed(0)} s per softmax layer, head ${headT.toFixed(0)} s, per checkpoint; disk ${projection.diskGBs.toFixed(2)} GB/s)`);
+    runs.push({ precision, sequences, tokensPerSequence: tokens, coldCache: cold, layers, head, projection });
+  }
+  return { checkpoint: dir, threads, peak: { fmaGflops: peak.fmaGflops, sgemmGflops: peak.sgemmGflops, method: peak.fmaMethod }, runs };
+}
+
+export function sliceAvailable(dir) {
+  return existsSync(join(dir, 'config.json'));
+}
