@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { hubSettings, normalizeEndpoint, redactToken } from '../../src/core/hub/env.js';
 import { filterPaths, globMatch } from '../../src/core/hub/glob.js';
 import { createContentHasher, hashKindOf } from '../../src/core/hub/hashing.js';
-import { isRepoId, isSafeRepoPath } from '../../src/core/hub/repo-files.js';
+import { isRepoId, isSafeRepoPath } from '../../src/core/hub/names.js';
 import { backoffDelay, parseRetryAfter, withRetry, RetryableError } from '../../src/core/hub/retry.js';
 import { resolveUrl } from '../../src/core/hub/download-repo.js';
 import { repoFolderName } from '../../src/core/hub/cache-layout.js';

@@ -8,7 +8,9 @@
  * A file is only put in place after its size and hash were checked, so "in place" means "verified".
  */
 import { copyFile, mkdir, readFile, rename, stat, symlink, readlink, unlink, writeFile, lstat } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { basename, dirname, join, relative } from 'node:path';
+import { MAX_NAME_BYTES, MAX_PATH_BYTES, assertRepoId, assertRevision, isCommitSha } from './names.js';
 import type { RemoteFile } from './repo-files.js';
 
 export interface DownloadTarget {
@@ -29,11 +31,30 @@ export interface DownloadTarget {
   place(f: RemoteFile): Promise<void>;
   /** The path a user opens for `f`. */
   filePath(f: RemoteFile): string;
+  /** Why `f` cannot be written in this layout (a path or name too long once joined, a clash with the layout's own files), or undefined. */
+  pathProblem(f: RemoteFile): { code: 'E_PATH_TOO_LONG' | 'E_PATH_CONFLICT'; why: string } | undefined;
+  /** Remove `f`'s content from this layout (a copy that failed verification, before it is fetched again). */
+  discard(f: RemoteFile): Promise<void>;
 }
 
-/** `org/name` → `models--org--name` (huggingface_hub's repo folder name). */
+/** `org/name` → `models--org--name` (huggingface_hub's repo folder name); the id is checked first. */
 export function repoFolderName(repo: string): string {
+  assertRepoId(repo);
   return ['models', ...repo.split('/')].join('--');
+}
+
+/** Room kept after a partial file's name for its lock and the lock's temporary names (file-lock.ts). */
+const LOCK_SUFFIX_BYTES = 40;
+
+/** Why the paths `f` needs are too long for the file system, or undefined. */
+function lengthProblem(paths: string[]): { code: 'E_PATH_TOO_LONG'; why: string } | undefined {
+  const tooLong = (why: string) => ({ code: 'E_PATH_TOO_LONG' as const, why });
+  for (const p of paths) {
+    if (Buffer.byteLength(p) >= MAX_PATH_BYTES) return tooLong(`its path in the target (${Buffer.byteLength(p)} bytes) is longer than the system allows (${MAX_PATH_BYTES - 1})`);
+    const name = basename(p);
+    if (Buffer.byteLength(name) > MAX_NAME_BYTES) return tooLong(`the file name "${name.slice(0, 40)}…" it needs has ${Buffer.byteLength(name)} bytes (at most ${MAX_NAME_BYTES})`);
+  }
+  return undefined;
 }
 
 async function sizeOf(p: string): Promise<number | undefined> {
@@ -47,7 +68,8 @@ async function sizeOf(p: string): Promise<number | undefined> {
 
 async function writeAtomic(file: string, text: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  // a short temporary name: `<name>.<pid>.tmp` would not fit beside a name near the 255-byte limit
+  const tmp = join(dirname(file), `.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   await writeFile(tmp, text);
   await rename(tmp, file);
 }
@@ -76,6 +98,8 @@ async function linkRelative(link: string, target: string): Promise<void> {
  * @example cacheTarget('~/.cache/huggingface/hub', 'MiniMaxAI/MiniMax-M1-40k', sha, 'main')
  */
 export function cacheTarget(cacheDir: string, repo: string, commit: string, revision: string): DownloadTarget {
+  assertRevision(revision);
+  if (!isCommitSha(commit)) throw new Error(`cacheTarget: "${commit}" is not a commit sha`);
   const root = join(cacheDir, repoFolderName(repo));
   const blob = (f: RemoteFile) => join(root, 'blobs', f.hash.hex);
   const snapshot = join(root, 'snapshots', commit);
@@ -86,6 +110,8 @@ export function cacheTarget(cacheDir: string, repo: string, commit: string, revi
     filesDir: snapshot,
     async begin() {
       await mkdir(join(root, 'blobs'), { recursive: true });
+      // refs/ exists even for a download by commit: @huggingface/hub's scanCacheDir skips a repo without it
+      await mkdir(join(root, 'refs'), { recursive: true });
       await mkdir(snapshot, { recursive: true });
       // refs are written after the snapshot folder exists: cache scanners reject refs to missing snapshots
       if (revision !== commit) await writeAtomic(join(root, 'refs', ...revision.split('/')), commit);
@@ -98,11 +124,14 @@ export function cacheTarget(cacheDir: string, repo: string, commit: string, revi
       await linkRelative(filePath(f), blob(f));
     },
     filePath,
+    pathProblem: (f) => lengthProblem([filePath(f), `${blob(f)}.incomplete${'.'.repeat(LOCK_SUFFIX_BYTES)}`]),
+    discard: (f) => unlink(blob(f)).catch(() => {}),
   };
 }
 
 /** Read `refs/<revision>` of a cached repo; undefined when absent. */
 export async function readCachedRef(cacheDir: string, repo: string, revision: string): Promise<string | undefined> {
+  assertRevision(revision);
   try {
     const sha = (await readFile(join(cacheDir, repoFolderName(repo), 'refs', ...revision.split('/')), 'utf8')).trim();
     return /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
@@ -135,6 +164,12 @@ export function localTarget(dir: string, commit: string): DownloadTarget {
   const meta = localMetadataDir(dir);
   const filePath = (f: RemoteFile) => join(dir, ...f.path.split('/'));
   const metaPath = (f: RemoteFile) => join(meta, ...f.path.split('/')) + '.metadata';
+  // `<name>.<hash>.incomplete` beside the metadata; a name too long for that gets a short digest of it
+  const partialPath = (f: RemoteFile) => {
+    const name = `${basename(f.path)}.${f.hash.hex}.incomplete`;
+    const short = Buffer.byteLength(name) > MAX_NAME_BYTES - LOCK_SUFFIX_BYTES ? `${createHash('sha1').update(basename(f.path)).digest('hex')}.${f.hash.hex}.incomplete` : name;
+    return join(dirname(metaPath(f)), short);
+  };
   return {
     kind: 'local',
     root: dir,
@@ -142,7 +177,7 @@ export function localTarget(dir: string, commit: string): DownloadTarget {
     async begin() {
       await mkdir(meta, { recursive: true });
     },
-    partialPath: (f) => `${join(meta, ...f.path.split('/'))}.${f.hash.hex}.incomplete`,
+    partialPath,
     relink: async () => {},
     async isComplete(f) {
       const m = await readLocalMetadata(metaPath(f));
@@ -157,9 +192,17 @@ export function localTarget(dir: string, commit: string): DownloadTarget {
     },
     async place(f) {
       await mkdir(dirname(filePath(f)), { recursive: true });
-      await rename(this.partialPath(f), filePath(f));
+      await rename(partialPath(f), filePath(f));
       await writeAtomic(metaPath(f), `${commit}\n${f.hash.hex}\n${Date.now() / 1000}\n`);
     },
     filePath,
+    pathProblem(f) {
+      // the metadata folder is m1kit's (and huggingface_hub's) own: a listed file there would overwrite it
+      if (f.path === '.cache/huggingface' || f.path.startsWith('.cache/huggingface/')) {
+        return { code: 'E_PATH_CONFLICT', why: 'it lies in .cache/huggingface/, where --local-dir keeps its download metadata' };
+      }
+      return lengthProblem([filePath(f), metaPath(f), `${partialPath(f)}${'.'.repeat(LOCK_SUFFIX_BYTES)}`]);
+    },
+    discard: (f) => unlink(filePath(f)).catch(() => {}),
   };
 }

@@ -5,7 +5,8 @@
 import { HubApiError, listFiles, modelInfo } from '@huggingface/hub';
 import { M1kitError, NetworkError } from '../errors.js';
 import type { ContentHash } from './hashing.js';
-import { RetryableError, isRetryableStatus, withRetry, type RetryPolicy } from './retry.js';
+import { checkListingPaths, printable, repoPathProblem } from './names.js';
+import { RetryableError, describeNetworkFailure, isRetryableStatus, withRetry, type RetryPolicy } from './retry.js';
 
 /** One file of the repository at a commit. */
 export interface RemoteFile {
@@ -23,23 +24,12 @@ export interface HubAccess {
   fetch: typeof fetch;
   retry: RetryPolicy;
   signal?: AbortSignal;
+  /** Called before each retry of a listing call: what failed, why, the attempt that failed, the delay. */
+  onRetry?: (e: { what: string; attempt: number; delayMs: number; reason: string }) => void;
 }
 
 /** Most entries accepted from one listing (M1 has ~420 files). */
 export const MAX_LISTED_FILES = 1_000_000;
-
-const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
-
-/** Check "org/name" (the only form `download` accepts: a model repo id). */
-export function isRepoId(s: string): boolean {
-  return REPO_ID.test(s) && !s.includes('..');
-}
-
-/** Refuse paths that could escape the target directory (absolute, `..`, backslashes, NUL, empty parts). */
-export function isSafeRepoPath(p: string): boolean {
-  if (p.length === 0 || p.length > 4096 || p.startsWith('/') || p.includes('\\') || p.includes('\0')) return false;
-  return p.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
-}
 
 /** Map a failed hub API call to a typed error; `what` names the object ("repository org/m1"). */
 export function hubError(err: unknown, what: string): M1kitError | RetryableError | unknown {
@@ -67,7 +57,11 @@ async function call<T>(hub: HubAccess, what: string, fn: () => Promise<T>): Prom
       }
     },
     hub.retry,
-    hub.signal ? { signal: hub.signal, label: what } : { label: what },
+    {
+      label: what,
+      ...(hub.signal ? { signal: hub.signal } : {}),
+      onRetry: (attempt, delayMs, err) => hub.onRetry?.({ what, attempt, delayMs, reason: describeNetworkFailure(err) }),
+    },
   );
 }
 
@@ -87,8 +81,9 @@ export async function resolveCommit(hub: HubAccess, repo: string, revision: stri
 }
 
 function toRemoteFile(e: { type: string; path: string; size: number; oid?: string; lfs?: { oid: string; size: number } }, repo: string): RemoteFile {
-  const bad = (why: string) => new NetworkError('E_BAD_LISTING', `listing of ${repo}: entry "${e.path}" ${why}`);
-  if (typeof e.path !== 'string' || !isSafeRepoPath(e.path)) throw bad('has an unsafe path');
+  const bad = (why: string) => new NetworkError('E_BAD_LISTING', `listing of ${repo}: entry "${printable(e.path)}" ${why}`, { hint: 'the hub (or mirror) sent a path m1kit will not write; nothing was downloaded' });
+  const unsafe = typeof e.path === 'string' ? repoPathProblem(e.path) : 'has no path';
+  if (unsafe !== undefined) throw bad(unsafe);
   if (e.lfs) {
     if (!/^[0-9a-f]{64}$/.test(e.lfs.oid)) throw bad(`has LFS oid "${e.lfs.oid}", expected 64 hex digits`);
     if (!Number.isSafeInteger(e.lfs.size) || e.lfs.size < 0) throw bad(`has LFS size ${e.lfs.size}`);
@@ -111,6 +106,6 @@ export async function listRepoFiles(hub: HubAccess, repo: string, commit: string
       out.push(toRemoteFile(e, repo));
       if (out.length > MAX_LISTED_FILES) throw new NetworkError('E_BAD_LISTING', `listing of ${repo} has more than ${MAX_LISTED_FILES} files`);
     }
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return checkListingPaths(out, repo).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   });
 }

@@ -10,6 +10,7 @@ import { cacheTarget, localMetadataDir, localTarget, readCachedRef, readLocalMet
 import { filterPaths } from './glob.js';
 import { hashFile, hashKindOf } from './hashing.js';
 import { createHubFetch } from './hub-fetch.js';
+import { assertRepoId, assertRevision, isCommitSha } from './names.js';
 import { listRepoFiles, resolveCommit, type RemoteFile } from './repo-files.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import type { DownloadDestination } from './download-repo.js';
@@ -68,6 +69,8 @@ async function localExpectations(dir: string): Promise<{ files: RemoteFile[]; co
  */
 export async function verifyDownload(p: VerifyParams): Promise<VerifyResult> {
   const revision = p.revision ?? 'main';
+  if (p.repo !== undefined) assertRepoId(p.repo);
+  assertRevision(revision);
   const hubFetch = createHubFetch({ endpoint: p.endpoint, ...(p.token !== undefined ? { token: p.token } : {}), ...(p.fetch ? { fetch: p.fetch } : {}) });
   const hub = { endpoint: p.endpoint, fetch: hubFetch, retry: { ...DEFAULT_RETRY, ...p.retry }, ...(p.signal ? { signal: p.signal } : {}) };
   let expected: RemoteFile[];
@@ -84,7 +87,7 @@ export async function verifyDownload(p: VerifyParams): Promise<VerifyResult> {
     }
   } else {
     if (!p.repo) throw new InputError('E_USAGE', 'verifying the cache needs a repository id');
-    commit = /^[0-9a-f]{40}$/.test(revision) ? revision : await readCachedRef(p.destination.cacheDir, p.repo, revision);
+    commit = isCommitSha(revision) ? revision : await readCachedRef(p.destination.cacheDir, p.repo, revision);
     if (!commit && p.offline) throw new InputError('E_NOT_CACHED', `${p.repo}@${revision} is not in the cache ${p.destination.cacheDir}`);
     if (!p.offline) {
       commit = commit ?? (await resolveCommit(hub, p.repo, revision));

@@ -2,7 +2,9 @@
 // Follows the contract in docs/ecosystem.md §1.4: revision and tree APIs (with Link pagination),
 // paths-info, resolve with Range/206/Content-Range, ETag / X-Linked-Etag / X-Linked-Size / X-Repo-Commit,
 // 302 of LFS files to a CDN on a second loopback port, 404 with X-Error-Code. Faults can be injected
-// per file: drop the connection, stall, corrupt a byte, answer 500/429, ignore Range.
+// per file: drop the connection, stall, corrupt a byte, answer 500/429, ignore Range, reset the TCP
+// connection (RST) mid-body or before the head, redirect to a port that refuses connections. Hostile
+// servers: a raw listing served as given (`setListing`), and any revision resolved (`anyRevision`).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
@@ -12,7 +14,8 @@ const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 
 /**
  * Start the hub and its CDN.
- * @param {{ pageSize?: number, token?: string, echoAuthOnError?: boolean }} opts
+ * @param {{ pageSize?: number, token?: string, echoAuthOnError?: boolean, anyRevision?: boolean }} opts
+ *   anyRevision: unknown revisions resolve to the main branch (a hostile or careless mirror).
  *   token: when set, the hub answers 401 without it and 403 with another one (CDN never checks).
  */
 export async function startHubServer(opts = {}) {
@@ -23,7 +26,17 @@ export async function startHubServer(opts = {}) {
   const log = [];
   const faults = [];
   const stalled = new Set();
+  /** repo → raw tree entries served instead of the real listing */
+  const rawListings = new Map();
   let commitCounter = 0;
+  // a port with nothing listening: connections to it are refused
+  const deadPort = await new Promise((ok) => {
+    const s = http.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = s.address().port;
+      s.close(() => ok(port));
+    });
+  });
 
   function addCommit(repo, files, branch = 'main') {
     let r = repos.get(repo);
@@ -47,7 +60,7 @@ export async function startHubServer(opts = {}) {
   function resolveRev(repo, rev) {
     const r = repos.get(repo);
     if (!r) return { error: 'RepoNotFound' };
-    const commit = r.commits.has(rev) ? rev : r.branches.get(rev);
+    const commit = r.commits.has(rev) ? rev : r.branches.get(rev) ?? (opts.anyRevision ? r.branches.get('main') : undefined);
     if (!commit) return { error: 'RevisionNotFound' };
     return { commit, files: r.commits.get(commit) };
   }
@@ -71,6 +84,7 @@ export async function startHubServer(opts = {}) {
 
   /** Serve entry bytes honouring Range, with the faults registered for its path. */
   function serveBody(req, res, entry, headers) {
+    if (takeFault(entry.path, ['resetHead'])) return req.socket.resetAndDestroy(); // no response at all
     const statusFault = takeFault(entry.path, ['status']);
     if (statusFault) {
       res.writeHead(statusFault.status, statusFault.retryAfter !== undefined ? { 'retry-after': String(statusFault.retryAfter) } : {});
@@ -93,6 +107,14 @@ export async function startHubServer(opts = {}) {
     }
     res.writeHead(status, { ...headers, 'accept-ranges': 'bytes', 'content-length': String(end - start + 1), 'content-type': 'application/octet-stream' });
     if (req.method === 'HEAD') return res.end();
+    const reset = takeFault(entry.path, ['reset']);
+    if (reset) {
+      // RST after `after` bytes: the client sees ECONNRESET in the middle of the body
+      const body = entry.content.subarray(start, end + 1);
+      res.write(body.subarray(0, Math.min(body.length, reset.after)));
+      setTimeout(() => res.socket?.resetAndDestroy(), 20);
+      return;
+    }
     const cut = takeFault(entry.path, ['drop', 'stall']);
     const corrupt = takeFault(entry.path, ['corrupt']);
     if (!entry.content && !cut && !corrupt) {
@@ -128,6 +150,11 @@ export async function startHubServer(opts = {}) {
       if (opts.echoAuthOnError && auth) body.error += ` (received ${auth})`;
       return sendJson(res, status, body);
     }
+    // faults on the API itself: path 'api:revision' or 'api:tree'
+    const api = url.pathname.includes('/revision/') ? 'api:revision' : url.pathname.includes('/tree/') ? 'api:tree' : undefined;
+    if (api && takeFault(api, ['resetHead'])) return req.socket.resetAndDestroy();
+    const apiStatus = api && takeFault(api, ['status']);
+    if (apiStatus) return sendJson(res, apiStatus.status, { error: `injected ${apiStatus.status}` });
     let m = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
     if (m) {
       const r = resolveRev(m[1], decodeURIComponent(m[2]));
@@ -142,7 +169,8 @@ export async function startHubServer(opts = {}) {
       const recursive = url.searchParams.get('recursive') === 'true';
       const entries = [];
       const dirs = new Set();
-      for (const e of r.files.values()) {
+      if (rawListings.has(m[1])) entries.push(...rawListings.get(m[1]));
+      else for (const e of r.files.values()) {
         if (!e.path.startsWith(prefix)) continue;
         const rest = e.path.slice(prefix.length);
         const parts = rest.split('/');
@@ -153,7 +181,7 @@ export async function startHubServer(opts = {}) {
         entries.push(item);
       }
       for (const d of dirs) if (recursive || !d.slice(prefix.length).includes('/')) entries.push({ type: 'directory', oid: '0'.repeat(40), size: 0, path: d });
-      entries.sort((a, b) => (a.path < b.path ? -1 : 1));
+      if (!rawListings.has(m[1])) entries.sort((a, b) => (a.path < b.path ? -1 : 1));
       const cursor = Number(url.searchParams.get('cursor') ?? 0);
       const size = opts.pageSize ?? 1000;
       const page = entries.slice(cursor, cursor + size);
@@ -186,8 +214,9 @@ export async function startHubServer(opts = {}) {
       const e = r.files.get(path);
       if (!e) return notFound(res, 'EntryNotFound', `${path} does not exist at ${r.commit}`);
       if (e.lfs && m[2] === 'resolve') {
+        const refused = takeFault(e.path, ['refuseAfterRedirect']);
         res.writeHead(302, {
-          location: `http://127.0.0.1:${cdn.address().port}/cdn/${e.sha256}`, 'x-linked-etag': `"${e.sha256}"`, 'x-linked-size': String(e.size),
+          location: `http://127.0.0.1:${refused ? deadPort : cdn.address().port}/cdn/${e.sha256}`, 'x-linked-etag': `"${e.sha256}"`, 'x-linked-size': String(e.size),
           'x-repo-commit': r.commit, etag: `"${e.oid}"`,
         });
         return res.end();
@@ -216,7 +245,23 @@ export async function startHubServer(opts = {}) {
     log,
     faults,
     addCommit,
-    /** Add a fault: { path, kind: 'drop'|'stall'|'corrupt'|'status'|'ignoreRange', after?, at?, status?, retryAfter?, times? } */
+    /**
+     * Serve these raw tree entries (in this order, unchecked) as the listing of `repo` at any revision;
+     * `entry(path, content, lfs?)` builds a well-formed one.
+     */
+    setListing(repo, entries) {
+      rawListings.set(repo, entries);
+    },
+    entry(path, content, lfs = false) {
+      const item = { type: 'file', oid: gitSha1(content), size: content.length, path };
+      if (lfs) item.lfs = { oid: sha256(content), size: content.length, pointerSize: 134 };
+      return item;
+    },
+    deadPort,
+    /**
+     * Add a fault: { path, kind: 'drop'|'stall'|'corrupt'|'status'|'ignoreRange'|'reset'|'resetHead'|'refuseAfterRedirect',
+     * after?, at?, status?, retryAfter?, times? }
+     */
     fault(f) {
       faults.push({ times: 1, after: 0, ...f });
     },

@@ -11,12 +11,30 @@ export interface HubServer {
   log: { server: 'hub' | 'cdn'; method: string; url: string; range?: string; authorization?: string; status: number }[];
   faults: unknown[];
   addCommit(repo: string, files: { path: string; content: Buffer; lfs?: boolean }[], branch?: string): string;
-  fault(f: { path: string; kind: 'drop' | 'stall' | 'corrupt' | 'status' | 'ignoreRange'; after?: number; at?: number; status?: number; retryAfter?: number | string; times?: number }): void;
+  fault(f: {
+    path: string;
+    kind: 'drop' | 'stall' | 'corrupt' | 'status' | 'ignoreRange' | 'reset' | 'resetHead' | 'refuseAfterRedirect';
+    after?: number; at?: number; status?: number; retryAfter?: number | string; times?: number;
+  }): void;
+  /** Serve raw tree entries as the listing of `repo` (hostile listings). */
+  setListing(repo: string, entries: ListingEntry[]): void;
+  /** A well-formed listing entry for `content`. */
+  entry(path: string, content: Buffer, lfs?: boolean): ListingEntry;
+  /** A loopback port that refuses connections. */
+  deadPort: number;
   clearFaults(): void;
   close(): Promise<void>;
 }
 
-export const start = startHubServer as (opts?: { pageSize?: number; token?: string; echoAuthOnError?: boolean }) => Promise<HubServer>;
+export interface ListingEntry {
+  type: string;
+  oid: string;
+  size: number;
+  path: string;
+  lfs?: { oid: string; size: number; pointerSize: number };
+}
+
+export const start = startHubServer as (opts?: { pageSize?: number; token?: string; echoAuthOnError?: boolean; anyRevision?: boolean }) => Promise<HubServer>;
 export const bytes = pseudoRandomBytes as (n: number, seed?: number) => Buffer;
 
 export const REPO_ID = 'org/m1';
