@@ -18,7 +18,9 @@ import { preallocate, WritebackPump } from '../ops/copy.js';
 import { createContentHasher, hashFilePrefix, type ContentHasher } from './hashing.js';
 import type { RemoteFile } from './repo-files.js';
 import type { Transport, TransportResponse } from './transport.js';
-import { RetryableError, backoffDelay, describeNetworkFailure, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
+import {
+  RetryableError, backoffDelay, describeNetworkFailure, isRetryableStatus, isTransientNetworkError, parseRetryAfter, permanentNetworkError, plural, sleep, type RetryPolicy,
+} from './retry.js';
 
 /** Written bytes are reported through `onBytes` at most this often per file (ms), plus at the end of each attempt. */
 export const PROGRESS_INTERVAL_MS = 50;
@@ -167,7 +169,11 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
         if (signal?.aborted) throw new InterruptedError();
         if (err instanceof M1kitError || err instanceof RetryableError || err instanceof HashMismatch) throw err;
         if (stalled) throw new RetryableError(`no data for ${p.stallTimeoutMs} ms`);
-        if (typeof (err as NodeJS.ErrnoException)?.syscall === 'string') throw err; // local I/O (ENOSPC…), not the network
+        const permanent = permanentNetworkError(err, file.path);
+        if (permanent) throw permanent;
+        // a reset, refusal, hang-up or TLS failure of the connection is retried; local I/O (ENOSPC…) is not
+        if (isTransientNetworkError(err)) throw new RetryableError(describeNetworkFailure(err), undefined, err);
+        if (typeof (err as NodeJS.ErrnoException)?.syscall === 'string') throw err;
         throw new RetryableError(describeNetworkFailure(err), undefined, err);
       } finally {
         clearTimeout(timer);
@@ -209,11 +215,11 @@ export async function fetchFile(p: FetchFileParams): Promise<FetchFileResult> {
       await writeback?.settle();
       await fd.close().catch(() => {});
       await unlink(p.partial).catch(() => {});
-      throw new VerificationError('E_HASH_MISMATCH', `${file.path}: ${lastError.message} (after ${p.retry.maxAttempts} attempts)`, {
+      throw new VerificationError('E_HASH_MISMATCH', `${file.path}: ${lastError.message} (after ${plural(p.retry.maxAttempts, 'attempt')})`, {
         hint: 'the server keeps sending different bytes than its listing announces; try again later or another endpoint',
       });
     }
-    throw new NetworkError('E_NETWORK', `${file.path}: ${lastError?.message} (gave up after ${p.retry.maxAttempts} attempts)`, {
+    throw new NetworkError('E_NETWORK', `${file.path}: ${lastError?.message} (gave up after ${plural(p.retry.maxAttempts, 'attempt')})`, {
       hint: 'run the same command again to resume; partial files are kept',
     });
   } finally {

@@ -16,7 +16,7 @@ const running = new Map<number, AbortController>();
 function plainError(err: unknown): Record<string, unknown> {
   const e = err as Record<string, unknown> & Error;
   const out: Record<string, unknown> = { name: e?.name, message: e?.message ?? String(err) };
-  for (const k of ['code', 'exitCode', 'hint', 'syscall', 'errno', 'path']) if (e && e[k] !== undefined) out[k] = e[k];
+  for (const k of ['code', 'exitCode', 'hint', 'file', 'syscall', 'errno', 'path']) if (e && e[k] !== undefined) out[k] = e[k];
   return out;
 }
 

@@ -6,7 +6,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { InterruptedError, M1kitError, type ExitCodeValue } from '../errors.js';
+import {
+  ExitCode, InputError, InterruptedError, M1kitError, NetworkError, UnavailableError, VerificationError, type ExitCodeValue, type M1kitErrorOptions,
+} from '../errors.js';
 import { fetchFile, type FetchFileParams, type FetchFileResult, type TransferEvent } from './fetch-file.js';
 import type { Transport } from './transport.js';
 
@@ -33,12 +35,25 @@ export function inlineRunner(transport: Transport): TransferRunner {
   };
 }
 
-function rebuild(e: Record<string, unknown>): Error {
+const CLASS_OF_EXIT: Partial<Record<number, new (code: string, message: string, opts?: M1kitErrorOptions) => M1kitError>> = {
+  [ExitCode.badInput]: InputError,
+  [ExitCode.verification]: VerificationError,
+  [ExitCode.unavailable]: UnavailableError,
+  [ExitCode.network]: NetworkError,
+};
+
+/** The error a worker posted, rebuilt with its class (NetworkError, InputError, …), code, hint and file. */
+export function rebuildError(e: Record<string, unknown>): Error {
   const message = String(e.message);
   if (e.code === 'E_INTERRUPTED') return new InterruptedError(message);
   if (typeof e.code === 'string' && typeof e.exitCode === 'number') {
-    return new M1kitError(e.code, e.exitCode as ExitCodeValue, message, typeof e.hint === 'string' ? { hint: e.hint } : {});
+    const opts: M1kitErrorOptions = {};
+    if (typeof e.hint === 'string') opts.hint = e.hint;
+    if (typeof e.file === 'string') opts.file = e.file;
+    const Cls = CLASS_OF_EXIT[e.exitCode];
+    return Cls ? new Cls(e.code, message, opts) : new M1kitError(e.code, e.exitCode as ExitCodeValue, message, opts);
   }
+  // errno errors keep code/syscall/path, so ENOSPC still maps to E_DISK_FULL
   return Object.assign(new Error(message), e);
 }
 
@@ -48,8 +63,18 @@ function rebuild(e: Record<string, unknown>): Error {
  */
 export function threadRunner(threads: number, auth: { endpoint: string; token?: string }): TransferRunner {
   const workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(WORKER_URL, { workerData: auth }));
-  const pending = new Map<number, { resolve: (r: FetchFileResult) => void; reject: (e: Error) => void; onBytes: (d: number) => void; onEvent: (e: TransferEvent) => void }>();
+  type Pending = { worker: Worker; resolve: (r: FetchFileResult) => void; reject: (e: Error) => void; onBytes: (d: number) => void; onEvent: (e: TransferEvent) => void };
+  const pending = new Map<number, Pending>();
   let nextId = 0;
+  let closing = false;
+  /** A worker that failed or exited takes its jobs down with a typed error instead of leaving them pending forever. */
+  const failJobsOf = (w: Worker, why: string) => {
+    for (const [id, p] of pending) {
+      if (p.worker !== w) continue;
+      pending.delete(id);
+      p.reject(new M1kitError('E_INTERNAL', ExitCode.internal, `transfer thread ${why}`));
+    }
+  };
   for (const w of workers) {
     w.on('message', (m: { type: string; id: number; delta?: number; event?: TransferEvent; result?: FetchFileResult; error?: Record<string, unknown> }) => {
       const p = pending.get(m.id);
@@ -59,12 +84,12 @@ export function threadRunner(threads: number, auth: { endpoint: string; token?: 
       else {
         pending.delete(m.id);
         if (m.type === 'done') p.resolve(m.result!);
-        else p.reject(rebuild(m.error!));
+        else p.reject(rebuildError(m.error!));
       }
     });
-    w.on('error', (err) => {
-      for (const [id, p] of pending) if (id >= 0) p.reject(err);
-      pending.clear();
+    w.on('error', (err) => failJobsOf(w, `failed: ${err.message}`));
+    w.on('exit', (code) => {
+      if (!closing) failJobsOf(w, `exited (code ${code})`);
     });
   }
   return {
@@ -73,12 +98,13 @@ export function threadRunner(threads: number, auth: { endpoint: string; token?: 
       const w = workers[slot % workers.length]!;
       return new Promise<FetchFileResult>((resolve, reject) => {
         if (signal.aborted) return reject(new InterruptedError());
-        pending.set(id, { resolve, reject, onBytes, onEvent });
+        pending.set(id, { worker: w, resolve, reject, onBytes, onEvent });
         signal.addEventListener('abort', () => w.postMessage({ type: 'abort', id }), { once: true });
         w.postMessage({ type: 'run', id, job });
       });
     },
     async close() {
+      closing = true;
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };
