@@ -118,13 +118,15 @@ describe('fault injection (loopback CDN)', () => {
     expect(cdnGets().map((l) => l.range)).toEqual([undefined]);
   });
 
-  it('a partial file locked by a live process is refused (E_BUSY); a stale lock from a killed run is taken over', async () => {
+  it('a partial file locked by a live process is refused at once without waiting (E_BUSY naming it); a stale lock from a killed run is taken over', async () => {
     const cache = await tmpDir();
     const blobs = join(cache, 'models--org--m1', 'blobs');
     await mkdir(blobs, { recursive: true });
     const lock = join(blobs, `${sha256(SHARD.content)}.incomplete.lock`);
     await writeFile(lock, `${process.ppid} ${hostname()}\n`);
-    await expect(run({ destination: { kind: 'cache', cacheDir: cache } })).rejects.toMatchObject({ code: 'E_BUSY', exitCode: 3 });
+    await expect(run({ destination: { kind: 'cache', cacheDir: cache }, waitForLock: false })).rejects.toMatchObject({
+      code: 'E_BUSY', exitCode: 3, message: expect.stringContaining(`${SHARD.path} is being downloaded by pid ${process.ppid}`),
+    });
     await writeFile(lock, `${2 ** 22 + 12345} ${hostname()}\n`); // above Linux's pid_max: never alive
     const { data } = await run({ destination: { kind: 'cache', cacheDir: cache } });
     expect(data.equals(SHARD.content)).toBe(true);
