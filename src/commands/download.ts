@@ -4,19 +4,21 @@ import { join } from 'node:path';
 import { action, intArg, type CommandContext } from '../cli/action.js';
 import { formatBytes, table } from '../cli/reporter.js';
 import { M1kitError, UsageError, VerificationError } from '../core/errors.js';
-import { downloadRepo, type DownloadDestination, type DownloadEvent } from '../core/hub/download-repo.js';
+import { downloadRepo, type DownloadDestination, type DownloadEvent, type DownloadSummary } from '../core/hub/download-repo.js';
 import { hubSettings, redactToken } from '../core/hub/env.js';
-import { isRepoId } from '../core/hub/repo-files.js';
+import { isRepoId, revisionProblem } from '../core/hub/names.js';
+import { plural } from '../core/hub/retry.js';
 import { verifyDownload } from '../core/hub/verify-download.js';
 
 interface Opts {
   revision: string; include?: string[]; exclude?: string[]; localDir?: string; cacheDir?: string; concurrency: number;
-  endpoint?: string; dryRun: boolean; verify: boolean; retries: number; timeout: number;
+  endpoint?: string; dryRun: boolean; verify: boolean; retries: number; timeout: number; repair: boolean; forceDownload: boolean; wait: boolean;
 }
 
 /** Overall bar (bytes, rate, ETA) plus one bar per worker showing its current file. */
-function progressView(ctx: CommandContext, concurrency: number): (e: DownloadEvent) => void {
+function progressView(ctx: CommandContext, concurrency: number, maxAttempts: number): (e: DownloadEvent) => void {
   const r = ctx.reporter;
+  let check: ReturnType<typeof r.progress> | undefined;
   let total: ReturnType<typeof r.progress> | undefined;
   const slots: ReturnType<typeof r.progress>[] = [];
   const perSlot: number[] = [];
@@ -26,7 +28,8 @@ function progressView(ctx: CommandContext, concurrency: number): (e: DownloadEve
   let base = 0;
   return (e) => {
     if (e.type === 'plan') {
-      r.debug(`commit ${e.commit}: ${e.files.length} files, ${formatBytes(e.totalBytes)}, ${formatBytes(e.doneBytes)} already on disk`);
+      check?.stop();
+      r.debug(`commit ${e.commit}: ${plural(e.files.length, 'file')}, ${formatBytes(e.totalBytes)}, ${formatBytes(e.doneBytes)} already on disk`);
       done = base = e.doneBytes;
       total = r.progress('total', e.totalBytes, 'bytes');
       total.update(done);
@@ -48,8 +51,26 @@ function progressView(ctx: CommandContext, concurrency: number): (e: DownloadEve
     } else if (e.type === 'done') r.debug(`done ${e.path}`);
     else if (e.type === 'resume') r.debug(`resume ${e.path} from byte ${e.from}`);
     else if (e.type === 'restart') r.warn(`${e.path}: restarting from byte 0 (${e.reason})`);
-    else if (e.type === 'retry') r.warn(`${e.path}: ${e.reason}; retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`);
+    else if (e.type === 'retry') r.warn(`${e.path}: ${e.reason}; attempt ${e.attempt + 1} of ${maxAttempts} in ${(e.delayMs / 1000).toFixed(1)} s`);
+    else if (e.type === 'check') {
+      check ??= r.progress('re-hash', e.totalBytes, 'bytes');
+      check.update(e.doneBytes, e.path);
+    } else if (e.type === 'wait') {
+      if (e.first) r.warn(`${e.path}: waiting for ${e.holder}, which is downloading it (lock ${e.lock}); --no-wait fails instead`);
+      else r.debug(`${e.path}: still waiting for ${e.holder} (${Math.round(e.waitedMs / 1000)} s)`);
+    }
   };
+}
+
+/** The closing line: what was fetched, what was already there, and how what was there was checked. */
+export function downloadSummaryLine(res: DownloadSummary): string {
+  const t = res.totals;
+  const head = `${res.repo}@${res.commit.slice(0, 12)}: ${t.downloadedFiles} downloaded${t.repairedFiles > 0 ? ` (${t.repairedFiles} repaired)` : ''}, ${t.presentFiles} already present (${formatBytes(t.bytes)})`;
+  const how =
+    res.presentCheck === 'none' ? 'listed from the cache, not checked (offline)'
+    : res.verified ? 'every file hash/size verified'
+    : `downloaded files hash/size verified; ${plural(t.presentFiles, 'file')} already present: size checked, not re-hashed (--repair re-hashes and fetches what fails)`;
+  return `${head}; ${how}`;
 }
 
 async function run(ctx: CommandContext, target: string, o: Opts): Promise<void> {
@@ -58,6 +79,10 @@ async function run(ctx: CommandContext, target: string, o: Opts): Promise<void> 
   // with --verify, a directory written by --local-dir wins over a repo id that happens to look like its path
   const repoGiven = isRepoId(target) && !(o.verify && existsSync(join(target, '.cache', 'huggingface')));
   if (!repoGiven && !o.verify) throw new UsageError(`"${target}" is not a repository id (expected org/name, e.g. MiniMaxAI/MiniMax-M1-40k)`);
+  const badRev = revisionProblem(o.revision);
+  if (badRev !== undefined) throw new UsageError(`--revision "${o.revision}" is not a commit or a git ref name: ${badRev}`);
+  if (o.verify && (o.repair || o.forceDownload)) throw new UsageError('--verify only checks; --repair and --force-download download');
+  if (o.repair && o.forceDownload) throw new UsageError('--force-download fetches everything again; --repair is not needed with it');
   const localDir = o.localDir ?? (repoGiven ? undefined : target);
   const destination: DownloadDestination = localDir ? { kind: 'local', dir: localDir } : { kind: 'cache', cacheDir: env.cacheDir };
   const common = {
@@ -74,16 +99,19 @@ async function run(ctx: CommandContext, target: string, o: Opts): Promise<void> 
       const list = bad.slice(0, 5).map((f) => `${f.path} (${f.status}${f.found ? `: found ${f.found}` : ''})`).join(', ');
       throw new VerificationError('E_VERIFY', `${bad.length} of ${res.files.length} files failed verification in ${res.path}: ${list}${bad.length > 5 ? ', …' : ''}`);
     }
-    ctx.reporter.result({ mode: 'verify', ...res }, () => `${res.files.length} files verified in ${res.path}${res.listingChecked ? ' (complete against the hub listing)' : ' against the hashes recorded at download (hub listing not checked: offline or no repo id)'}`);
+    ctx.reporter.result({ mode: 'verify', ...res }, () => `${plural(res.files.length, 'file')} verified in ${res.path}${res.listingChecked ? ' (complete against the hub listing)' : ' against the hashes recorded at download (hub listing not checked: offline or no repo id)'}`);
     return;
   }
-  const res = await downloadRepo({ ...common, repo: target, concurrency: o.concurrency, ...(ctx.globals.threads ? { threads: ctx.globals.threads } : {}), dryRun: o.dryRun, stallTimeoutMs: o.timeout * 1000, onEvent: progressView(ctx, o.concurrency) });
+  const res = await downloadRepo({
+    ...common, repo: target, concurrency: o.concurrency, ...(ctx.globals.threads ? { threads: ctx.globals.threads } : {}), dryRun: o.dryRun,
+    stallTimeoutMs: o.timeout * 1000, repair: o.repair, forceDownload: o.forceDownload, waitForLock: o.wait, onEvent: progressView(ctx, o.concurrency, o.retries),
+  });
   ctx.reporter.result({ mode: 'download', ...res }, () => {
     if (res.dryRun) {
       const rows = res.files.map((f) => [f.path, formatBytes(f.size), f.status === 'present' ? 'present' : 'to download']);
-      return `${table(['file', 'size', 'state'], rows)}\n${res.repo}@${res.commit}: ${res.totals.files} files, ${formatBytes(res.totals.bytes)}; ${formatBytes(res.totals.bytesToFetch)} to fetch`;
+      return `${table(['file', 'size', 'state'], rows)}\n${res.repo}@${res.commit}: ${plural(res.totals.files, 'file')}, ${formatBytes(res.totals.bytes)}; ${formatBytes(res.totals.bytesToFetch)} to fetch`;
     }
-    return `${res.repo}@${res.commit.slice(0, 12)}: ${res.totals.downloadedFiles} downloaded, ${res.totals.presentFiles} already present (${formatBytes(res.totals.bytes)}, sha256/size verified)\n${res.path}`;
+    return `${downloadSummaryLine(res)}\n${res.path}`;
   });
 }
 
@@ -101,6 +129,9 @@ export function register(program: Command): void {
     .option('--endpoint <url>', 'hub endpoint or mirror (default: $HF_ENDPOINT or https://huggingface.co)')
     .option('--dry-run', 'list what would be downloaded and how many bytes are missing', false)
     .option('--verify', 're-hash an existing download against the listing; downloads nothing', false)
+    .option('--repair', 're-hash the files already in place and fetch again those that fail (default: their sizes are checked, not their hashes)', false)
+    .option('--force-download', 'fetch every file again, ignoring files in place and partial files', false)
+    .option('--no-wait', 'fail at once (exit 3, naming the process) when another download holds a file, instead of waiting for it')
     .addOption(new Option('--retries <n>', 'attempts per request before giving up').argParser(intArg('--retries')).default(6))
     .addOption(new Option('--timeout <s>', 'retry a transfer that received no data for <s> seconds').argParser(intArg('--timeout')).default(60))
     .addHelpText(
@@ -108,14 +139,19 @@ export function register(program: Command): void {
       `
 Environment: HF_ENDPOINT (mirror, e.g. https://hf-mirror.com), HF_TOKEN (sent only to the endpoint's origin,
 never printed), HF_HUB_CACHE / HF_HOME (cache location), HF_HUB_OFFLINE=1 (cache only, no network).
-Interrupted downloads resume from blobs/<sha256>.incomplete; finished files are not fetched again.
+Interrupted downloads resume from blobs/<sha256>.incomplete; finished files are not fetched again (their
+size is checked, not their hash: --repair re-hashes them). A second download into the same cache waits for
+the files the first one is fetching (Ctrl-C stops waiting). Exit codes: 2 bad repo id or revision, 3 bad
+local state (E_BUSY with --no-wait, E_DISK_FULL, E_PATH_TOO_LONG), 4 hash mismatch, 6 network or hub
+(E_NETWORK after the retries, E_BAD_LISTING for an unsafe or inconsistent file list), 130 interrupted.
 
 Examples:
   m1kit download MiniMaxAI/MiniMax-M1-40k
   HF_ENDPOINT=https://hf-mirror.com m1kit download MiniMaxAI/MiniMax-M1-80k --concurrency 16
   m1kit download MiniMaxAI/MiniMax-M1-40k --include '*.json' '*.py' --dry-run
   m1kit download MiniMaxAI/MiniMax-M1-40k --local-dir /data/m1-40k --exclude '*.md'
-  m1kit download --verify MiniMaxAI/MiniMax-M1-40k --json`,
+  m1kit download --verify MiniMaxAI/MiniMax-M1-40k --json
+  m1kit download MiniMaxAI/MiniMax-M1-40k --repair      # re-hash what is there, fetch what fails`,
     )
     .action(
       action('download', async (ctx, target: string, o: Opts) => {

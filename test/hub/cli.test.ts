@@ -1,6 +1,10 @@
 import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, REPO, jsonDoc, m1kit } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -29,7 +33,8 @@ describe('m1kit download (built CLI)', () => {
     expect(doc.result).toMatchObject({ mode: 'download', repo: REPO_ID, revision: 'main', commit, layout: 'cache', dryRun: false, verified: true });
     expect(doc.result.path).toBe(join(e.HF_HUB_CACHE!, 'models--org--m1', 'snapshots', commit));
     const total = repoFiles().reduce((a, f) => a + f.content.length, 0);
-    expect(doc.result.totals).toEqual({ files: 5, bytes: total, downloadedFiles: 5, presentFiles: 0, bytesToFetch: total });
+    expect(doc.result.totals).toEqual({ files: 5, bytes: total, downloadedFiles: 5, presentFiles: 0, bytesToFetch: total, repairedFiles: 0 });
+    expect(doc.result.presentCheck).toBe('size');
     const shard = doc.result.files.find((f: { path: string }) => f.path === 'model-00000-of-00002.safetensors');
     expect(shard).toEqual({ path: 'model-00000-of-00002.safetensors', size: 3_000_000, hashKind: 'sha256', hash: sha256(repoFiles()[2]!.content), status: 'downloaded' });
   });
@@ -180,5 +185,169 @@ describe('m1kit download (built CLI)', () => {
     const files = jsonDoc(again.stdout).result.files;
     expect(files.find((f: { path: string }) => f.path === 'b.safetensors')).toMatchObject({ status: 'downloaded', resumedFrom: kept });
     expect(files.find((f: { path: string }) => f.path === 'a.safetensors')).toMatchObject({ status: 'present' });
+  });
+});
+
+/** Wait until `cond` holds (polling), or fail naming `what`. */
+async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('m1kit download: hostile hubs and faults (built CLI)', () => {
+  it('resets and refusals in the worker threads are retried; a refusal that persists is exit 6, one line naming the file, no stack trace', async () => {
+    server = await start();
+    const files = repoFiles();
+    server.addCommit(REPO_ID, files);
+    server.fault({ path: files[2]!.path, kind: 'reset', after: 1_000_000 });
+    server.fault({ path: files[3]!.path, kind: 'refuseAfterRedirect' });
+    server.fault({ path: 'config.json', kind: 'resetHead' });
+    const e = await env();
+    const r = await m1kit(['download', REPO_ID, '--json', '--concurrency', '4', '--threads', '2'], { env: e });
+    expect(r.code, r.stderr).toBe(0);
+    const snap = jsonDoc(r.stdout).result.path;
+    for (const f of files) expect((await readFile(join(snap, f.path))).equals(f.content), f.path).toBe(true);
+
+    server.fault({ path: files[2]!.path, kind: 'refuseAfterRedirect', times: 1000 });
+    const bad = await m1kit(['download', REPO_ID, '--force-download', '--retries', '2', '--threads', '2'], { env: await env() });
+    expect(bad.code, bad.stderr).toBe(6);
+    const lines = bad.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('warning:'));
+    expect(lines[0]).toMatch(new RegExp(`^m1kit download: ${files[2]!.path.replace(/\./g, '\\.')}: connection error ECONNREFUSED \\(gave up after 2 attempts\\)`));
+    expect(bad.stderr).not.toMatch(/^\s+at /m);
+    expect(bad.stderr).not.toContain('internal error');
+  });
+
+  it('hostile revisions and repo ids are usage errors (exit 2) and nothing is written', async () => {
+    server = await start({ anyRevision: true });
+    server.addCommit(REPO_ID, repoFiles());
+    const e = await env();
+    for (const args of [[REPO_ID, '--revision', '../../../../X'], [REPO_ID, '--revision', 'a\\b'], ['a/.'], ['a/..'], ['a--b/c']]) {
+      const r = await m1kit(['download', ...args], { env: e });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+    expect(server.log).toEqual([]);
+    await expect(stat(e.HF_HUB_CACHE!)).rejects.toThrow();
+  });
+
+  it('retries are reported (file, reason, next attempt in N s); "1 attempt" and "1 file" in the singular', async () => {
+    server = await start();
+    server.addCommit(REPO_ID, repoFiles());
+    server.fault({ path: 'api:revision', kind: 'resetHead' });
+    server.fault({ path: 'config.json', kind: 'status', status: 500 });
+    const e = await env();
+    const r = await m1kit(['--verbose', 'download', REPO_ID, '--include', 'config.json'], { env: e });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: repository org\/m1 at revision "main": connection error ECONNRESET; attempt 2 of 6 in 1\.0 s/);
+    expect(r.stderr).toMatch(/warning: config\.json: HTTP 500; attempt 2 of 6 in 1\.0 s/);
+    expect(r.stderr).toMatch(/commit [0-9a-f]{40}: 1 file,/);
+    server.fault({ path: 'config.json', kind: 'status', status: 500, times: 10 });
+    const one = await m1kit(['download', REPO_ID, '--include', 'config.json', '--retries', '1', '--force-download'], { env: e });
+    expect(one.code).toBe(6);
+    expect(one.stderr).toContain('config.json: HTTP 500 (gave up after 1 attempt)');
+  });
+
+  it('a second download into the same cache waits for the first (naming it), --no-wait fails at once (exit 3), Ctrl-C ends the wait (130)', async () => {
+    server = await start();
+    const big = bytes(4_000_000, 31);
+    server.addCommit(REPO_ID, [{ path: 'b.safetensors', content: big, lfs: true }]);
+    server.fault({ path: 'b.safetensors', kind: 'stall', after: 1_000_000, times: Infinity });
+    const e = await env();
+    const partial = join(e.HF_HUB_CACHE!, 'models--org--m1', 'blobs', `${sha256(big)}.incomplete`);
+    const first = execa('node', [BIN, 'download', REPO_ID, '--json'], { reject: false, cwd: REPO, env: { NO_COLOR: '1', ...e } });
+    await until('the first download to hold its lock', async () => ((await stat(partial).catch(() => undefined))?.size ?? 0) > 0);
+
+    const noWait = await m1kit(['download', REPO_ID, '--no-wait'], { env: e });
+    expect(noWait.code).toBe(3);
+    expect(noWait.stderr).toContain(`b.safetensors is being downloaded by pid ${first.pid}`);
+
+    const interrupted = execa('node', [BIN, 'download', REPO_ID], { reject: false, cwd: REPO, env: { NO_COLOR: '1', ...e } });
+    let err1 = '';
+    interrupted.stderr!.on('data', (d) => (err1 += String(d)));
+    await until('the waiting message', () => err1.includes('waiting for'));
+    const t0 = Date.now();
+    interrupted.kill('SIGINT');
+    expect((await interrupted).exitCode).toBe(130);
+    expect(Date.now() - t0).toBeLessThan(3000);
+
+    const second = execa('node', [BIN, 'download', REPO_ID, '--json'], { reject: false, cwd: REPO, env: { NO_COLOR: '1', ...e } });
+    let err2 = '';
+    second.stderr!.on('data', (d) => (err2 += String(d)));
+    await until('the waiting message', () => err2.includes('waiting for'));
+    expect(err2).toContain(`b.safetensors: waiting for pid ${first.pid}, which is downloading it`);
+    server.clearFaults(); // the first download's stalled connection ends; it resumes and finishes
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.exitCode, String(a.stderr)).toBe(0);
+    expect(b.exitCode, String(b.stderr)).toBe(0);
+    expect(jsonDoc(String(a.stdout)).result.files[0].status).toBe('downloaded');
+    expect(jsonDoc(String(b.stdout)).result.files[0].status).toBe('present');
+    expect(server.log.filter((l) => l.server === 'cdn' && l.status === 200 || l.status === 206).length).toBeGreaterThan(0);
+    expect((await readFile(join(jsonDoc(String(b.stdout)).result.path, 'b.safetensors'))).equals(big)).toBe(true);
+  });
+
+  it('says whether files in place were re-hashed; --repair re-fetches a corrupt blob', async () => {
+    server = await start();
+    server.addCommit(REPO_ID, repoFiles());
+    const e = await env();
+    expect((await m1kit(['download', REPO_ID, '--quiet'], { env: e })).code).toBe(0);
+    const blob = join(e.HF_HUB_CACHE!, 'models--org--m1', 'blobs', sha256(repoFiles()[3]!.content));
+    const data = await readFile(blob);
+    data[100] = (data[100]! + 1) & 0xff;
+    await writeFile(blob, data);
+    const again = await m1kit(['download', REPO_ID], { env: e });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/0 downloaded, 5 already present \([^)]*\); downloaded files hash\/size verified; 5 files already present: size checked, not re-hashed \(--repair/);
+    expect(again.stdout).not.toContain('sha256/size verified');
+    const repaired = await m1kit(['download', REPO_ID, '--repair'], { env: e });
+    expect(repaired.code, repaired.stderr).toBe(0);
+    expect(repaired.stdout).toMatch(/1 downloaded \(1 repaired\), 4 already present \([^)]*\); every file hash\/size verified/);
+    expect((await m1kit(['download', '--verify', REPO_ID], { env: e })).code).toBe(0);
+  });
+
+  it('TLS: a reset inside a TLS connection is retried; an untrusted certificate fails at once (E_TLS, exit 6)', async () => {
+    server = await start();
+    server.addCommit(REPO_ID, repoFiles());
+    const dir = fileURLToPath(new URL('./helpers/', import.meta.url));
+    let resets = 1;
+    // a TLS front for the hub: forwards every request, resets the connection once in the middle of config.json
+    const front = https.createServer({ key: readFileSync(`${dir}tls-key.pem`), cert: readFileSync(`${dir}tls-cert.pem`) }, (req, res) => {
+      const up = http.request(`${server!.url}${req.url}`, { method: req.method, headers: { ...req.headers, host: new URL(server!.url).host } }, (ur) => {
+        res.writeHead(ur.statusCode!, ur.headers);
+        if (req.url!.endsWith('/config.json') && resets-- > 0) {
+          ur.once('data', (c: Buffer) => {
+            res.write(c.subarray(0, 5));
+            // RST on the TCP connection under TLS (a TLS socket cannot be reset itself)
+            setTimeout(() => raw.get(req.socket.remotePort!)?.resetAndDestroy(), 20);
+          });
+          return;
+        }
+        ur.pipe(res);
+      });
+      req.pipe(up);
+    });
+    const raw = new Map<number, import('node:net').Socket>();
+    front.on('connection', (sock: import('node:net').Socket) => {
+      raw.set(sock.remotePort!, sock);
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((ok) => front.listen(0, '127.0.0.1', () => ok()));
+    try {
+      const endpoint = `https://localhost:${(front.address() as { port: number }).port}`;
+      const e = await env({ HF_ENDPOINT: endpoint, NODE_EXTRA_CA_CERTS: `${dir}tls-cert.pem` });
+      const r = await m1kit(['download', REPO_ID, '--include', 'config.json', '--json', '--timeout', '10'], { env: e });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/config\.json: connection error ECONNRESET; attempt 2 of 6/);
+      expect(await readFile(join(jsonDoc(r.stdout).result.path, 'config.json'))).toEqual(repoFiles()[0]!.content);
+      const untrusted = await m1kit(['download', REPO_ID, '--include', 'config.json'], { env: { ...e, NODE_EXTRA_CA_CERTS: '' } });
+      expect(untrusted.code).toBe(6);
+      expect(untrusted.stderr).toMatch(/TLS certificate rejected \(DEPTH_ZERO_SELF_SIGNED_CERT\)/);
+      expect(untrusted.stderr).not.toMatch(/attempt 2 of/);
+    } finally {
+      front.closeAllConnections();
+      await new Promise((ok) => front.close(ok));
+    }
   });
 });

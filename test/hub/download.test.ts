@@ -1,8 +1,8 @@
-import { lstat, readFile, readdir, readlink, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scanCacheDir } from '@huggingface/hub';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { downloadRepo, type DownloadParams } from '../../src/core/hub/download-repo.js';
+import { downloadRepo, type DownloadEvent, type DownloadParams } from '../../src/core/hub/download-repo.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { REPO_ID, bodyRequests, readBack, repoFiles, sha256, start, type HubServer } from './helpers/repo.js';
 
@@ -187,3 +187,63 @@ describe('sizes', () => {
   });
 });
 
+
+describe('files already in place: size checked by default, re-hashed with --repair', () => {
+  const SHARD = files[3]!;
+  /** Requests that carried a body (the hub's 302 to the CDN does not). */
+  const bodies = () => bodyRequests(server).filter((l) => l.status !== 302);
+  async function flipByte(path: string, at: number) {
+    const data = await readFile(path);
+    data[at] = data[at]! ^ 0x01;
+    await writeFile(path, data);
+  }
+
+  it('a corrupt blob is reported as present but not re-hashed (verified false); --repair fetches it again', async () => {
+    const cache = await tmpDir();
+    const first = await downloadRepo(params(cache));
+    expect(first).toMatchObject({ verified: true, presentCheck: 'size' });
+    const blob = join(cache, 'models--org--m1', 'blobs', sha256(SHARD.content));
+    await flipByte(blob, 1234);
+    server.log.length = 0;
+    const again = await downloadRepo(params(cache));
+    expect(bodies()).toEqual([]);
+    expect(again).toMatchObject({ verified: false, presentCheck: 'size', totals: expect.objectContaining({ presentFiles: 5, downloadedFiles: 0, repairedFiles: 0 }) });
+    const events: DownloadEvent[] = [];
+    const repaired = await downloadRepo(params(cache, { repair: true, onEvent: (e) => events.push(e) }));
+    expect(bodies().map((l) => l.url)).toEqual([`/cdn/${sha256(SHARD.content)}`]);
+    expect(repaired).toMatchObject({ verified: true, presentCheck: 'hash', totals: expect.objectContaining({ presentFiles: 4, downloadedFiles: 1, repairedFiles: 1 }) });
+    expect(repaired.files.find((f) => f.path === SHARD.path)).toMatchObject({ status: 'downloaded', repaired: true });
+    expect((await readFile(join(repaired.path, SHARD.path))).equals(SHARD.content)).toBe(true);
+    const checked = events.filter((e) => e.type === 'check') as { doneBytes: number; totalBytes: number }[];
+    expect(checked.at(-1)).toEqual(expect.objectContaining({ doneBytes: checked.at(-1)!.totalBytes }));
+    expect(checked.at(-1)!.totalBytes).toBe(files.reduce((a, f) => a + f.content.length, 0));
+  });
+
+  it('--repair in a local dir replaces an edited-in-place file whose size and mtime still match', async () => {
+    const dir = await tmpDir();
+    await downloadRepo(params(dir, { destination: { kind: 'local', dir } }));
+    const file = join(dir, SHARD.path);
+    const before = await stat(file);
+    await flipByte(file, 10);
+    await utimes(file, before.atime, before.mtime); // a bit flip on disk keeps the metadata
+    server.log.length = 0;
+    expect((await downloadRepo(params(dir, { destination: { kind: 'local', dir } }))).totals.downloadedFiles).toBe(0);
+    const r = await downloadRepo(params(dir, { destination: { kind: 'local', dir }, repair: true }));
+    expect(r.totals).toMatchObject({ downloadedFiles: 1, repairedFiles: 1 });
+    expect((await readFile(file)).equals(SHARD.content)).toBe(true);
+  });
+
+  it('--force-download fetches every file again, ignoring files in place and partial files', async () => {
+    const cache = await tmpDir();
+    await downloadRepo(params(cache));
+    const other = files[2]!;
+    const partial = join(cache, 'models--org--m1', 'blobs', `${sha256(other.content)}.incomplete`);
+    await writeFile(partial, other.content.subarray(0, 1000));
+    server.log.length = 0;
+    const r = await downloadRepo(params(cache, { forceDownload: true }));
+    expect(r.totals).toMatchObject({ downloadedFiles: 5, presentFiles: 0 });
+    expect(bodies()).toHaveLength(5);
+    expect(bodies().every((l) => l.range === undefined)).toBe(true);
+    for (const f of files) expect((await readFile(join(r.path, f.path))).equals(f.content), f.path).toBe(true);
+  });
+});

@@ -3,10 +3,10 @@
  * already in place, check free space, then fetch the rest with a worker pool into the chosen layout.
  * Never prints: progress and events go to callbacks.
  */
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat, unlink } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
-import { NetworkError, throwIfAborted } from '../errors.js';
+import { InputError, NetworkError, throwIfAborted } from '../errors.js';
 import { cacheTarget, localTarget, readCachedRef, repoFolderName, type DownloadTarget } from './cache-layout.js';
 import { checkFreeSpace, freeBytes } from './disk-space.js';
 import type { FetchFileResult, TransferEvent } from './fetch-file.js';
@@ -17,7 +17,9 @@ import { createHubFetch } from './hub-fetch.js';
 import { runPool } from './pool.js';
 import { fetchTransport, rawTransport } from './transport.js';
 import { inlineRunner, threadRunner, threadsAvailable, type TransferJob, type TransferRunner } from './transfer-threads.js';
+import { assertRepoId, assertRevision, isCommitSha, printable } from './names.js';
 import { listRepoFiles, resolveCommit, type HubAccess, type RemoteFile } from './repo-files.js';
+import { hashFile } from './hashing.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 
 /** Files fetched at once by default (huggingface_hub uses 8 workers too). */
@@ -49,6 +51,12 @@ export interface DownloadParams {
   stallTimeoutMs?: number;
   /** Worker threads for transfers (default: one per concurrent file, at most the number of cores). */
   threads?: number;
+  /** Re-hash files already in place; fetch again those that fail (default: sizes checked only). */
+  repair?: boolean;
+  /** Fetch every file again, ignoring files in place and partial files. */
+  forceDownload?: boolean;
+  /** Wait for another process downloading the same file (default true); false: fail at once (E_BUSY). */
+  waitForLock?: boolean;
   /** Free-space probe (tests inject one). */
   freeBytes?: (dir: string) => Promise<number>;
   signal?: AbortSignal;
@@ -60,6 +68,11 @@ export type DownloadEvent =
   | { type: 'start'; path: string; size: number; slot: number }
   | { type: 'bytes'; path: string; delta: number; slot: number }
   | { type: 'done'; path: string; slot: number }
+  /** --repair: bytes of the files in place re-hashed so far. */
+  | { type: 'check'; path: string; doneBytes: number; totalBytes: number }
+  /** Another process holds the lock of this file: waiting for it. */
+  | { type: 'wait'; path: string; holder: string; lock: string; waitedMs: number; first: boolean }
+  /** TransferEvent's retry covers bodies; listing and commit requests report theirs with `path` naming the request. */
   | TransferEvent;
 
 export type FileStatus = 'downloaded' | 'present' | 'planned';
@@ -72,6 +85,8 @@ export interface DownloadedFile {
   status: FileStatus;
   /** Bytes kept from an earlier run (resumed files). */
   resumedFrom?: number;
+  /** --repair: the copy in place failed its hash check and was fetched again. */
+  repaired?: boolean;
 }
 
 export interface DownloadSummary {
@@ -83,8 +98,13 @@ export interface DownloadSummary {
   layout: DownloadDestination['kind'];
   dryRun: boolean;
   files: DownloadedFile[];
-  totals: { files: number; bytes: number; downloadedFiles: number; presentFiles: number; bytesToFetch: number };
-  /** Every file in place had its size and hash checked when it was written. */
+  totals: { files: number; bytes: number; downloadedFiles: number; presentFiles: number; bytesToFetch: number; repairedFiles: number };
+  /**
+   * How files already in place were checked in this run: 'hash' (--repair: re-hashed), 'size' (the
+   * default: size only, not re-hashed), 'none' (offline: only listed from the cache).
+   */
+  presentCheck: 'hash' | 'size' | 'none';
+  /** Every file in the result had its size and hash checked in this run (downloaded, or re-hashed with --repair). */
   verified: boolean;
 }
 
@@ -106,7 +126,7 @@ async function offlineSummary(p: DownloadParams, revision: string): Promise<Down
   if (p.destination.kind !== 'cache') {
     throw new NetworkError('E_OFFLINE', 'HF_HUB_OFFLINE is set: --local-dir downloads need the network', { hint: 'unset HF_HUB_OFFLINE' });
   }
-  const commit = /^[0-9a-f]{40}$/.test(revision) ? revision : await readCachedRef(p.destination.cacheDir, p.repo, revision);
+  const commit = isCommitSha(revision) ? revision : await readCachedRef(p.destination.cacheDir, p.repo, revision);
   const snap = commit && join(p.destination.cacheDir, repoFolderName(p.repo), 'snapshots', commit);
   const entries = snap ? await readdir(snap, { recursive: true, withFileTypes: true }).catch(() => undefined) : undefined;
   if (!commit || !snap || !entries) {
@@ -126,8 +146,8 @@ async function offlineSummary(p: DownloadParams, revision: string): Promise<Down
   }
   const bytes = files.reduce((a, f) => a + f.size, 0);
   return {
-    repo: p.repo, revision, commit, path: snap, layout: 'cache', dryRun: Boolean(p.dryRun), files, verified: true,
-    totals: { files: files.length, bytes, downloadedFiles: 0, presentFiles: files.length, bytesToFetch: 0 },
+    repo: p.repo, revision, commit, path: snap, layout: 'cache', dryRun: Boolean(p.dryRun), files, presentCheck: 'none', verified: false,
+    totals: { files: files.length, bytes, downloadedFiles: 0, presentFiles: files.length, bytesToFetch: 0, repairedFiles: 0 },
   };
 }
 
@@ -137,6 +157,9 @@ async function offlineSummary(p: DownloadParams, revision: string): Promise<Down
  */
 export async function downloadRepo(p: DownloadParams): Promise<DownloadSummary> {
   const revision = p.revision ?? 'main';
+  // both become path components (models--org--name, refs/<revision>): checked before anything else
+  assertRepoId(p.repo);
+  assertRevision(revision);
   if (p.offline) return offlineSummary(p, revision);
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...p.retry };
   const hubFetch = createHubFetch({
@@ -146,7 +169,10 @@ export async function downloadRepo(p: DownloadParams): Promise<DownloadSummary> 
     ...(p.fetch ? { fetch: p.fetch } : {}),
   });
   const auth = { endpoint: p.endpoint, ...(p.token !== undefined ? { token: p.token } : {}) };
-  const hub: HubAccess = { endpoint: p.endpoint, fetch: hubFetch, retry, ...(p.signal ? { signal: p.signal } : {}) };
+  const hub: HubAccess = {
+    endpoint: p.endpoint, fetch: hubFetch, retry, ...(p.signal ? { signal: p.signal } : {}),
+    onRetry: (e) => p.onEvent?.({ type: 'retry', path: e.what, attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
+  };
   // bodies over raw sockets in worker threads unless a fetch was injected (then everything goes through
   // it); the threads start now, so that they are ready when the listing is done
   const concurrency = p.concurrency ?? DEFAULT_CONCURRENCY;
@@ -174,10 +200,38 @@ async function download(
   const target: DownloadTarget =
     p.destination.kind === 'cache' ? cacheTarget(p.destination.cacheDir, p.repo, commit, revision) : localTarget(p.destination.dir, commit);
 
-  const done = new Set<string>();
   for (const f of files) {
-    throwIfAborted(p.signal);
-    if (await target.isComplete(f)) done.add(f.path);
+    const bad = target.pathProblem(f);
+    if (bad !== undefined) {
+      throw new InputError(bad.code, `${printable(f.path)}: cannot be written in ${target.root}: ${bad.why}`, {
+        hint: bad.code === 'E_PATH_TOO_LONG' ? 'choose a shorter --cache-dir or --local-dir, or --exclude the file' : 'download into the cache instead, or --exclude the file',
+      });
+    }
+  }
+
+  // files in place: size checked (the default), or re-hashed (--repair); --force-download ignores them
+  const done = new Set<string>();
+  const repairs = new Set<string>();
+  if (!p.forceDownload) {
+    for (const f of files) {
+      throwIfAborted(p.signal);
+      if (await target.isComplete(f)) done.add(f.path);
+    }
+  }
+  if (p.repair && done.size > 0) {
+    const present = files.filter((f) => done.has(f.path));
+    const checkTotal = present.reduce((a, f) => a + f.size, 0);
+    let checked = 0;
+    for (const f of present) {
+      const digest = await hashFile(target.filePath(f), f.hash.kind, f.size, {
+        ...(p.signal ? { signal: p.signal } : {}),
+        onBytes: (n) => p.onEvent?.({ type: 'check', path: f.path, doneBytes: (checked += n), totalBytes: checkTotal }),
+      });
+      if (digest !== f.hash.hex) {
+        done.delete(f.path);
+        repairs.add(f.path);
+      }
+    }
   }
   const todo = files.filter((f) => !done.has(f.path));
   // files with identical content share one blob in the cache: fetch it once, link the others after
@@ -197,6 +251,8 @@ async function download(
     outcome.set(f.path, { path: f.path, size: f.size, hashKind: f.hash.kind, hash: f.hash.hex, status: done.has(f.path) ? 'present' : 'planned' });
   }
   if (!p.dryRun) {
+    // a copy that failed its hash goes before anything is fetched (in the cache, the blob every snapshot links to)
+    for (const f of files) if (repairs.has(f.path)) await target.discard(f);
     await target.begin();
     await checkFreeSpace(target.root, bytesToFetch, p.freeBytes ?? freeBytes);
     for (const f of files) if (done.has(f.path)) await target.relink(f); // blobs shared with an earlier commit
@@ -213,23 +269,40 @@ async function download(
           retry,
           stallTimeoutMs: p.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
         };
-        const release = await lockPartial(job.partial, f.path);
-        let r: FetchFileResult;
+        const release = await lockPartial(job.partial, f.path, {
+          wait: p.waitForLock !== false,
+          ...(signal ? { signal } : {}),
+          onWait: (w) => p.onEvent?.({ type: 'wait', path: f.path, ...w }),
+        });
+        const group = byPartial.get(target.partialPath(f))!;
+        let r: FetchFileResult | undefined;
         try {
-          r = await runner.run(job, slot, signal, (delta) => p.onEvent?.({ type: 'bytes', path: f.path, delta, slot }), (e) => p.onEvent?.(e));
-          await target.place(f);
+          // another process may have finished this file while this one waited for its lock
+          if (p.forceDownload || repairs.has(f.path) || !(await target.isComplete(f))) {
+            if (p.forceDownload) await unlink(job.partial).catch(() => {});
+            r = await runner.run(job, slot, signal, (delta) => p.onEvent?.({ type: 'bytes', path: f.path, delta, slot }), (e) => p.onEvent?.(e));
+            await target.place(f);
+          } else {
+            await target.relink(f);
+          }
         } finally {
           await release();
         }
-        const group = byPartial.get(target.partialPath(f))!;
         for (const twin of group.slice(1)) await target.relink(twin);
-        for (const g of group) outcome.get(g.path)!.status = 'downloaded';
-        if (r.resumedFrom > 0) outcome.get(f.path)!.resumedFrom = r.resumedFrom;
+        for (const g of group) {
+          const o = outcome.get(g.path)!;
+          o.status = r ? 'downloaded' : 'present';
+          if (r && repairs.has(g.path)) o.repaired = true;
+        }
+        if (r && r.resumedFrom > 0) outcome.get(f.path)!.resumedFrom = r.resumedFrom;
         p.onEvent?.({ type: 'done', path: f.path, slot });
       },
       p.signal,
     );
   }
+  const list = [...outcome.values()];
+  const count = (st: FileStatus) => list.filter((f) => f.status === st).length;
+  const presentCheck = p.repair ? 'hash' : 'size';
   return {
     repo: p.repo,
     revision,
@@ -237,8 +310,12 @@ async function download(
     path: target.filesDir,
     layout: target.kind,
     dryRun: Boolean(p.dryRun),
-    files: [...outcome.values()],
-    totals: { files: files.length, bytes: totalBytes, downloadedFiles: p.dryRun ? 0 : todo.length, presentFiles: done.size, bytesToFetch },
-    verified: !p.dryRun,
+    files: list,
+    totals: {
+      files: files.length, bytes: totalBytes, downloadedFiles: p.dryRun ? 0 : count('downloaded'), presentFiles: p.dryRun ? done.size : count('present'), bytesToFetch,
+      repairedFiles: list.filter((f) => f.repaired).length,
+    },
+    presentCheck,
+    verified: !p.dryRun && (presentCheck === 'hash' || count('present') === 0),
   };
 }
