@@ -215,7 +215,8 @@ describe('m1kit download: hostile hubs and faults (built CLI)', () => {
     const bad = await m1kit(['download', REPO_ID, '--force-download', '--retries', '2', '--threads', '2'], { env: await env() });
     expect(bad.code, bad.stderr).toBe(6);
     const lines = bad.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('warning:'));
-    expect(lines[0]).toMatch(new RegExp(`^m1kit download: ${files[2]!.path.replace(/\./g, '\\.')}: connection error ECONNREFUSED \\(gave up after 2 attempts\\)`));
+    expect(lines[0]).toMatch(/^m1kit download: /);
+    expect(lines[0]).toContain(`${files[2]!.path}: connection error ECONNREFUSED (gave up after 2 attempts)`);
     expect(bad.stderr).not.toMatch(/^\s+at /m);
     expect(bad.stderr).not.toContain('internal error');
   });
