@@ -16,6 +16,12 @@ export interface RectData {
   data: Buffer;
 }
 
+/**
+ * A column slice is read as its covering byte range (one read, then compacted) while that range is at
+ * most this many times the bytes wanted; beyond, row by row, so memory stays the slice's size.
+ */
+const SPAN_READ_FACTOR = 4;
+
 const intersect = (a: Rect, b: Rect): Rect | null => {
   const r = { r0: Math.max(a.r0, b.r0), r1: Math.min(a.r1, b.r1), c0: Math.max(a.c0, b.c0), c1: Math.min(a.c1, b.c1) };
   return r.r0 < r.r1 && r.c0 < r.c1 ? r : null;
@@ -36,6 +42,11 @@ async function readFromPiece(p: Piece, want: Rect, out: Buffer, outOffset: numbe
     return;
   }
   const span = ((nRows - 1) * p.srcCols + (want.c1 - want.c0)) * eb;
+  if (span > SPAN_READ_FACTOR * nRows * rowBytes) {
+    // a narrow slice of wide rows: one read per row, never the whole covering range
+    for (let r = 0; r < nRows; r++) await readExactly(reader.fd, out.subarray(outOffset + r * outStride, outOffset + r * outStride + rowBytes), start + r * p.srcCols * eb, reader.path);
+    return;
+  }
   const tmp = Buffer.allocUnsafe(span);
   await readExactly(reader.fd, tmp, start, reader.path);
   for (let r = 0; r < nRows; r++) tmp.copy(out, outOffset + r * outStride, r * p.srcCols * eb, r * p.srcCols * eb + rowBytes);

@@ -167,6 +167,31 @@ export class BandSink {
     this.hashChain = this.hashChain.then(() => this.hasher.updateFromFile(this.id, r.inPath, r.offIn, r.length));
     this.hashChain.catch(() => undefined);
   }
+  /**
+   * Write the `length` bytes at `byteOffset` of tensor `name` (continuing exactly where the previous write
+   * ended) as positioned pieces in any order: `fill` gets a writer taking offsets within the region, and
+   * must cover it exactly. The region is then hashed from the output file (its page cache), in file
+   * order. For outputs whose rows are produced in column pieces (very wide tensors): memory stays one
+   * piece, never one whole band of rows.
+   */
+  async region(name: string, byteOffset: number, length: number, fill: (write: (data: Buffer, at: number) => Promise<void>) => Promise<void>): Promise<void> {
+    const abs = this.writer.absoluteOffset(name) + byteOffset;
+    if (abs !== this.cursor) throw new InputError('E_INTERNAL_ORDER', `${this.writer.path}: region at ${abs} but expected ${this.cursor}`);
+    await this.flushCopy();
+    while (this.pending.length > 0) await this.pending.shift();
+    let got = 0;
+    await fill(async (data, at) => {
+      if (at < 0 || at + data.length > length) throw new InputError('E_INTERNAL_ORDER', `${this.writer.path}: piece [${at}, ${at + data.length}) outside a region of ${length} bytes`);
+      await this.writer.write(name, data, byteOffset + at);
+      got += data.length;
+      this.onBytes?.(data.length);
+    });
+    if (got !== length) throw new InputError('E_INTERNAL_ORDER', `${this.writer.path}: region of ${length} bytes got ${got}`);
+    this.cursor += length;
+    await this.hasher.fileBacklogBelow(HASH_LAG_BYTES);
+    this.hashChain = this.hashChain.then(() => this.hasher.updateFromFile(this.id, this.writer.tmpPath, abs, length));
+    this.hashChain.catch(() => undefined);
+  }
   /** Issue any pending copy, then wait for every write and for every hash update to be queued. */
   async drain(): Promise<void> {
     await this.flushCopy();

@@ -21,7 +21,7 @@ import type { SourceTensor } from '../convert/source.js';
 import type { TensorError } from '../convert/state.js';
 import type { BandSink, BufferPool } from '../convert/write-file.js';
 import { ErrorStats } from './error-stats.js';
-import { sampledRows } from '../quant/error-sums.js';
+import { sampledRows, type ErrorSample } from '../quant/error-sums.js';
 
 /** Elements quantized per band (4 Mi fp32 = 16 MiB of working set, plus the codes). */
 const BAND_ELEMENTS = 4 * 1024 * 1024;
@@ -69,16 +69,35 @@ export interface QuantizeReads {
   settle(): Promise<void>;
 }
 
-function bandRowsOf(job: Extract<Job, { kind: 'quantize' }>, t: SourceTensor, o: QuantizeJobOptions): number {
-  const C = view2d(t.shape)[1];
-  const unit = job.scheme === 'fp8-block' ? job.group : 128;
-  return Math.max(unit, Math.floor((o.bandElements ?? BAND_ELEMENTS) / Math.max(1, C) / unit) * unit);
+/**
+ * How a tensor is cut into bands of at most `bandElements` (default BAND_ELEMENTS) input elements:
+ * whole 128-row blocks while a block of rows fits; for wider rows, fewer rows per band (int8 and w4a16
+ * quantize rows independently; a power of two, so that bands tile the 128-row error blocks) or, for
+ * fp8 (whose scales cover 128×128 blocks), one block of rows in column pieces of whole blocks. Bands
+ * never change output bytes; memory is bounded in bytes whatever the width (one row at least for int8
+ * and w4a16, one 128×128 block for fp8).
+ */
+export function bandingOf(scheme: string, group: number, R: number, C: number, bandElements = BAND_ELEMENTS): { rows: number; cols: number } {
+  const unit = scheme === 'fp8-block' ? group : 128;
+  const fit = Math.floor(bandElements / Math.max(1, C));
+  if (fit >= unit || R <= fit) return { rows: Math.max(unit, Math.floor(fit / unit) * unit), cols: C };
+  if (scheme === 'fp8-block') return { rows: unit, cols: Math.min(C, Math.max(group, Math.floor(bandElements / unit / group) * group)) };
+  let rows = 1;
+  while (rows * 2 <= fit && rows * 2 <= unit) rows *= 2;
+  return { rows, cols: C };
+}
+
+function bandRowsOf(job: Extract<Job, { kind: 'quantize' }>, t: SourceTensor, o: QuantizeJobOptions): { rows: number; cols: number } {
+  const [R, C] = view2d(t.shape);
+  return bandingOf(job.scheme, job.group, R, C, o.bandElements);
 }
 
 /** Start reading the first `bands` bands of `t` (into pooled buffers when `o.pool` is given). */
 export function prefetchQuantize(job: Extract<Job, { kind: 'quantize' }>, t: SourceTensor, o: QuantizeJobOptions = {}, bands = 1): QuantizeReads {
   const [R, C] = view2d(t.shape);
-  const bandRows = bandRowsOf(job, t, o);
+  const banding = bandRowsOf(job, t, o);
+  const bandRows = banding.rows;
+  if (banding.cols < C) bands = 0; // read in column pieces by quantizeJob, never as whole rows
   const pooled = !t.quant && t.pieces.length > 0;
   const r: QuantizeReads = {
     t,
@@ -116,6 +135,12 @@ export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: So
   const scaleF32 = scheme === 'fp8-block' ? new Float32Array(Math.ceil(R / g) * nbc) : undefined;
   const scaleBf16 = scheme === 'int8-channel' ? new Uint16Array(R) : scheme === 'w4a16' ? new Uint16Array(R * nbc) : undefined;
   const pooled = !t.quant && t.pieces.length > 0;
+  const banding = bandRowsOf(job, t, o);
+  if (banding.cols < C) {
+    const sampledWide = await quantizeFp8Pieces(job, t, sink, { ...o, kernels: k, rows: banding.rows, cols: banding.cols, errorStride, sums: stats.sums, scale: scaleF32! });
+    await sink.put(scaleName, bytesOf(scaleF32!), 0);
+    return { tensor: t.name, scheme, ...stats.result(), sampledRows: sampledWide, rows: R };
+  }
   const rd = o.prefetched?.t === t ? o.prefetched : prefetchQuantize(job, t, o, 0);
   const { bandRows, reads } = rd;
   const ahead = () => {
@@ -131,9 +156,10 @@ export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: So
       const n = Math.min(R, r0 + bandRows) - r0;
       const { dtype, data } = await reads.shift()!;
       ahead();
-      // bands start on a block boundary; the quantizer adds the error of every errorStride-th block
-      const errors = { unit, stride: errorStride, block0: r0 / unit, out: stats.sums };
-      sampled += sampledRows(n, errors).reduce((acc, [a, b]) => acc + b - a, 0);
+      // bands start on a block boundary, or lie inside one block (fewer rows than a block: wide rows); the
+      // quantizer adds the error of every errorStride-th block
+      const errors = errorSample(r0, n, bandRows, unit, errorStride, stats.sums);
+      sampled += errors ? sampledRows(n, errors).reduce((acc, [a, b]) => acc + b - a, 0) : 0;
       // bf16 goes to the quantizers as is (widened in the kernel); other dtypes are decoded first
       const u16 = bf16Of(data, dtype);
       const w = u16 ? undefined : toF32(data, dtype);
@@ -165,4 +191,70 @@ export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: So
   await sink.put(scaleName, bytesOf((scaleF32 ?? scaleBf16)!), 0);
   if (shapeName) await sink.put(shapeName, bytesOf(new Int32Array([R, C])), 0);
   return { tensor: t.name, scheme, ...stats.result(), sampledRows: sampled, rows: R };
+}
+
+/**
+ * The error sample of a band of `n` rows at `r0`: bands of whole `unit`-row blocks measure every
+ * stride-th block (index r0 / unit on); a band of fewer rows (wide rows) lies inside one block and
+ * measures all its rows when that block is sampled (undefined when it is not).
+ */
+function errorSample(r0: number, n: number, bandRows: number, unit: number, stride: number, out: Float64Array): ErrorSample | undefined {
+  if (bandRows >= unit) return { unit, stride, block0: r0 / unit, out };
+  return Math.floor(r0 / unit) % stride === 0 ? { unit: n, stride: 1, block0: 0, out } : undefined;
+}
+
+/**
+ * fp8-block rows too wide for a band of one 128-row block: each block of rows is quantized in column
+ * pieces of whole 128×128 blocks (each block's scale and codes do not depend on its neighbours), its codes
+ * written in place row by row and hashed from the file; the next piece is read while one is quantized.
+ * Returns the rows the error statistics were measured on.
+ */
+async function quantizeFp8Pieces(
+  job: Extract<Job, { kind: 'quantize' }>,
+  t: SourceTensor,
+  sink: BandSink,
+  o: QuantizeJobOptions & { kernels: KernelOptions; rows: number; cols: number; errorStride: number; sums: Float64Array; scale: Float32Array },
+): Promise<number> {
+  const [R, C] = view2d(t.shape);
+  const g = job.group;
+  const nbc = Math.ceil(C / g);
+  const codesName = job.outs[0]!.name;
+  const pieces: { r0: number; c0: number }[] = [];
+  for (let r0 = 0; r0 < R; r0 += o.rows) for (let c0 = 0; c0 < C; c0 += o.cols) pieces.push({ r0, c0 });
+  const read = (i: number) => {
+    const q = pieces[i]!;
+    const p = readRect(t, { r0: q.r0, r1: Math.min(R, q.r0 + o.rows), c0: q.c0, c1: Math.min(C, q.c0 + o.cols) });
+    p.catch(() => undefined); // awaited in order below
+    return p;
+  };
+  let next: Promise<RectData> | undefined = pieces.length > 0 ? read(0) : undefined;
+  let sampled = 0;
+  let i = 0;
+  try {
+    for (let r0 = 0; r0 < R; r0 += o.rows) {
+      const n = Math.min(R, r0 + o.rows) - r0;
+      const errors: ErrorSample = { unit: g, stride: o.errorStride, block0: r0 / g, out: o.sums };
+      sampled += sampledRows(n, errors).reduce((acc, [a, b]) => acc + b - a, 0);
+      await sink.region(codesName, r0 * C, n * C, async (write) => {
+        for (let c0 = 0; c0 < C; c0 += o.cols, i++) {
+          throwIfAborted(o.signal);
+          const w = Math.min(C, c0 + o.cols) - c0;
+          const { dtype, data } = await next!;
+          next = i + 1 < pieces.length ? read(i + 1) : undefined;
+          const u16 = bf16Of(data, dtype);
+          const input: QuantInput = u16 ? { bf16: u16 } : toF32(data, dtype);
+          const ab = codePool.take(n * w);
+          const scale = new Float32Array(Math.ceil(n / g) * Math.ceil(w / g));
+          const { codes } = await quantizeFp8Blocks(input, n, w, g, { ...o.kernels, errors, out: { codes: new Uint8Array(ab), scale } });
+          for (let b = 0; b < Math.ceil(n / g); b++) o.scale.set(scale.subarray(b * Math.ceil(w / g), (b + 1) * Math.ceil(w / g)), (r0 / g + b) * nbc + c0 / g);
+          const bytes = bytesOf(codes);
+          await Promise.all(Array.from({ length: n }, (_, r) => write(bytes.subarray(r * w, (r + 1) * w), r * C + c0)));
+          codePool.give(ab);
+        }
+      });
+    }
+  } finally {
+    await next?.catch(() => undefined);
+  }
+  return sampled;
 }
