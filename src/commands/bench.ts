@@ -71,12 +71,18 @@ async function run(ctx: CommandContext, o: Opts, withKernels: boolean, withModel
     onProgress: progressBars(ctx),
     signal: ctx.signal,
   });
+  const print = () => ctx.reporter.result(result, () => render([...(withModel ? modelTables(result) : []), ...kernelTables(result)], result.notes));
   if (plot) {
     const max = Math.max(...o.sweep, o.ctx);
-    await renderVegaLite(generationChartSpec([subject.arch, ...PEERS], o.convention, max), plot.real);
+    try {
+      await renderVegaLite(generationChartSpec([subject.arch, ...PEERS], o.convention, max), plot.real);
+    } catch (e) {
+      print(); // the results first, then the plot's error
+      throw e;
+    }
     result.notes.push(`plot (modelled generation FLOPs) written to ${plot.path}`);
   }
-  ctx.reporter.result(result, () => render([...(withModel ? modelTables(result) : []), ...kernelTables(result)], result.notes));
+  print();
 }
 
 function common(c: Command, model: boolean, kernels: boolean): Command {
