@@ -13,6 +13,13 @@ export interface CommandContext {
   globals: GlobalOptions & { threads?: number };
 }
 
+/**
+ * After SIGINT/SIGTERM the command gets this long to stop at its next abort check and clean up (keeping
+ * finished, resumable work); then the process exits anyway, so that an operation that cannot observe
+ * the AbortSignal (an open() waiting on a FIFO, a read from a stalled pipe) never outlives the signal.
+ */
+export const SIGNAL_GRACE_MS = 1500;
+
 /** A command action; it may return an exit code (e.g. ExitCode.verification after printing its result). */
 type ActionFn = (ctx: CommandContext, ...args: any[]) => Promise<void | number>;
 
@@ -59,9 +66,14 @@ export function action(name: string, fn: ActionFn): (...args: any[]) => Promise<
     const globals = globalsOf(cmd);
     const reporter = new Reporter(name, globals);
     const ac = new AbortController();
+    const interrupted = () => new M1kitError('E_INTERRUPTED', ExitCode.interrupted, 'interrupted');
     const onSigint = () => {
       if (ac.signal.aborted) process.exit(ExitCode.interrupted);
       ac.abort();
+      setTimeout(() => {
+        reporter.error(interrupted());
+        process.exit(ExitCode.interrupted);
+      }, SIGNAL_GRACE_MS).unref();
     };
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
@@ -83,6 +95,7 @@ export function action(name: string, fn: ActionFn): (...args: any[]) => Promise<
     } finally {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
+      // a pending grace timer stays (unref'd): an operation that ignored the abort must not keep the process alive
     }
   };
 }

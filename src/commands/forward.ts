@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { action } from '../cli/action.js';
 import { formatBytes } from '../cli/reporter.js';
-import { Checkpoint } from '../core/checkpoint/checkpoint.js';
+import { openCheckpoint } from '../core/checkpoint/validate.js';
 import { UsageError } from '../core/errors.js';
 import { forward } from '../core/model/forward.js';
 import { loadTokens } from '../core/model/tokens.js';
@@ -64,7 +64,7 @@ Examples:
         // checked before the pass: never an input, a directory that exists and is writable
         const inputs = await collectInputs([{ path: dir, label: 'checkpoint' }, { path: o.tokens, label: '--tokens file' }]);
         const out = await guardOutput({ path: o.out, kind: 'file', label: '--out', extra: [`${o.out}.incomplete`] }, inputs);
-        const ckpt = await Checkpoint.open(dir, { signal: ctx.signal });
+        const ckpt = await openCheckpoint(dir, { signal: ctx.signal });
         try {
           const V = ckpt.config.vocabSize;
           const bar = ctx.reporter.progress('forward', 1, 'items');

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { action, countArg, intArg, percentArg } from '../cli/action.js';
 import { table } from '../cli/reporter.js';
-import { Checkpoint } from '../core/checkpoint/checkpoint.js';
+import { openCheckpoint } from '../core/checkpoint/validate.js';
 import { UsageError, VerificationError } from '../core/errors.js';
 import { parseByteSize } from '../core/model/budget.js';
 import { loadTokens } from '../core/model/tokens.js';
@@ -113,7 +113,7 @@ Examples:
       const onProgress = (d: number, t: number) => { bar.setTotal(t); bar.update(d); };
       if (o.trainVsInfer) {
         if (tokens && tokens.length !== 1) throw new UsageError('--tokens for --train-vs-infer must hold one prompt');
-        const ckpt = await Checkpoint.open(target, { signal: ctx.signal });
+        const ckpt = await openCheckpoint(target, { signal: ctx.signal });
         try {
           const r = await trainVsInfer({
             checkpoint: ckpt, promptLen: o.promptLen, genLen: o.genLen, sequences: o.sequences ?? 4, seed: o.seed, logitScale: o.logitScale,
@@ -141,7 +141,7 @@ Examples:
         return;
       }
       if (o.lmHead === 'both') throw new UsageError('--lm-head both is only for --train-vs-infer');
-      const ref = await Checkpoint.open(o.against!, { signal: ctx.signal });
+      const ref = await openCheckpoint(o.against!, { signal: ctx.signal });
       const closers: (() => Promise<void>)[] = [() => ref.close()];
       try {
         const sequences = tokens ?? randomSequences(o.seed, o.sequences ?? 4, o.seqLen, ref.config.vocabSize);
@@ -153,7 +153,7 @@ Examples:
         if (o.engine === 'llama.cpp') {
           r = await verifyLlamaCppAgainst({ gguf: target, reference: ref, ...(ctx.globals.threads ? { threads: ctx.globals.threads } : {}), ...common });
         } else {
-          const ckpt = await Checkpoint.open(target, { signal: ctx.signal });
+          const ckpt = await openCheckpoint(target, { signal: ctx.signal });
           closers.push(() => ckpt.close());
           r = await verifyAgainst({ checkpoint: ckpt, reference: ref, kernels: resolveNative(o.kernels) ? 'native' : 'ts', ...common });
         }

@@ -11,6 +11,7 @@ import { dtypeBytes, numel } from '../dtype/dtypes.js';
 import type { TensorInfo } from '../safetensors/header.js';
 import { INDEX_FILE, readIndex, readJsonFile, shardFiles } from '../safetensors/index-json.js';
 import { SafetensorsReader } from '../safetensors/reader.js';
+import { MAX_TENSORS_PER_CHECKPOINT } from '../limits.js';
 import { parseConfig, type M1Config } from './config.js';
 
 /** Open file handles kept at most (the real checkpoint has 413 shards). */
@@ -108,6 +109,9 @@ export class Checkpoint {
         const r = await SafetensorsReader.open(join(dir, f));
         try {
           fileSizes.set(f, r.fileSize);
+          if (tensors.size + r.header.tensors.length > MAX_TENSORS_PER_CHECKPOINT) {
+            throw new InputError('E_TOO_MANY_TENSORS', `${join(dir, f)}: the checkpoint holds more than ${MAX_TENSORS_PER_CHECKPOINT} tensors (the cap; MiniMax-M1 has 8,243)`);
+          }
           for (const t of r.header.tensors) {
             const prev = tensors.get(t.name);
             if (prev) throw new InputError('E_DUPLICATE_TENSOR', `${join(dir, f)}: tensor "${t.name}" also appears in ${prev.file}`);

@@ -3,6 +3,7 @@
  * HF-native aliases: `layer_types`, `linear_attn_alpha_factor`, …). Pure: no I/O.
  */
 import { InputError } from '../errors.js';
+import { CONFIG_CAPS, MAX_ATTENTION_WIDTH, MAX_TENSORS_PER_CHECKPOINT } from '../limits.js';
 
 export type AttnType = 0 | 1; // 0 = lightning (linear) attention, 1 = softmax attention
 
@@ -48,9 +49,24 @@ const num = (raw: Record<string, unknown>, file: string, key: string, fallback?:
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError('E_CONFIG', `${file}: field "${key}" must be a number, got ${JSON.stringify(v)}`);
   return v;
 };
-const posInt = (raw: Record<string, unknown>, file: string, key: string, fallback?: number, min = 1): number => {
+/** An integer field in [min, CONFIG_CAPS[key]] (the MiniMax-M1 family's range, see limits.ts). */
+const posInt = (raw: Record<string, unknown>, file: string, key: keyof typeof CONFIG_CAPS, fallback?: number, min = 1): number => {
   const v = num(raw, file, key, fallback);
-  if (!Number.isInteger(v) || v < min || v > 2 ** 31) throw new InputError('E_CONFIG', `${file}: field "${key}" must be an integer ≥ ${min}, got ${v}`);
+  const max = CONFIG_CAPS[key];
+  if (!Number.isInteger(v) || v < min || v > max) throw new InputError('E_CONFIG', `${file}: field "${key}" must be an integer in [${min}, ${max}] for a MiniMax-M1-family model, got ${v}`);
+  return v;
+};
+/** A finite number field that must be > 0 (and < `below` when given). */
+const positive = (raw: Record<string, unknown>, file: string, key: string, fallback: number, below?: number): number => {
+  const v = num(raw, file, key, fallback);
+  if (!(v > 0) || (below !== undefined && !(v < below))) throw new InputError('E_CONFIG', `${file}: field "${key}" must be > 0${below !== undefined ? ` and < ${below}` : ''}, got ${v}`);
+  return v;
+};
+/** A boolean field (absent → fallback); a string such as "false" is refused rather than read as true. */
+const bool = (raw: Record<string, unknown>, file: string, key: string, fallback: boolean): boolean => {
+  const v = raw[key];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'boolean') throw new InputError('E_CONFIG', `${file}: field "${key}" must be true or false, got ${JSON.stringify(v).slice(0, 40)}`);
   return v;
 };
 const firstDefined = (raw: Record<string, unknown>, keys: string[]): string | undefined => keys.find((k) => raw[k] !== undefined && raw[k] !== null);
@@ -63,6 +79,11 @@ export function parseConfig(raw: unknown, file = 'config.json'): M1Config {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InputError('E_CONFIG', `${file}: expected a JSON object`);
   const r = raw as Record<string, unknown>;
   const numLayers = posInt(r, file, 'num_hidden_layers');
+  for (const key of ['attn_type_list', 'layer_types']) {
+    const list = r[key];
+    if (Array.isArray(list) && list.length !== numLayers) throw new InputError('E_CONFIG', `${file}: ${key} has ${list.length} entries, expected num_hidden_layers = ${numLayers}`);
+    if (list !== undefined && list !== null && !Array.isArray(list)) throw new InputError('E_CONFIG', `${file}: field "${key}" must be an array, got ${JSON.stringify(list).slice(0, 40)}`);
+  }
   let attnTypes: AttnType[];
   if (Array.isArray(r.attn_type_list)) {
     attnTypes = r.attn_type_list.map((v, i) => {
@@ -82,6 +103,7 @@ export function parseConfig(raw: unknown, file = 'config.json'): M1Config {
   const hiddenSize = posInt(r, file, 'hidden_size');
   const numHeads = posInt(r, file, 'num_attention_heads');
   const headDim = posInt(r, file, 'head_dim', hiddenSize / numHeads);
+  if (numHeads * headDim > MAX_ATTENTION_WIDTH) throw new InputError('E_CONFIG', `${file}: num_attention_heads × head_dim = ${numHeads * headDim} exceeds the cap of ${MAX_ATTENTION_WIDTH} for a MiniMax-M1-family model`);
   const numKvHeads = posInt(r, file, 'num_key_value_heads', numHeads);
   if (numHeads % numKvHeads !== 0) throw new InputError('E_CONFIG', `${file}: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads})`);
   const rotaryDim = posInt(r, file, 'rotary_dim', headDim);
@@ -90,7 +112,13 @@ export function parseConfig(raw: unknown, file = 'config.json'): M1Config {
   const numExperts = posInt(r, file, 'num_local_experts');
   const expertsPerTok = posInt(r, file, 'num_experts_per_tok');
   if (expertsPerTok > numExperts) throw new InputError('E_CONFIG', `${file}: num_experts_per_tok (${expertsPerTok}) exceeds num_local_experts (${numExperts})`);
-  const archs = Array.isArray(r.architectures) ? r.architectures.filter((a): a is string => typeof a === 'string') : [];
+  const impliedTensors = numLayers * (3 * numExperts + 9) + 3;
+  if (impliedTensors > MAX_TENSORS_PER_CHECKPOINT) throw new InputError('E_CONFIG', `${file}: ${numLayers} layers × ${numExperts} experts imply ${impliedTensors} tensors, more than the cap of ${MAX_TENSORS_PER_CHECKPOINT}`);
+  const archField = r.architectures;
+  if (archField !== undefined && archField !== null && !(Array.isArray(archField) && archField.every((a) => typeof a === 'string'))) {
+    throw new InputError('E_CONFIG', `${file}: field "architectures" must be an array of strings, got ${JSON.stringify(archField).slice(0, 60)}`);
+  }
+  const archs = (archField ?? []) as string[];
   return {
     architectures: archs,
     vocabSize: posInt(r, file, 'vocab_size'),
@@ -101,22 +129,22 @@ export function parseConfig(raw: unknown, file = 'config.json'): M1Config {
     numKvHeads,
     headDim,
     rotaryDim,
-    ropeTheta: num(r, file, 'rope_theta', 10000),
+    ropeTheta: positive(r, file, 'rope_theta', 10000),
     intermediateSize: posInt(r, file, 'intermediate_size'),
     numExperts,
     expertsPerTok,
     sharedIntermediateSize: posInt(r, file, 'shared_intermediate_size', 0, 0),
-    postnorm: r.postnorm === undefined ? true : Boolean(r.postnorm),
+    postnorm: bool(r, file, 'postnorm', true),
     linearAlpha: num(r, file, alias('layernorm_linear_attention_alpha', 'linear_attn_alpha_factor'), 1),
     linearBeta: num(r, file, alias('layernorm_linear_attention_beta', 'linear_attn_beta_factor'), 1),
     fullAlpha: num(r, file, alias('layernorm_full_attention_alpha', 'full_attn_alpha_factor'), 1),
     fullBeta: num(r, file, alias('layernorm_full_attention_beta', 'full_attn_beta_factor'), 1),
     mlpAlpha: num(r, file, alias('layernorm_mlp_alpha', 'mlp_alpha_factor'), 1),
     mlpBeta: num(r, file, alias('layernorm_mlp_beta', 'mlp_beta_factor'), 1),
-    rmsNormEps: num(r, file, 'rms_norm_eps', 1e-5),
-    lightningNormEps: num(r, file, 'lightning_norm_eps', 1e-6),
+    rmsNormEps: positive(r, file, 'rms_norm_eps', 1e-5, 1),
+    lightningNormEps: positive(r, file, 'lightning_norm_eps', 1e-6, 1),
     blockSize: posInt(r, file, 'block', 256),
-    tieWordEmbeddings: Boolean(r.tie_word_embeddings),
+    tieWordEmbeddings: bool(r, file, 'tie_word_embeddings', false),
     maxPositionEmbeddings: posInt(r, file, 'max_position_embeddings', 4096),
     raw: r,
   };

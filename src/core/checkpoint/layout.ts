@@ -40,7 +40,7 @@ export function expectedTensors(c: M1Config, weightDtype: DType = 'BF16'): Tenso
   return out;
 }
 
-export type ProblemKind = 'missing' | 'unexpected' | 'shape' | 'dtype';
+export type ProblemKind = 'missing' | 'unexpected' | 'shape' | 'dtype' | 'architecture' | 'quantization';
 export interface Problem {
   kind: ProblemKind;
   tensor: string;

@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import { readdir } from 'node:fs/promises';
 import { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { M1Config } from '../checkpoint/config.js';
-import { checkCompleteness, expectedTensors } from '../checkpoint/layout.js';
+import { expectedTensors } from '../checkpoint/layout.js';
+import { architectureProblem, assertCheckpoint } from '../checkpoint/validate.js';
 import type { DType } from '../dtype/dtypes.js';
 import { InputError } from '../errors.js';
 import { readJsonFile } from '../safetensors/index-json.js';
+import { checkLayoutMeta } from '../checkpoint/layout-meta.js';
 import { canonicalOf, rankJobs, type CanonicalTensor, type ExpertsLayout } from './jobs.js';
 import { makeGrid } from './rank-split.js';
 import { view2d, type Rect } from './names.js';
@@ -22,7 +24,6 @@ import type { Sharding } from './plan.js';
 import { quantSourceOf, type QuantSource } from '../quantize/source-quant.js';
 
 export const LAYOUT_FILE = 'm1kit-layout.json';
-const M1_ARCHITECTURES = ['MiniMaxM1ForCausalLM', 'MiniMaxText01ForCausalLM'];
 
 /** A rectangle of canonical tensor coordinates stored in input tensor `tensor` at (row, col) `origin` of its 2-D view. */
 export interface Piece {
@@ -69,9 +70,8 @@ export interface Source {
 }
 
 function assertM1(c: M1Config, dir: string): void {
-  if (!c.architectures.some((a) => M1_ARCHITECTURES.includes(a))) {
-    throw new InputError('E_NOT_M1', `${join(dir, 'config.json')}: architectures ${JSON.stringify(c.architectures)} is not a MiniMax-M1 model (expected one of ${M1_ARCHITECTURES.join(', ')})`);
-  }
+  const p = architectureProblem(c);
+  if (p) throw new InputError('E_NOT_M1', `${join(dir, p.message)}`);
 }
 
 async function shardingOf(ck: Checkpoint): Promise<Sharding> {
@@ -104,19 +104,14 @@ export async function openSource(dir: string, signal?: AbortSignal): Promise<Sou
     throw new InputError('E_NOT_FOUND', `${dir}: no such checkpoint directory`);
   });
   if (entries.includes(LAYOUT_FILE)) {
-    const meta = (await readJsonFile(join(dir, LAYOUT_FILE), LAYOUT_FILE)) as LayoutMeta;
+    const file = join(dir, LAYOUT_FILE);
+    const meta = checkLayoutMeta(await readJsonFile(file, LAYOUT_FILE), file) as unknown as LayoutMeta;
     if (meta.world > 1 || meta.experts !== 'per-expert') return openLayout(dir, meta, signal);
   }
   const ck = await Checkpoint.open(dir, signal ? { signal } : {});
   try {
-    assertM1(ck.config, dir);
+    assertCheckpoint(ck);
     const quantCfg = ck.configRaw.quantization_config;
-    const actual = new Map([...ck.tensors].map(([n, l]) => [n, { dtype: l.info.dtype, shape: l.info.shape }]));
-    const problems = checkCompleteness(ck.config, actual, { allowDtypes: ['F16', 'F32'], quantized: quantCfg !== undefined });
-    if (problems.length > 0) {
-      const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-      throw new InputError('E_CHECKPOINT_INCOMPLETE', `${dir}: ${problems[0]!.message}${more}`);
-    }
     const canon: SourceTensor[] = [];
     for (const spec of expectedTensors(ck.config)) {
       const t = canonicalOf([spec])[0]!;

@@ -2,7 +2,8 @@
  * The subject model of `m1kit bench`: the released MiniMax-M1 config (preset data), or any
  * MiniMax-M1-structured config.json given by path (a file, or a checkpoint directory holding one).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readJsonFile } from '../safetensors/index-json.js';
 import { join } from 'node:path';
 import { parseConfig } from '../checkpoint/config.js';
 import { M1_CONFIG } from '../checkpoint/presets.js';
@@ -23,13 +24,7 @@ export interface Subject {
 export async function loadSubject(configPath?: string): Promise<Subject> {
   if (configPath === undefined) return { arch: minimaxArch(parseConfig(M1_CONFIG, 'preset minimax-m1')), label: 'preset:minimax-m1' };
   const file = (await stat(configPath)).isDirectory() ? join(configPath, 'config.json') : configPath;
-  const text = await readFile(file, 'utf8');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new InputError('E_BAD_JSON', `${file}: not valid JSON (${(err as Error).message})`, { file });
-  }
+  const raw = await readJsonFile(file, 'config.json');
   const cfg = parseConfig(raw, file);
   const name = cfg.architectures[0] === 'MiniMaxM1ForCausalLM' || cfg.architectures.length === 0 ? 'MiniMax-M1' : cfg.architectures[0]!;
   return { arch: minimaxArch(cfg, { name: `${name} (${file})`, source: file }), label: file };

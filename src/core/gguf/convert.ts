@@ -9,7 +9,8 @@
 import { availableParallelism } from 'node:os';
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { Checkpoint } from '../checkpoint/checkpoint.js';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import { openCheckpoint } from '../checkpoint/validate.js';
 import { dtypeBytes, numel } from '../dtype/dtypes.js';
 import { InputError, UsageError, throwIfAborted } from '../errors.js';
 import { DEFAULT_CHUNK_BYTES } from '../limits.js';
@@ -140,7 +141,7 @@ export async function convertToGguf(p: ConvertGgufParams): Promise<Record<string
       hint: `m1kit convert ${p.input} <hf-dir> --merge, then m1kit convert <hf-dir> ${p.output} --to gguf`,
     });
   }
-  const ckpt = await Checkpoint.open(p.input, { signal: p.signal });
+  const ckpt = await openCheckpoint(p.input, { signal: p.signal });
   let lock: { release(): Promise<void> } | undefined;
   let writer: GgufWriter | undefined;
   let pool: EncodePool | undefined;

@@ -8,6 +8,7 @@
  * node-llama-cpp abort while loading), and any text tokenizes to byte tokens.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { readJsonFile } from '../safetensors/index-json.js';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { MAX_JSON_FILE_BYTES } from '../limits.js';
@@ -29,12 +30,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 async function readJsonIfExists(path: string): Promise<unknown> {
   const st = await stat(path).catch(() => undefined);
   if (!st?.isFile()) return undefined;
-  if (st.size > MAX_JSON_FILE_BYTES) throw new InputError('E_JSON_TOO_LARGE', `${path}: ${st.size} bytes exceeds the ${MAX_JSON_FILE_BYTES}-byte cap`);
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw new InputError('E_JSON', `${path}: not valid JSON (${(e as Error).message})`);
-  }
+  return readJsonFile(path, 'a tokenizer file');
 }
 
 /** The placeholder vocabulary of exactly `vocabSize` tokens. */

@@ -4,7 +4,8 @@
  */
 import { Checkpoint } from '../checkpoint/checkpoint.js';
 import { lightningLayers, softmaxLayers } from '../checkpoint/config.js';
-import { checkCompleteness, compareTensors, type Problem } from '../checkpoint/layout.js';
+import type { Problem } from '../checkpoint/layout.js';
+import { checkpointProblems } from '../checkpoint/validate.js';
 import { countParams, type ParamCounts } from '../checkpoint/params.js';
 import type { DType } from '../dtype/dtypes.js';
 import { memoryPlan, type MemoryPlan } from './memory-plan.js';
@@ -69,8 +70,7 @@ export async function inspectCheckpoint(p: InspectParams): Promise<InspectReport
     const quantization = (ckpt.configRaw.quantization_config as unknown) ?? null;
     const total = typeof ckpt.indexMetadata.total_size === 'number' ? ckpt.indexMetadata.total_size : null;
     const rank = await rankExpectation(p.dir, c);
-    const opts = { allowDtypes: ['F16', 'F32'] as DType[], quantized: quantization !== null };
-    const problems = rank ? compareTensors(rank.expected, actual, opts) : checkCompleteness(c, actual, opts);
+    const problems = checkpointProblems(ckpt, rank ? { expected: rank.expected } : {});
     for (const s of ckpt.missingShards) problems.unshift({ kind: 'missing', tensor: s, message: `shard file "${s}" listed in the index is missing` });
     if (ckpt.missingShards.length === 0 && total !== null && total !== ckpt.dataBytes) {
       problems.push({ kind: 'shape', tensor: 'model.safetensors.index.json', expected: String(ckpt.dataBytes), found: String(total), message: `index metadata.total_size is ${total} but the shards hold ${ckpt.dataBytes} bytes of tensor data` });

@@ -3,7 +3,9 @@
  * beside `<out>/m1kit-layout.json`) and derive the tensors that rank must hold, so inspect checks a rank
  * against its rank-local shapes instead of the full model's.
  */
-import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readJsonFile } from '../safetensors/index-json.js';
+import { checkLayoutMeta } from '../checkpoint/layout-meta.js';
 import { basename, dirname, join } from 'node:path';
 import type { M1Config } from '../checkpoint/config.js';
 import { expectedTensors } from '../checkpoint/layout.js';
@@ -24,11 +26,10 @@ export interface RankExpectation {
 /** The expectation for `dir` if it is a rank of an m1kit layout, else undefined. */
 export async function rankExpectation(dir: string, c: M1Config): Promise<RankExpectation | undefined> {
   let doc: { tp?: unknown; ep?: unknown; experts?: unknown; ranks?: unknown };
-  try {
-    doc = JSON.parse(await readFile(join(dirname(dir.replace(/\/+$/, '')), LAYOUT_FILE), 'utf8'));
-  } catch {
-    return undefined;
-  }
+  const file = join(dirname(dir.replace(/\/+$/, '')), LAYOUT_FILE);
+  if (!(await stat(file).catch(() => undefined))) return undefined;
+  const raw = await readJsonFile(file, LAYOUT_FILE);
+  doc = checkLayoutMeta(raw, file);
   const ranks = Array.isArray(doc.ranks) ? doc.ranks : [];
   const rank = ranks.indexOf(basename(dir.replace(/\/+$/, '')));
   const { tp, ep, experts } = doc;

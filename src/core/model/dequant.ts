@@ -108,6 +108,12 @@ export function declaredGroupSize(raw: Record<string, unknown>): number | undefi
   return undefined;
 }
 
+/** Edge of the square blocks of a block-FP8 `quantization_config` (`weight_block_size`, default 128). */
+export function declaredBlockSize(raw: Record<string, unknown>): number {
+  const b = (raw.quantization_config as { weight_block_size?: unknown } | undefined)?.weight_block_size;
+  return Array.isArray(b) && Number.isInteger(b[0]) && b[0] > 0 && b[0] === b[1] ? (b[0] as number) : 128;
+}
+
 /** Size of the block of `n` elements covered by one of `s` scale entries (tensor, channel, declared group, 128-block or group). */
 function scaleSpan(n: number, s: number, what: string, hint?: number): number {
   if (s === n) return 1;
@@ -137,6 +143,12 @@ export async function readScale(src: WeightSource, lay: WeightLayout): Promise<S
   const sCols = info.shape.length < 2 ? 1 : info.shape[1]!;
   if (sRows * sCols !== count) throw new InputError('E_QUANT_SHAPE', `${name}: expected a rank ≤ 2 scale, found shape [${info.shape.join(', ')}]`);
   const what = `${name} [${info.shape.join(', ')}] for ${lay.rows}×${lay.cols}`;
+  if (lay.kind === 'fp8-block') {
+    // block FP8 tiles are declared (weight_block_size), never guessed from the scale's shape
+    const b = declaredBlockSize(src.config.raw);
+    if (sRows !== Math.ceil(lay.rows / b) || sCols !== Math.ceil(lay.cols / b)) throw new InputError('E_QUANT_SHAPE', `${what}: expected [${Math.ceil(lay.rows / b)}, ${Math.ceil(lay.cols / b)}] (${b}×${b} blocks)`);
+    return { values, sRows, sCols, spanR: b, spanC: b };
+  }
   return { values, sRows, sCols, spanR: scaleSpan(lay.rows, sRows, what), spanC: scaleSpan(lay.cols, sCols, what, declaredGroupSize(src.config.raw)) };
 }
 

@@ -3,6 +3,7 @@
  * array of such sequences (`[[...], [...]]` / `{"input_ids": [[...], ...]}`); or an inline comma list
  * ("1,2,3").
  */
+import { decodeUtf8Strict, parseJsonText } from '../safetensors/json-guard.js';
 import { readFile, stat } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import { MAX_JSON_FILE_BYTES } from '../limits.js';
@@ -32,16 +33,18 @@ export async function loadTokens(spec: string): Promise<number[][]> {
   if (/^\d+(\s*,\s*\d+)*$/.test(s)) return [s.split(',').map((t) => Number(t.trim()))];
   let size: number;
   try {
-    size = (await stat(spec)).size;
-  } catch {
+    const st = await stat(spec);
+    // a pipe is fine (`--tokens <(…)`); a device such as /dev/zero would never end
+    if (!st.isFile() && !st.isFIFO()) throw new InputError('E_TOKENS', `${spec}: token file is not a regular file or a pipe`);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError('E_TOKENS', `--tokens: "${spec}" is neither a comma-separated list of ids nor a readable JSON file`);
   }
   if (size > MAX_JSON_FILE_BYTES) throw new InputError('E_TOKENS', `${spec}: token file is ${size} bytes, more than the ${MAX_JSON_FILE_BYTES}-byte limit`);
   let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(spec, 'utf8'));
-  } catch (e) {
-    throw new InputError('E_TOKENS', `${spec}: not valid JSON (${(e as Error).message})`);
-  }
+  const bytes = await readFile(spec);
+  if (bytes.length > MAX_JSON_FILE_BYTES) throw new InputError('E_TOKENS', `${spec}: token file is more than the ${MAX_JSON_FILE_BYTES}-byte limit`);
+  raw = parseJsonText(decodeUtf8Strict(bytes, spec, 'E_TOKENS', 'token file'), spec, { code: 'E_TOKENS', what: 'token file' });
   return parseTokenJson(raw, spec);
 }

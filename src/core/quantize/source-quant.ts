@@ -25,7 +25,7 @@ export interface QuantSource {
 
 const rec = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
-function schemeOf(cfg: Record<string, unknown>, where: string): { scheme: SchemeName; group: number } {
+export function schemeOf(cfg: Record<string, unknown>, where: string): { scheme: SchemeName; group: number } {
   if (cfg.quant_method === 'fp8') {
     const b = cfg.weight_block_size;
     if (!Array.isArray(b) || b.length !== 2 || b[0] !== b[1] || !Number.isInteger(b[0])) {

@@ -5,7 +5,8 @@
  * reference implementation requires.
  */
 import { InputError } from '../errors.js';
-import { MAX_DIM, MAX_HEADER_BYTES, MAX_RANK, MAX_TENSORS_PER_FILE, MAX_TENSOR_ELEMENTS } from '../limits.js';
+import { MAX_DIM, MAX_HEADER_BYTES, MAX_METADATA_ENTRIES, MAX_RANK, MAX_TENSORS_PER_FILE, MAX_TENSOR_ELEMENTS } from '../limits.js';
+import { decodeUtf8Strict, parseJsonText } from './json-guard.js';
 import { type DType, dtypeBytes, isDType } from '../dtype/dtypes.js';
 
 export interface TensorInfo {
@@ -39,69 +40,29 @@ export function parseHeaderLength(prefix: Uint8Array, fileSize: number, file: st
   return len;
 }
 
-/** Names of the top-level keys of a JSON object text, in order, including duplicates (JSON.parse hides them). */
-export function topLevelKeys(text: string): string[] {
-  const keys: string[] = [];
-  let depth = 0;
-  let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      if (depth === 1 && expectKey) {
-        keys.push(JSON.parse(text.slice(i, j + 1)) as string);
-        expectKey = false;
-      }
-      i = j;
-    } else if (ch === '{' || ch === '[') {
-      depth++;
-      if (depth === 1 && ch === '{') expectKey = true;
-    } else if (ch === '}' || ch === ']') {
-      depth--;
-    } else if (ch === ',' && depth === 1) {
-      expectKey = true;
-    }
-  }
-  return keys;
-}
-
 const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /**
  * Parse and validate the JSON header bytes of a file of `fileSize` bytes.
  * @example parseHeader(jsonBytes, stat.size, 'model-00000-of-00413.safetensors')
  */
-export function parseHeader(jsonBytes: Uint8Array, fileSize: number, file: string): SafetensorsHeader {
+export function parseHeader(jsonBytes: Uint8Array, fileSize: number, file: string, dataHead?: Uint8Array): SafetensorsHeader {
   const headerBytes = jsonBytes.length;
   const dataStart = 8 + headerBytes;
   const dataLen = fileSize - dataStart;
   if (dataLen < 0) throw new InputError('E_SAFETENSORS_HEADER', `${file}: header runs past end of file`);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(jsonBytes);
-  } catch {
-    throw new InputError('E_SAFETENSORS_HEADER', `${file}: header is not valid UTF-8`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InputError('E_SAFETENSORS_HEADER', `${file}: header is not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InputError('E_SAFETENSORS_HEADER', `${file}: header must be a JSON object`);
-  const keys = topLevelKeys(text);
-  const seen = new Set<string>();
-  for (const k of keys) {
-    if (seen.has(k)) throw new InputError('E_SAFETENSORS_DUPLICATE', `${file}: tensor "${k}" appears more than once in the header`);
-    seen.add(k);
-  }
-  if (keys.length > MAX_TENSORS_PER_FILE + 1) throw new InputError('E_SAFETENSORS_HEADER', `${file}: ${keys.length} entries exceed the cap of ${MAX_TENSORS_PER_FILE}`);
+  const what = 'safetensors header';
+  const code = 'E_SAFETENSORS_HEADER';
+  const text = decodeUtf8Strict(jsonBytes, file, code, what);
+  // bounded before parsing: nesting, entry count, duplicate names (JSON.parse would keep the last)
+  const raw = parseJsonText(text, file, { code, duplicateCode: 'E_SAFETENSORS_DUPLICATE', maxTopLevelKeys: MAX_TENSORS_PER_FILE + 1, what });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InputError(code, `${file}: header must be a JSON object`);
   const metadata: Record<string, string> = {};
   const tensors: TensorInfo[] = [];
   for (const [name, entry] of Object.entries(raw as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new InputError('E_SAFETENSORS_HEADER', `${file}: __metadata__ must be an object of strings`);
+      if (Object.keys(entry).length > MAX_METADATA_ENTRIES) throw new InputError('E_SAFETENSORS_HEADER', `${file}: __metadata__ has more than ${MAX_METADATA_ENTRIES} entries (the cap)`);
       for (const [k, v] of Object.entries(entry)) {
         if (typeof v !== 'string') throw new InputError('E_SAFETENSORS_HEADER', `${file}: __metadata__["${k}"] must be a string`);
         metadata[k] = v;
@@ -118,8 +79,24 @@ export function parseHeader(jsonBytes: Uint8Array, fileSize: number, file: strin
     if (t.begin > cursor) throw new InputError('E_SAFETENSORS_OFFSETS', `${file}: gap of ${t.begin - cursor} bytes before tensor "${t.name}" (offsets must be contiguous)`);
     cursor = t.end;
   }
+  if (cursor < dataLen && dataHead && continuesHeader(dataHead, dataLen - cursor)) {
+    throw new InputError('E_SAFETENSORS_HEADER', `${file}: header length ${headerBytes} is ${dataLen - cursor} byte(s) short: the JSON header runs on into the data region (tensors cover ${cursor} of ${dataLen} bytes)`);
+  }
   if (cursor !== dataLen) throw new InputError('E_SAFETENSORS_OFFSETS', `${file}: tensors cover ${cursor} bytes but the data region is ${dataLen} bytes`);
   return { tensors, byName: new Map(tensors.map((t) => [t.name, t])), metadata, headerBytes, dataStart };
+}
+
+/** Bytes a JSON header can end with (padding and closing brackets). */
+const HEADER_TAIL = new Set([0x20, 0x09, 0x0a, 0x0d, 0x7d, 0x5d]);
+
+/**
+ * True when the first `extra` bytes of the data region look like the end of the JSON header (padding
+ * or closing brackets): the length prefix, not the offsets, is then at fault.
+ */
+function continuesHeader(dataHead: Uint8Array, extra: number): boolean {
+  if (extra > dataHead.length) return false;
+  for (let i = 0; i < extra; i++) if (!HEADER_TAIL.has(dataHead[i]!)) return false;
+  return true;
 }
 
 function parseEntry(name: string, entry: unknown, file: string): TensorInfo {

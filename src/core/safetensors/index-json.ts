@@ -3,10 +3,11 @@
  * 0-based like the real MiniMax-M1 release (`model-00000-of-00413.safetensors`); the count is never
  * hard-coded. Shard names are checked to be plain file names before any file is opened.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { stat } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import { MAX_JSON_FILE_BYTES, MAX_SHARDS } from '../limits.js';
+import { MAX_JSON_FILE_BYTES, MAX_SHARDS, MAX_TENSORS_PER_CHECKPOINT } from '../limits.js';
+import { decodeUtf8Strict, parseJsonText } from './json-guard.js';
+import { readRegular } from './regular-file.js';
 
 export const INDEX_FILE = 'model.safetensors.index.json';
 
@@ -36,16 +37,13 @@ export function assertSafeShardName(name: string, file: string): void {
   if (!name.endsWith('.safetensors')) throw new InputError('E_UNSAFE_SHARD_NAME', `${file}: shard name ${JSON.stringify(name)} does not end in .safetensors`);
 }
 
-/** Read a JSON file with a size cap; errors name the file. */
-export async function readJsonFile(path: string, what = 'JSON'): Promise<unknown> {
-  const st = await stat(path);
-  if (st.size > MAX_JSON_FILE_BYTES) throw new InputError('E_JSON_TOO_LARGE', `${path}: ${st.size} bytes exceeds the ${MAX_JSON_FILE_BYTES}-byte cap for ${what}`);
-  const text = await readFile(path, 'utf8');
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new InputError('E_JSON', `${path}: not valid JSON (${(e as Error).message})`);
-  }
+/**
+ * Read an untrusted JSON file: a regular file only (never a FIFO or device), at most MAX_JSON_FILE_BYTES,
+ * strict UTF-8, nesting and duplicate keys checked before parsing; errors name the file.
+ */
+export async function readJsonFile(path: string, what = 'JSON', maxBytes = MAX_JSON_FILE_BYTES): Promise<unknown> {
+  const bytes = await readRegular(path, maxBytes, what, 'E_JSON_TOO_LARGE');
+  return parseJsonText(decodeUtf8Strict(bytes, path, 'E_JSON', what), path, { what });
 }
 
 /** Validate a parsed index object. */
@@ -54,6 +52,9 @@ export function parseIndex(raw: unknown, file: string): ShardIndex {
   const r = raw as Record<string, unknown>;
   const wm = r.weight_map;
   if (typeof wm !== 'object' || wm === null || Array.isArray(wm)) throw new InputError('E_INDEX', `${file}: missing "weight_map" object`);
+  const names = Object.keys(wm);
+  if (names.length === 0) throw new InputError('E_INDEX', `${file}: "weight_map" is empty; expected one entry per tensor`);
+  if (names.length > MAX_TENSORS_PER_CHECKPOINT) throw new InputError('E_INDEX', `${file}: weight_map lists ${names.length} tensors, more than the cap of ${MAX_TENSORS_PER_CHECKPOINT}`);
   const weightMap = new Map<string, string>();
   const shards = new Set<string>();
   for (const [name, shard] of Object.entries(wm)) {
@@ -64,7 +65,8 @@ export function parseIndex(raw: unknown, file: string): ShardIndex {
     weightMap.set(name, shard);
   }
   const md = r.metadata;
-  const metadata = typeof md === 'object' && md !== null && !Array.isArray(md) ? (md as Record<string, unknown>) : {};
+  if (md !== undefined && md !== null && (typeof md !== 'object' || Array.isArray(md))) throw new InputError('E_INDEX', `${file}: "metadata" must be an object, got ${JSON.stringify(md).slice(0, 60)}`);
+  const metadata = (md ?? {}) as Record<string, unknown>;
   if (metadata.total_size !== undefined && !(typeof metadata.total_size === 'number' && Number.isSafeInteger(metadata.total_size) && metadata.total_size >= 0)) {
     throw new InputError('E_INDEX', `${file}: metadata.total_size must be a non-negative integer`);
   }

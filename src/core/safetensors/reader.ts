@@ -2,11 +2,15 @@
  * Streaming safetensors reader: reads the header once, then tensors (or byte ranges of them) by
  * offset through one file handle. Never reads a whole shard; no single read exceeds MAX_READ_BYTES.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 import { DEFAULT_CHUNK_BYTES, MAX_READ_BYTES } from '../limits.js';
 import { parseHeader, parseHeaderLength, type SafetensorsHeader, type TensorInfo } from './header.js';
+import { openRegular } from './regular-file.js';
+
+/** Bytes of the data region read with the header, to tell a short header length from bad offsets. */
+const DATA_HEAD_BYTES = 16;
 
 /** Read exactly `length` bytes at `position` into `buf` (loops over short reads). */
 export async function readExactly(fd: FileHandle, buf: Uint8Array, position: number, file: string): Promise<void> {
@@ -36,15 +40,16 @@ export class SafetensorsReader {
    * @example const r = await SafetensorsReader.open('model-00000-of-00413.safetensors'); const buf = await r.read('model.embed_tokens.weight', 0, 1024);
    */
   static async open(path: string): Promise<SafetensorsReader> {
-    const fd = await open(path, 'r');
+    const { fd, size } = await openRegular(path, 'a safetensors file');
     try {
-      const { size } = await fd.stat();
       const prefix = Buffer.alloc(8);
       if (size >= 8) await readExactly(fd, prefix, 0, path);
       const n = parseHeaderLength(prefix, size, path);
       const json = Buffer.alloc(n);
       await readExactly(fd, json, 8, path);
-      return new SafetensorsReader(path, fd, parseHeader(json, size, path), size);
+      const head = Buffer.alloc(Math.min(DATA_HEAD_BYTES, size - 8 - n));
+      await readExactly(fd, head, 8 + n, path);
+      return new SafetensorsReader(path, fd, parseHeader(json, size, path, head), size);
     } catch (e) {
       await fd.close();
       throw e;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeHeader, parseHeader, parseHeaderLength, topLevelKeys } from '../../../src/core/safetensors/header.js';
+import { encodeHeader, parseHeader, parseHeaderLength } from '../../../src/core/safetensors/header.js';
+import { scanJson } from '../../../src/core/safetensors/json-guard.js';
 import { MAX_HEADER_BYTES } from '../../../src/core/limits.js';
 
 const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
@@ -54,7 +55,8 @@ describe('safetensors header', () => {
   it('rejects duplicate names that JSON.parse would silently merge', () => {
     const json = new TextEncoder().encode('{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}');
     expect(code(() => parseHeader(json, 8 + json.length + 2, 'x'))).toBe('E_SAFETENSORS_DUPLICATE');
-    expect(topLevelKeys('{"a":{"b":1,"c":"}\\""},"d":[1,{"e":2}]}')).toEqual(['a', 'd']);
+    // a brace or quote inside a string is not structure: 2 top-level keys
+    expect(scanJson('{"a":{"b":1,"c":"}\\""},"d":[1,{"e":2}]}', 'x')).toBe(2);
   });
 
   it('rejects absurd dims and ranks before allocating anything', () => {
