@@ -15,8 +15,10 @@ export interface CommandContext {
 
 /**
  * After SIGINT/SIGTERM the command gets this long to stop at its next abort check and clean up (keeping
- * finished, resumable work); then the process exits anyway, so that an operation that cannot observe
- * the AbortSignal (an open() waiting on a FIFO, a read from a stalled pipe) never outlives the signal.
+ * finished, resumable work; it then exits 130). If it has not ended by then, an operation that cannot
+ * observe the AbortSignal is pending (an open() or read() waiting on a pipe nobody writes to), which
+ * would also keep process.exit() waiting for its thread: the signal is re-raised with its default
+ * action instead, so the process ends at once (shell status 128 + signal: 130 for SIGINT, 143 for SIGTERM).
  */
 export const SIGNAL_GRACE_MS = 1500;
 
@@ -59,6 +61,12 @@ export function globalsOf(cmd: Command): CommandContext['globals'] {
   return g;
 }
 
+/** End the process now by `signal`'s default action (works even while a thread-pool operation is stuck). */
+function endBySignal(signal: NodeJS.Signals): void {
+  process.removeAllListeners(signal); // libuv restores the default disposition with the last listener
+  process.kill(process.pid, signal);
+}
+
 /** Build a commander action handler for command `name`. */
 export function action(name: string, fn: ActionFn): (...args: any[]) => Promise<void> {
   return async (...args: any[]) => {
@@ -67,12 +75,12 @@ export function action(name: string, fn: ActionFn): (...args: any[]) => Promise<
     const reporter = new Reporter(name, globals);
     const ac = new AbortController();
     const interrupted = () => new M1kitError('E_INTERRUPTED', ExitCode.interrupted, 'interrupted');
-    const onSigint = () => {
-      if (ac.signal.aborted) process.exit(ExitCode.interrupted);
+    const onSigint = (signal: NodeJS.Signals) => {
+      if (ac.signal.aborted) return endBySignal(signal);
       ac.abort();
       setTimeout(() => {
         reporter.error(interrupted());
-        process.exit(ExitCode.interrupted);
+        endBySignal(signal);
       }, SIGNAL_GRACE_MS).unref();
     };
     process.on('SIGINT', onSigint);

@@ -46,7 +46,7 @@ const num = (raw: Record<string, unknown>, file: string, key: string, fallback?:
     if (fallback !== undefined) return fallback;
     throw new InputError('E_CONFIG', `${file}: missing field "${key}"`);
   }
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError('E_CONFIG', `${file}: field "${key}" must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError('E_CONFIG', `${file}: field "${key}" must be a finite number, got ${typeof v === 'number' ? String(v) : JSON.stringify(v).slice(0, 40)}`);
   return v;
 };
 /** An integer field in [min, CONFIG_CAPS[key]] (the MiniMax-M1 family's range, see limits.ts). */

@@ -73,7 +73,7 @@ export function scanJson(text: string, file: string, o: JsonScanOptions = {}): n
           }
           if (set.has(key)) {
             const top = keySets.length === 1;
-            throw new InputError(top ? (o.duplicateCode ?? code) : code, `${file}: key ${JSON.stringify(key).slice(0, 120)} appears more than once in ${top ? 'the top-level object' : `an object at depth ${keySets.length}`} of the ${what}; expected unique keys`);
+            throw new InputError(top ? (o.duplicateCode ?? code) : code, `${file}: key ${JSON.stringify(key).slice(0, 120)} appears more than once in ${top ? 'the top-level object' : `an object at depth ${keySets.length}`} (${what}); expected unique keys`);
           }
           set.add(key);
           if (keySets.length === 1 && ++topKeys > maxKeys) {
