@@ -78,6 +78,11 @@ describe('convert / quantize / dequantize', () => {
     mkdirSync(out);
     symlinkSync(input, join(out, 'rank-00000-of-00002'));
     await refused(['convert', input, out, '--tp', '2', '--force'], /rank-00000-of-00002 is the input directory/);
+    // a temporary m1kit would open for writing, linked to an input shard: opening it would truncate the shard
+    const out2 = join(root, 'out-with-temp-link');
+    mkdirSync(out2);
+    symlinkSync(join(input, 'model-00000-of-00002.safetensors'), join(out2, 'model-00000-of-00002.safetensors.incomplete'));
+    await refused(['quantize', input, out2, '--scheme', 'fp8-block', '--force'], /safetensors\.incomplete is the input file/);
   });
 
   it('a bind mount of the input directory', async (ctx) => {

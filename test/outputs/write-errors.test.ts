@@ -6,7 +6,8 @@
  * skip), plus injected errors that always run.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCheckpoint } from '../../src/core/fixture/generate.js';
@@ -15,7 +16,7 @@ import { convertToGguf } from '../../src/core/gguf/convert.js';
 import { ExitCode, M1kitError } from '../../src/core/errors.js';
 import { checkFreeSpace, writeError } from '../../src/core/fs/write-errors.js';
 import { hashTree, rmrf, tmp } from '../convert/helpers.js';
-import { m1kit } from '../helpers/cli.js';
+import { BIN, m1kit } from '../helpers/cli.js';
 
 let root: string;
 let input: string;
@@ -118,6 +119,30 @@ describe('a read-only output', () => {
       expect(r.stderr).not.toMatch(/internal error|please report/);
     }
     expect(existsSync(join(ro, 'c'))).toBe(false);
+  });
+});
+
+describe('a directory this user may not write (EACCES)', () => {
+  it('is a one-line E_PERMISSION (exit 3) before the work, run as an unprivileged user', async (ctx) => {
+    const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+    if (process.getuid?.() !== 0 || !setpriv) {
+      console.warn(`skipped: needs root and setpriv to run as another user (uid ${process.getuid?.()}, setpriv ${setpriv ?? 'missing'})`);
+      ctx.skip();
+      return;
+    }
+    const dir = join(root, 'locked');
+    mkdirSync(dir);
+    chmodSync(root, 0o755);
+    chmodSync(dir, 0o555);
+    execFileSync('chmod', ['-R', 'a+rX', input]);
+    const as = (args: string[]) => execa(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', BIN, '--json', ...args], { reject: false, env: { NO_COLOR: '1', HOME: '/tmp' } });
+    for (const args of [['convert', input, join(dir, 'c')], ['quantize', input, join(dir, 'q'), '--scheme', 'int8-channel'], ['forward', input, '--tokens', '1,2', '--out', join(dir, 'l.safetensors')], ['fixture', join(dir, 'f')]]) {
+      const r = await as(args);
+      expect(r.exitCode, `${args[0]}: ${String(r.stderr)}`).toBe(3);
+      expect(JSON.parse(String(r.stdout)).error.code).toBe('E_PERMISSION');
+      expect(String(r.stderr)).toMatch(/is not writable \(EACCES\)/);
+      expect(String(r.stderr)).not.toMatch(/internal error|please report/);
+    }
   });
 });
 
