@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    // after the default summary, one line per reason tests were skipped (e.g. node-llama-cpp missing)
+    reporters: ['default', './test/helpers/skip-summary.ts'],
   },
 });

@@ -2,18 +2,12 @@
 import { cp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { generateCheckpoint } from '../../src/core/fixture/generate.js';
 import { jsonDoc, m1kit } from '../helpers/cli.js';
+import { skipWithoutLlama } from '../helpers/llama.js';
 import { tmpDir } from '../helpers/tmp.js';
 
-let llamaAvailable = true;
-try {
-  await import('node-llama-cpp');
-} catch {
-  llamaAvailable = false;
-  console.log('[gguf cli] verify --engine llama.cpp SKIPPED: node-llama-cpp is not installed; run: npm install --no-save node-llama-cpp@3.22.1');
-}
 
 describe('m1kit convert --to gguf', () => {
   it('writes a GGUF and prints the summary as one JSON document', async () => {
@@ -55,7 +49,8 @@ describe('m1kit convert --to gguf', () => {
   });
 });
 
-describe.skipIf(!llamaAvailable)('m1kit verify --engine llama.cpp', () => {
+describe('m1kit verify --engine llama.cpp', () => {
+  beforeEach(skipWithoutLlama);
   it('reports the comparison metrics and passes for a q8_0 export', async () => {
     const dir = await tmpDir();
     const out = join(dir, 'fold-q8.gguf');
