@@ -53,7 +53,8 @@ export interface InspectReport {
 /**
  * @example const r = await inspectCheckpoint({ dir: 'fixtures/tiny', tp: 8, ctx: 1_000_000 });
  */
-export async function inspectCheckpoint(p: InspectParams): Promise<InspectReport> {
+export async function inspectCheckpoint(params: InspectParams | string): Promise<InspectReport> {
+  const p: InspectParams = typeof params === 'string' ? { dir: params } : params;
   const ckpt = await Checkpoint.open(p.dir, { allowMissingShards: true, ...(p.signal ? { signal: p.signal } : {}), ...(p.onProgress ? { onProgress: p.onProgress } : {}) });
   try {
     const c = ckpt.config;
