@@ -81,7 +81,7 @@ export interface TrainVsInferResult {
   warnings: string[];
 }
 
-/** Mean row max |logit| that --logit-scale auto aims for: inside the trained-model regime |z| ≈ 15–50 (spec §4). */
+/** Mean row max |logit| that --logit-scale auto aims for: inside the trained-model regime |z| ≈ 15–50 (docs/architecture.md §4). */
 export const AUTO_TARGET_MAX_ABS_LOGIT = 30;
 /**
  * Below this mean row max |z| the logits sit under the trained-model regime: bf16 spacing there is
