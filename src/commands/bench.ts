@@ -109,8 +109,8 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
-Without a subcommand, runs \`bench run\`: the analytic model and a kernel run sized to finish in about
-2 minutes on 2 cores. Figures are labelled: modelled (formula), measured (timed here), derived
+Without a subcommand, runs \`bench run\`: the analytic model and timed kernels with a budget of
+${DEFAULT_KERNEL_SECONDS} s (--time-budget), plus a few seconds of machine probes. Figures are labelled: modelled (formula), measured (timed here), derived
 (measured × modelled), extrapolated (sampled, then scaled).
 
 Examples:

@@ -3,9 +3,20 @@ import { action, intArg } from '../cli/action.js';
 import { formatBytes } from '../cli/reporter.js';
 import { generateCheckpoint } from '../core/fixture/generate.js';
 import { FIXTURE_PRESETS } from '../core/checkpoint/presets.js';
+import { parseConfig } from '../core/checkpoint/config.js';
+import { expectedTensors } from '../core/checkpoint/layout.js';
+import { dtypeBytes } from '../core/dtype/dtypes.js';
 import { UsageError } from '../core/errors.js';
 import { readJsonFile } from '../core/safetensors/index-json.js';
 import { collectInputs, guardOutput } from '../core/fs/output-guard.js';
+
+/** Weight bytes a preset writes (what `fixture --help` quotes, so the figure follows the preset data). */
+export function presetBytes(name: string): number {
+  return expectedTensors(parseConfig(FIXTURE_PRESETS[name]!, `preset ${name}`)).reduce((a, t) => a + t.shape.reduce((n, d) => n * d, 1) * dtypeBytes(t.dtype), 0);
+}
+
+/** "1.5 MB", "287 MB", "1.8 GB" (decimal, as file managers show them). */
+const approx = (b: number) => (b >= 1e9 ? `${(b / 1e9).toFixed(1)} GB` : b >= 1e7 ? `${Math.round(b / 1e6)} MB` : `${(b / 1e6).toFixed(1)} MB`);
 
 export function register(program: Command): void {
   program
@@ -21,10 +32,10 @@ export function register(program: Command): void {
       'after',
       `
 Examples:
-  m1kit fixture /tmp/m1-tiny                       # ~1.6 MB, single file
-  m1kit fixture /tmp/m1-small --preset small --shards 4 --seed 7
-  m1kit fixture /tmp/m1-large --preset large --shards 8   # ~2.2 GB, for benchmarks
-  m1kit fixture /data/m1-slice --preset real-slice --shards 12   # 27.4 GB: 2 layers at the released sizes
+  m1kit fixture /tmp/m1-tiny                       # ≈ ${approx(presetBytes('tiny'))}, single file
+  m1kit fixture /tmp/m1-small --preset small --shards 4 --seed 7   # ≈ ${approx(presetBytes('small'))}
+  m1kit fixture /tmp/m1-large --preset large --shards 8   # ≈ ${approx(presetBytes('large'))}, for benchmarks
+  m1kit fixture /data/m1-slice --preset real-slice --shards 12   # ≈ ${approx(presetBytes('real-slice'))}: 2 layers at the released sizes
 
 real-slice holds one lightning and one softmax layer at MiniMax-M1's sizes (hidden 6144, 64 × 128 heads,
 8 kv heads, 32 experts × 9216, vocab 200,064): 11.4 + 11.1 GB of layers, 2.5 GB each for embeddings and
