@@ -5,7 +5,7 @@
  * process. Built output is used (npm test runs tsc first).
  */
 import { execa } from 'execa';
-import { mkdir, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,15 +14,32 @@ import { tmpDir } from '../helpers/tmp.js';
 import { REPO_ID, repoFiles, start, type HubServer } from '../hub/helpers/repo.js';
 
 const CONSUMER = fileURLToPath(new URL('./consumer/consumer.mjs', import.meta.url));
+const TYPED = fileURLToPath(new URL('./consumer/typed.mts', import.meta.url));
+const TYPED_WRONG = fileURLToPath(new URL('./consumer/typed-wrong.mts', import.meta.url));
+const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+
+/** A directory where `m1kit` resolves by package name to this checkout. */
+async function appDir(): Promise<string> {
+  const app = await tmpDir();
+  await mkdir(join(app, 'node_modules'));
+  await symlink(REPO, join(app, 'node_modules', 'm1kit'), 'dir');
+  await symlink(join(REPO, 'node_modules', '@types'), join(app, 'node_modules', '@types'), 'dir');
+  return app;
+}
+
+/** tsc --noEmit on one .mts file as a NodeNext consumer; returns exit code and diagnostics. */
+async function typecheck(app: string, file: string) {
+  await copyFile(file, join(app, 'main.mts'));
+  const args = ['--noEmit', '--strict', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--types', 'node', '--skipLibCheck', 'main.mts'];
+  const r = await execa('node', [TSC, ...args], { cwd: app, reject: false });
+  return { code: r.exitCode, out: String(r.stdout) };
+}
 let server: HubServer | undefined;
 afterEach(() => server?.close());
 
 describe("import 'm1kit' from a plain .mjs consumer", () => {
   it('exports a typed function per command, each runs with string paths, progress and abort', async () => {
-    const app = await tmpDir();
-    await mkdir(join(app, 'node_modules'));
-    await symlink(REPO, join(app, 'node_modules', 'm1kit'), 'dir');
-    const { copyFile } = await import('node:fs/promises');
+    const app = await appDir();
     await copyFile(CONSUMER, join(app, 'consumer.mjs'));
     server = await start();
     server.addCommit(REPO_ID, repoFiles());
@@ -53,5 +70,16 @@ describe("import 'm1kit' from a plain .mjs consumer", () => {
       expect(c?.count, name).toBeGreaterThan(0);
       expect(c.last[0], name).toBe(c.last[1]);
     }
+  });
+
+  it('the package types describe those functions (a TypeScript consumer compiles, a wrong one does not)', async () => {
+    const app = await appDir();
+    const ok = await typecheck(app, TYPED);
+    expect(ok.out).toBe('');
+    expect(ok.code).toBe(0);
+    const bad = await typecheck(app, TYPED_WRONG);
+    expect(bad.code).not.toBe(0);
+    // one diagnostic per broken call: a number for a path, an unknown scheme, an unknown GGUF dtype
+    expect(bad.out.match(/main\.mts\(\d+,\d+\): error TS/g)).toHaveLength(3);
   });
 });
