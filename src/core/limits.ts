@@ -10,6 +10,8 @@ export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 export const MAX_TENSORS_PER_FILE = 100_000;
 /** Most tensors in one checkpoint, all files together (M1: 8,243; quantized with scales and shapes ≈ 25,000). */
 export const MAX_TENSORS_PER_CHECKPOINT = 200_000;
+/** Largest sum of the safetensors header lengths of one checkpoint (M1: 413 headers ≈ 4 MB; quantized ≈ 10 MB). */
+export const MAX_CHECKPOINT_HEADER_BYTES = 32 * 1024 * 1024;
 /** Most `__metadata__` entries of one safetensors header (writers put a handful there). */
 export const MAX_METADATA_ENTRIES = 10_000;
 /** Highest tensor rank accepted (checkpoint tensors are rank 1–3). */

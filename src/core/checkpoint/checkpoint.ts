@@ -11,7 +11,7 @@ import { dtypeBytes, numel } from '../dtype/dtypes.js';
 import type { TensorInfo } from '../safetensors/header.js';
 import { INDEX_FILE, readIndex, readJsonFile, shardFiles } from '../safetensors/index-json.js';
 import { SafetensorsReader } from '../safetensors/reader.js';
-import { MAX_TENSORS_PER_CHECKPOINT } from '../limits.js';
+import { MAX_CHECKPOINT_HEADER_BYTES, MAX_TENSORS_PER_CHECKPOINT } from '../limits.js';
 import { parseConfig, type M1Config } from './config.js';
 
 /** Open file handles kept at most (the real checkpoint has 413 shards). */
@@ -103,10 +103,18 @@ export class Checkpoint {
     const fileSizes = new Map<string, number>();
     let done = 0;
     const queue = [...files];
-    const worker = async () => {
-      for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+    let headerBytes = 0;
+    let failed = false;
+    const charge = (f: string) => (n: number) => {
+      headerBytes += n;
+      if (headerBytes > MAX_CHECKPOINT_HEADER_BYTES) {
+        throw new InputError('E_SAFETENSORS_HEADER', `${join(dir, f)}: the checkpoint's safetensors headers exceed ${MAX_CHECKPOINT_HEADER_BYTES} bytes together (the cap; MiniMax-M1's 413 headers total ≈ 4 MB)`);
+      }
+    };
+    const openAll = async () => {
+      for (let f = queue.shift(); f !== undefined && !failed; f = queue.shift()) {
         throwIfAborted(opts.signal);
-        const r = await SafetensorsReader.open(join(dir, f));
+        const r = await SafetensorsReader.open(join(dir, f), { onHeaderLength: charge(f) });
         try {
           fileSizes.set(f, r.fileSize);
           if (tensors.size + r.header.tensors.length > MAX_TENSORS_PER_CHECKPOINT) {
@@ -123,6 +131,11 @@ export class Checkpoint {
         opts.onProgress?.(++done, files.length);
       }
     };
+    const worker = () =>
+      openAll().catch((e: unknown) => {
+        failed = true; // the other workers stop at their next file
+        throw e;
+      });
     await Promise.all(Array.from({ length: Math.min(HEADER_CONCURRENCY, files.length) }, worker));
 
     if (weightMap) {

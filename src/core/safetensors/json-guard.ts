@@ -49,14 +49,14 @@ export function scanJson(text: string, file: string, o: JsonScanOptions = {}): n
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      let j = i + 1;
-      let escaped = false;
-      for (; j < n; j++) {
-        const d = text.charCodeAt(j);
-        if (d === 0x5c /* \ */) {
-          escaped = true;
-          j++;
-        } else if (d === 0x22) break;
+      // the closing quote: the next '"' not preceded by an odd run of backslashes
+      let j = text.indexOf('"', i + 1);
+      for (;;) {
+        if (j < 0) return topKeys; // unterminated: JSON.parse reports it
+        let b = j - 1;
+        while (b > i && text.charCodeAt(b) === 0x5c /* \ */) b--;
+        if ((j - 1 - b) % 2 === 0) break;
+        j = text.indexOf('"', j + 1);
       }
       const set = keySets[keySets.length - 1];
       if (set) {
@@ -64,7 +64,7 @@ export function scanJson(text: string, file: string, o: JsonScanOptions = {}): n
         while (k < n && isSpace(text.charCodeAt(k))) k++;
         if (text.charCodeAt(k) === 0x3a /* : */) {
           let key = text.slice(i + 1, j);
-          if (escaped) {
+          if (key.includes('\\')) {
             try {
               key = JSON.parse(text.slice(i, j + 1)) as string;
             } catch {

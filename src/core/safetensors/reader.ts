@@ -39,12 +39,13 @@ export class SafetensorsReader {
    * Open a file and parse its header (reads 8 + N bytes only).
    * @example const r = await SafetensorsReader.open('model-00000-of-00413.safetensors'); const buf = await r.read('model.embed_tokens.weight', 0, 1024);
    */
-  static async open(path: string): Promise<SafetensorsReader> {
+  static async open(path: string, opts: { onHeaderLength?: (bytes: number) => void } = {}): Promise<SafetensorsReader> {
     const { fd, size } = await openRegular(path, 'a safetensors file');
     try {
       const prefix = Buffer.alloc(8);
       if (size >= 8) await readExactly(fd, prefix, 0, path);
       const n = parseHeaderLength(prefix, size, path);
+      opts.onHeaderLength?.(n); // may refuse before the JSON is read
       const json = Buffer.alloc(n);
       await readExactly(fd, json, 8, path);
       const head = Buffer.alloc(Math.min(DATA_HEAD_BYTES, size - 8 - n));
