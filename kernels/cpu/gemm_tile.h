@@ -26,7 +26,7 @@ static inline void tile(int64_t K, const float* A, int64_t ars, int64_t acs, con
     for (int v = 0; v < NV; ++v) vstore(C + i * ldc + v * VW, c[i][v]);
 }
 
-constexpr int kMR = 4;
+constexpr int kMR = VW == 16 ? 6 : 4;  // AVX-512: 6×4 = 24 accumulators of 32 zmm
 constexpr int kNV = VW == 16 ? 4 : VW == 8 ? 2 : 4;
 
 template <int NV>
@@ -34,6 +34,8 @@ static inline void rows_of(int64_t M, int64_t K, const float* A, int64_t ars, in
                            int64_t ldb, float* C, int64_t ldc, bool acc) {
   int64_t i = 0;
   for (; i + kMR <= M; i += kMR) tile<kMR, NV>(K, A + i * ars, ars, acs, B, ldb, C + i * ldc, ldc, acc);
+  for (; i + 4 <= M; i += 4) tile<4, NV>(K, A + i * ars, ars, acs, B, ldb, C + i * ldc, ldc, acc);
+  for (; i + 2 <= M; i += 2) tile<2, NV>(K, A + i * ars, ars, acs, B, ldb, C + i * ldc, ldc, acc);
   for (; i < M; ++i) tile<1, NV>(K, A + i * ars, ars, acs, B, ldb, C + i * ldc, ldc, acc);
 }
 

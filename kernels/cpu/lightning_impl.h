@@ -7,7 +7,7 @@
 // Decay powers are exp(−s·p) evaluated in double and rounded to fp32, identical on every ISA; a power
 // below kDecayFloor (2^-60, far under fp32 resolution of any sum it joins) is 0, as in the TypeScript
 // references (lightning-ref.ts), so steep heads never produce subnormal decay factors.
-// Threads split the heads.
+// Threads split the heads, or (few heads) the blocks: per-block states, a scan, then the inter term.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -19,57 +19,163 @@
 namespace m1k {
 namespace M1K_ISA_NS {
 
-static void lightning_prefill_head(const LightningArgs& a, int j, Buf<float>& scratch) {
-  const int64_t d = a.d, h = a.h, B = a.block, ld = h * d;
-  const double s = a.slopes[j];
-  float* P = scratch.get(static_cast<size_t>(B * B + 2 * B * d + 2 * (B + 1)));
-  if (!P) return;  // allocation failure: output left untouched (callers pre-check sizes; never seen)   // [B, B] masked scores
-  float* Kt = P + B * B;       // [d, B] Kᵀ of the block
-  float* Kd = Kt + B * d;      // [B, d] decayed K
-  float* pw = Kd + B * d;      // λ^p, p = 0..B
-  for (int64_t p = 0; p <= B; ++p) pw[p] = decay_pow(s, static_cast<double>(p));
-  float* S = a.state + static_cast<int64_t>(j) * d * d;
-  for (int64_t t0 = 0; t0 < a.n; t0 += B) {
-    const int64_t m = std::min<int64_t>(B, a.n - t0);
-    const float* Q = a.q + t0 * ld + j * d;
-    const float* K = a.k + t0 * ld + j * d;
-    const float* V = a.v + t0 * ld + j * d;
-    float* O = a.o + t0 * ld + j * d;
-    // inter: O = λ^{r+1} (q_r · S)
-    gemm_nn(m, d, d, Q, ld, 1, S, d, O, ld, false);
-    for (int64_t r = 0; r < m; ++r) {
-      const float f = pw[r + 1];
-      for (int64_t c = 0; c < d; ++c) O[r * ld + c] *= f;
+// Scratch of one thread for one head's blocks. Row strides are padded by 16 floats (64 B) so the
+// rows of a block never share L1 sets the way 1 KiB power-of-two strides do; Buf is 64-byte aligned.
+struct BlockScratch {
+  int64_t B, d, ldP, ldKt, ldKd, ldQ;
+  float *P, *Kt, *Kd, *Qs, *pw;
+  bool init(Buf<float>& buf, int64_t block, int64_t dim) {
+    B = block;
+    d = dim;
+    ldP = B + 16;
+    ldKt = B + 16;
+    ldKd = d + 16;
+    ldQ = d + 16;
+    P = buf.get(static_cast<size_t>(B * ldP + d * ldKt + B * ldKd + B * ldQ + B + 17));
+    if (!P) return false;
+    Kt = P + B * ldP;    // [d, B] Kᵀ of the block
+    Kd = Kt + d * ldKt;  // [B, d] decayed K
+    Qs = Kd + B * ldKd;  // [B, d] decayed Q
+    pw = Qs + B * ldQ;   // λ^p, p = 0..B
+    return true;
+  }
+  void powers(double slope) {
+    for (int64_t p = 0; p <= B; ++p) pw[p] = decay_pow(slope, static_cast<double>(p));
+  }
+};
+
+struct BlockView {
+  const float *Q, *K, *V;
+  float* O;
+  int64_t m, ld;
+};
+
+static inline BlockView block_of(const LightningArgs& a, int64_t j, int64_t t0) {
+  const int64_t ld = int64_t{a.h} * a.d;
+  return {a.q + t0 * ld + j * a.d, a.k + t0 * ld + j * a.d, a.v + t0 * ld + j * a.d, a.o + t0 * ld + j * a.d,
+          std::min<int64_t>(a.block, a.n - t0), ld};
+}
+
+// O (+)= ((Q·Kᵀ) ⊙ M) · V over the lower triangle, in row chunks of 64.
+static void block_intra(const BlockView& b, BlockScratch& w, bool acc) {
+  const int64_t d = w.d, m = b.m;
+  for (int64_t c = 0; c < m; ++c)
+    for (int64_t e = 0; e < d; ++e) w.Kt[e * w.ldKt + c] = b.K[c * b.ld + e];
+  for (int64_t r0 = 0; r0 < m; r0 += 64) {
+    const int64_t r1 = std::min<int64_t>(m, r0 + 64), cols = r1;  // keys 0 … r1−1
+    gemm_nn(r1 - r0, cols, d, b.Q + r0 * b.ld, b.ld, 1, w.Kt, w.ldKt, w.P + r0 * w.ldP, w.ldP, false);
+    for (int64_t r = r0; r < r1; ++r) {
+      float* pr = w.P + r * w.ldP;
+      for (int64_t c = 0; c <= r; ++c) pr[c] *= w.pw[r - c];
+      for (int64_t c = r + 1; c < cols; ++c) pr[c] = 0.f;
     }
-    // intra: scores for the lower triangle, in row blocks of 64
-    for (int64_t c = 0; c < m; ++c)
-      for (int64_t e = 0; e < d; ++e) Kt[e * B + c] = K[c * ld + e];
-    for (int64_t r0 = 0; r0 < m; r0 += 64) {
-      const int64_t r1 = std::min<int64_t>(m, r0 + 64), cols = r1;  // keys 0 … r1−1
-      gemm_nn(r1 - r0, cols, d, Q + r0 * ld, ld, 1, Kt, B, P + r0 * B, B, false);
-      for (int64_t r = r0; r < r1; ++r) {
-        float* pr = P + r * B;
-        for (int64_t c = 0; c <= r; ++c) pr[c] *= pw[r - c];
-        for (int64_t c = r + 1; c < cols; ++c) pr[c] = 0.f;
-      }
-      gemm_nn(r1 - r0, d, cols, P + r0 * B, B, 1, V, ld, O + r0 * ld, ld, true);
-    }
-    // state: S = λ^m S + (Λk ⊙ K)ᵀ V
-    const float bd = pw[m];
-    for (int64_t i = 0; i < d * d; ++i) S[i] *= bd;
-    for (int64_t c = 0; c < m; ++c) {
-      const float f = pw[m - 1 - c];
-      for (int64_t e = 0; e < d; ++e) Kd[c * d + e] = K[c * ld + e] * f;
-    }
-    gemm_nn(d, d, m, Kd, 1, d, V, ld, S, d, true);
+    gemm_nn(r1 - r0, d, cols, w.P + r0 * w.ldP, w.ldP, 1, b.V, b.ld, b.O + r0 * b.ld, b.ld, acc);
   }
 }
 
+// O (+)= diag(λ^{r+1}) · Q · S.
+static void block_inter(const BlockView& b, BlockScratch& w, const float* S, bool acc) {
+  const int64_t d = w.d;
+  for (int64_t r = 0; r < b.m; ++r) {
+    const float f = w.pw[r + 1];
+    for (int64_t e = 0; e < d; ++e) w.Qs[r * w.ldQ + e] = b.Q[r * b.ld + e] * f;
+  }
+  gemm_nn(b.m, d, d, w.Qs, w.ldQ, 1, S, d, b.O, b.ld, acc);
+}
+
+// T (+)= (diag(λ^{m−1−c}) · K)ᵀ · V, the block's contribution to the carried state.
+static void block_state(const BlockView& b, BlockScratch& w, float* T, bool acc) {
+  const int64_t d = w.d;
+  for (int64_t c = 0; c < b.m; ++c) {
+    const float f = w.pw[b.m - 1 - c];
+    for (int64_t e = 0; e < d; ++e) w.Kd[c * w.ldKd + e] = b.K[c * b.ld + e] * f;
+  }
+  gemm_nn(d, d, b.m, w.Kd, 1, w.ldKd, b.V, b.ld, T, d, acc);
+}
+
+// One head, block after block, the state carried in place.
+static void lightning_prefill_head(const LightningArgs& a, int64_t j, BlockScratch& w) {
+  const int64_t d = a.d;
+  w.powers(a.slopes[j]);
+  float* S = a.state + j * d * d;
+  for (int64_t t0 = 0; t0 < a.n; t0 += a.block) {
+    const BlockView b = block_of(a, j, t0);
+    block_inter(b, w, S, false);
+    block_intra(b, w, true);
+    const float bd = w.pw[b.m];
+    for (int64_t i = 0; i < d * d; ++i) S[i] *= bd;
+    block_state(b, w, S, true);
+  }
+}
+
+// Few heads for many threads: every (head, block) pair is a work item.
+//   1. per block, in parallel: O = intra term, T_b = the block's state contribution;
+//   2. a short scan per head (split over state elements): T_b ← state entering block b,
+//      S ← λ^{m_b} S + T_b;
+//   3. per block, in parallel: O += diag(λ^{r+1}) Q · S_in(b).
+// Same products as the sequential form; one head keeps every core busy. Needs h·nb·d² floats.
+static bool lightning_prefill_blocks(const LightningArgs& a) {
+  const int64_t d = a.d, B = a.block, nb = (a.n + B - 1) / B, dd = d * d, items = int64_t{a.h} * nb;
+  Buf<float> tbuf;
+  float* T = tbuf.get(static_cast<size_t>(items * dd));
+  if (!T) return false;
+  parallel_for(items, a.threads, [&](int64_t i0, int64_t i1) {
+    Buf<float> sb;
+    BlockScratch w;
+    if (!w.init(sb, B, d)) return;
+    int64_t have = -1;
+    for (int64_t it = i0; it < i1; ++it) {
+      const int64_t j = it / nb, blk = it % nb;
+      if (j != have) w.powers(a.slopes[j]), have = j;
+      const BlockView b = block_of(a, j, blk * B);
+      block_intra(b, w, false);
+      block_state(b, w, T + it * dd, false);
+    }
+  });
+  constexpr int64_t kChunk = 1024;
+  const int64_t chunks = (dd + kChunk - 1) / kChunk;
+  parallel_for(int64_t{a.h} * chunks, a.threads, [&](int64_t i0, int64_t i1) {
+    for (int64_t it = i0; it < i1; ++it) {
+      const int64_t j = it / chunks, e0 = (it % chunks) * kChunk, e1 = std::min(dd, e0 + kChunk);
+      float* S = a.state + j * dd;
+      const float full = decay_pow(a.slopes[j], static_cast<double>(B));
+      const float last = decay_pow(a.slopes[j], static_cast<double>(a.n - (nb - 1) * B));
+      for (int64_t blk = 0; blk < nb; ++blk) {
+        float* Tb = T + (j * nb + blk) * dd;
+        const float f = blk + 1 < nb ? full : last;
+        for (int64_t e = e0; e < e1; ++e) {
+          const float in = S[e];
+          S[e] = f * in + Tb[e];
+          Tb[e] = in;
+        }
+      }
+    }
+  });
+  parallel_for(items, a.threads, [&](int64_t i0, int64_t i1) {
+    Buf<float> sb;
+    BlockScratch w;
+    if (!w.init(sb, B, d)) return;
+    int64_t have = -1;
+    for (int64_t it = i0; it < i1; ++it) {
+      const int64_t j = it / nb, blk = it % nb;
+      if (j != have) w.powers(a.slopes[j]), have = j;
+      block_inter(block_of(a, j, blk * B), w, T + it * dd, true);
+    }
+  });
+  return true;
+}
+
+// Heads split over threads when there are enough of them (no extra memory); otherwise blocks.
 static void lightning_prefill(const LightningArgs& a) {
   FlushDenormals ftz;
+  if (a.n == 0) return;
+  const bool by_blocks = a.threads > 1 && a.h < 2 * a.threads && a.n > a.block;
+  if (by_blocks && lightning_prefill_blocks(a)) return;
   parallel_for(a.h, a.threads, [&](int64_t j0, int64_t j1) {
-    Buf<float> scratch;
-    for (int64_t j = j0; j < j1; ++j) lightning_prefill_head(a, static_cast<int>(j), scratch);
+    Buf<float> sb;
+    BlockScratch w;
+    if (!w.init(sb, a.block, a.d)) return;  // allocation failure: output left untouched
+    for (int64_t j = j0; j < j1; ++j) lightning_prefill_head(a, j, w);
   });
 }
 

@@ -9,6 +9,7 @@ import { lightningRecurrenceRef, softmaxAttentionRef } from '../../src/core/benc
 import { runBench } from '../../src/core/bench/run.js';
 import { selfCheck, SELF_CHECK_REL_TOL } from '../../src/core/bench/selfcheck.js';
 import { M1kitError } from '../../src/core/errors.js';
+import { roundBf16 } from '../../src/core/dtype/convert.js';
 import { parseConfig } from '../../src/core/checkpoint/config.js';
 import { M1_CONFIG } from '../../src/core/checkpoint/presets.js';
 import { minimaxArch } from '../../src/core/flops/minimax.js';
@@ -16,7 +17,7 @@ import { minimaxArch } from '../../src/core/flops/minimax.js';
 const f32 = (a: Float64Array) => Float32Array.from(a);
 
 /** Correct kernels built on the float64 reference, with knobs to break them. */
-function refBackend(bug: { decayScale?: number; dropState?: boolean; softmaxNoScale?: boolean } = {}): KernelBackend & { prefillCalls: number } {
+function refBackend(bug: { decayScale?: number; dropState?: boolean; softmaxNoScale?: boolean; bf16?: 'ok' | 'unrounded-decay' } = {}): KernelBackend & { prefillCalls: number } {
   const b = {
     name: 'test reference',
     device: 'cpu' as const,
@@ -28,6 +29,16 @@ function refBackend(bug: { decayScale?: number; dropState?: boolean; softmaxNoSc
       const r = lightningRecurrenceRef({ ...p, slopes, state: bug.dropState ? undefined : p.state });
       return { o: f32(r.o), state: f32(r.state) };
     },
+    ...(bug.bf16
+      ? {
+          async lightningPrefillBf16(p: LightningPrefillParams) {
+            const r16 = (a: Float32Array) => a.map(roundBf16);
+            const slopes = bug.bf16 === 'unrounded-decay' ? p.slopes.map((s) => s * 1.05) : p.slopes;
+            const r = lightningRecurrenceRef({ ...p, q: r16(p.q), k: r16(p.k), v: r16(p.v), slopes });
+            return { o: f32(r.o), state: f32(r.state) };
+          },
+        }
+      : {}),
     async lightningDecode(p: Parameters<KernelBackend['lightningDecode']>[0]) {
       const r = lightningRecurrenceRef({ ...p, n: 1 });
       return { o: f32(r.o), state: f32(r.state) };
@@ -92,6 +103,25 @@ describe('self-check gate', () => {
       expect(b.prefillCalls).toBe(2); // the two self-check chunks only: nothing was timed
     });
   }
+});
+
+describe('bf16 lightning prefill row', () => {
+  it('is self-checked, timed and reported as kernel.lightning_prefill_bf16.head_tokens_per_s (measured)', async () => {
+    const r = await runBench({ subject: m1, configLabel: 'preset:minimax-m1', peers: [], ctx: 2048, sweep: [], convention: 'physical', kernels: { backend: refBackend({ bf16: 'ok' }), threads: 1, repeat: 1, heads: 1, seconds: 0.4, peakSeconds: 0.05 } });
+    const f = r.metrics['kernel.lightning_prefill_bf16.head_tokens_per_s']!;
+    expect(f.kind).toBe('measured');
+    expect(f.better).toBe('higher');
+    expect(f.value).toBeGreaterThan(0);
+    expect(r.metrics['kernel.lightning_prefill.head_tokens_per_s']!.kind).toBe('measured');
+    expect(r.metrics['kernel.lightning_prefill_bf16.self_check_rel_error']!.value).toBeLessThan(1e-6);
+  });
+
+  it('refuses a bf16 prefill with a wrong decay', async () => {
+    const err = await runBench({ subject: m1, configLabel: 'preset:minimax-m1', peers: [], ctx: 2048, sweep: [], convention: 'physical', kernels: { backend: refBackend({ bf16: 'unrounded-decay' }), threads: 1, repeat: 1, seconds: 0.4, peakSeconds: 0.05 } }).catch((e) => e);
+    expect(err).toBeInstanceOf(M1kitError);
+    expect(err.code).toBe('E_SELF_CHECK');
+    expect(err.message).toMatch(/lightning_prefill_bf16/);
+  });
 });
 
 describe('timed run with injected kernels', () => {

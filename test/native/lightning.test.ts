@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { lightningDecode, lightningPrefill, LightningPrefillStream } from '../../src/core/ops/lightning.js';
 import { lightningNaive } from '../../src/core/ops/lightning-ref.js';
 import { selectSimdPath } from '../../src/core/ops/info.js';
+import { roundActivationsBf16 } from '../../src/core/ops/gemm.js';
 import { announceSkip, maxAbsDiff, nativeLoaded, poisoned, randArray, simdPaths } from './helpers.js';
 
 /**
@@ -16,6 +17,14 @@ import { announceSkip, maxAbsDiff, nativeLoaded, poisoned, randArray, simdPaths 
 const LIGHTNING_REL_BUDGET = 3e-5;
 /** Two fp32 evaluations of the same quantity in different orders (block vs recurrent): same bound. */
 const FORM_REL_BUDGET = 3e-5;
+/**
+ * bf16 prefill vs the fp32 definition, per output relative to Σ|terms| (lightningNaive on |q|, |k|,
+ * |v|, |S₀|): each term q·k·v carries up to four bf16 roundings of 2⁻⁸ each (q, k, v, and one
+ * intermediate operand — the masked scores or the state — on paths that multiply it in bf16).
+ */
+const LIGHTNING_BF16_TERM_BUDGET = 4 * 2 ** -8;
+/** bf16 prefill vs the fp32 definition on already-rounded inputs: only the intermediate rounding (one 2⁻⁸ per term) remains. */
+const LIGHTNING_BF16_INTERNAL_BUDGET = 2 ** -8;
 
 const SIZES = [1, 2, 3, 5, 7, 15, 17, 31, 33, 255, 256, 257, 511, 513];
 const SLOPES = Float32Array.from([0.9170040432, 0.0126683]); // fastest and slowest decays of M1 (§3.3.2)
@@ -51,6 +60,50 @@ describe.skipIf(!nativeLoaded())('lightning kernels (native)', () => {
           }
         });
       }
+
+      it('block-parallel prefill (few heads, many threads) matches the O(n²) definition and the head-parallel form', async () => {
+        const d = 48;
+        for (const [h, n] of [[1, 1000], [2, 513], [3, 769]] as const) {
+          const q = randArray(n * h * d, 81 + h), k = randArray(n * h * d, 82 + h), v = randArray(n * h * d, 83 + h);
+          const slopes = Float32Array.from({ length: h }, (_, j) => SLOPES[j % 2]!);
+          const state0 = randArray(h * d * d, 84, 0.1);
+          const ref = lightningNaive({ q, k, v, n, h, d, slopes, state: state0 });
+          const seq = await lightningPrefill({ q, k, v, n, h, d, slopes, state: state0, threads: 1 }); // one thread: heads in turn
+          for (const threads of [2, 3, 5]) {
+            const p = await lightningPrefill({ q, k, v, n, h, d, slopes, state: state0, threads, out: poisoned(n * h * d) });
+            within(p.o, ref.o, LIGHTNING_REL_BUDGET);
+            within(p.state, ref.state, LIGHTNING_REL_BUDGET);
+            within(p.o, seq.o, FORM_REL_BUDGET);
+            within(p.state, seq.state, FORM_REL_BUDGET);
+          }
+          within(seq.o, ref.o, LIGHTNING_REL_BUDGET);
+        }
+      });
+
+      it('bf16 prefill: within the bf16 budget of the fp32 definition, and the fp32 result on bf16-rounded inputs', async () => {
+        const d = 128, h = 2;
+        for (const n of [1, 17, 257, 300]) {
+          const q = randArray(n * h * d, n + 91), k = randArray(n * h * d, n + 92), v = randArray(n * h * d, n + 93);
+          const state0 = randArray(h * d * d, n + 94, 0.1);
+          const ref = lightningNaive({ q, k, v, n, h, d, slopes: SLOPES, state: state0 });
+          const abs = (x: Float32Array) => x.map(Math.abs);
+          const mag = lightningNaive({ q: abs(q), k: abs(k), v: abs(v), n, h, d, slopes: SLOPES, state: abs(state0) });
+          const p = await lightningPrefill({ q, k, v, n, h, d, slopes: SLOPES, state: state0, precision: 'bf16', out: poisoned(n * h * d) });
+          const { scale } = maxAbsDiff(p.o, ref.o);
+          for (let i = 0; i < ref.o.length; i++) {
+            const allowed = LIGHTNING_BF16_TERM_BUDGET * mag.o[i]! + LIGHTNING_REL_BUDGET * scale;
+            if (!(Math.abs(p.o[i]! - ref.o[i]!) <= allowed)) expect.fail(`n=${n} o[${i}] = ${p.o[i]} vs ${ref.o[i]} (allowed ${allowed})`);
+          }
+          const rq = roundActivationsBf16(q), rk = roundActivationsBf16(k), rv = roundActivationsBf16(v);
+          const refR = lightningNaive({ q: rq, k: rk, v: rv, n, h, d, slopes: SLOPES, state: state0 });
+          const magR = lightningNaive({ q: abs(rq), k: abs(rk), v: abs(rv), n, h, d, slopes: SLOPES, state: abs(state0) });
+          for (let i = 0; i < refR.o.length; i++) {
+            const allowed = LIGHTNING_BF16_INTERNAL_BUDGET * magR.o[i]! + LIGHTNING_REL_BUDGET * scale;
+            if (!(Math.abs(p.o[i]! - refR.o[i]!) <= allowed)) expect.fail(`n=${n} vs rounded inputs: o[${i}] = ${p.o[i]} vs ${refR.o[i]}`);
+          }
+          within(p.state, refR.state, LIGHTNING_REL_BUDGET + LIGHTNING_BF16_INTERNAL_BUDGET);
+        }
+      });
 
       it('prefill(n) then decode(1) equals prefill(n + 1) at the last token', async () => {
         const h = 2, d = 48;

@@ -49,6 +49,8 @@ export interface KernelBackend {
   name: string;
   device: 'cpu' | 'cuda';
   lightningPrefill(p: LightningPrefillParams): Promise<{ o: Float32Array; state: Float32Array }>;
+  /** The bf16 prefill (q, k, v rounded to bf16, fp32 sums and state), when the backend has one. */
+  lightningPrefillBf16?(p: LightningPrefillParams): Promise<{ o: Float32Array; state: Float32Array }>;
   lightningDecode(p: LightningDecodeParams): Promise<{ o: Float32Array; state: Float32Array }>;
   softmaxAttention(p: SoftmaxParams): Promise<Float32Array>;
   /** Facts for the result's machine.native block. */

@@ -53,6 +53,21 @@ export function kernelFigures(runs: KernelTimings[], peak: PeakResult, s: ScaleI
   const lLayer = (ctx * H) / lpm.value;
   out[`kernel.lightning_prefill.layer_seconds@${ctx}`] = maybeExtrap(lLayer, 's', !done, `one layer = ${H} heads, linear in heads; ${sampleNote}`);
 
+  // Lightning prefill in the bf16 numerics, bounded by the bf16 dot-product peak.
+  if (first.prefillBf16) {
+    const lb = runs.map((r) => (r.prefillBf16!.tokens * r.prefillBf16!.heads) / r.prefillBf16!.seconds);
+    const lbm = sampledFigure(lb, 'head·tokens/s', 'measured', {
+      better: 'higher',
+      note: `bf16 prefill (q, k, v rounded to bf16; fp32 sums and state), ${first.prefillBf16.heads} heads × d ${d}, B ${B}, streamed like the fp32 row, ${s.device}`,
+    });
+    out['kernel.lightning_prefill_bf16.head_tokens_per_s'] = lbm;
+    const lbFlops = (lbm.value * (4 * d * d + 4 * B * d)) / 1e9;
+    out['kernel.lightning_prefill_bf16.gflops'] = derived(lbFlops, 'GFLOP/s', 'measured rate × (4d² + 4Bd) FLOPs per head·token (block-form count)');
+    if (peak.bf16Gflops) out['kernel.lightning_prefill_bf16.pct_bf16_peak'] = derived((100 * lbFlops) / peak.bf16Gflops, '%', peak.bf16Method);
+    out['kernel.lightning_prefill_bf16.pct_fma_peak'] = pct(lbFlops, peak.fmaGflops);
+    out[`kernel.lightning_prefill_bf16.layer_seconds@${ctx}`] = maybeExtrap((ctx * H) / lbm.value, 's', first.prefillBf16.tokens < ctx, `one layer = ${H} heads, linear in heads`);
+  }
+
   // Lightning decode (a full layer of heads per step).
   const ld = runs.map((r) => r.decode.steps / r.decode.seconds);
   const ldm = sampledFigure(ld, 'tokens/s', 'measured', { better: 'higher', note: `recurrent step of one layer (${first.decode.heads} heads × d ${d}), fp32 state, ${s.device}` });
@@ -62,6 +77,7 @@ export function kernelFigures(runs: KernelTimings[], peak: PeakResult, s: ScaleI
   out['kernel.lightning_decode.gflops'] = derived(ldFlops, 'GFLOP/s', 'measured rate × 4d² FLOPs per head');
   out['kernel.lightning_decode.gbs'] = derived(ldBytes, 'GB/s', 'fp32 state read + written, q, k, v, o');
   out['kernel.lightning_decode.pct_bandwidth'] = pct(ldBytes, peak.bandwidthGBs);
+  if (peak.streamGBs) out['kernel.lightning_decode.pct_stream'] = derived((100 * ldBytes) / peak.streamGBs, '%', peak.streamMethod);
 
   // Softmax prefill sample.
   const sp = first.softmaxPrefill;
@@ -105,6 +121,8 @@ export function peakFigures(peak: PeakResult): Record<string, Figure> {
     'machine.fma_gflops': { value: peak.fmaGflops, unit: 'GFLOP/s', kind: 'measured', note: peak.fmaMethod },
     'machine.bandwidth_gbs': { value: peak.bandwidthGBs, unit: 'GB/s', kind: 'measured', note: peak.bandwidthMethod },
   };
+  if (peak.bf16Gflops !== undefined) out['machine.bf16_gflops'] = { value: peak.bf16Gflops, unit: 'GFLOP/s', kind: 'measured', note: peak.bf16Method ?? 'bf16 peak' };
+  if (peak.streamGBs !== undefined) out['machine.stream_gbs'] = { value: peak.streamGBs, unit: 'GB/s', kind: 'measured', note: peak.streamMethod ?? 'in-place stream' };
   if (peak.sgemmGflops !== undefined) out['machine.sgemm_gflops'] = { value: peak.sgemmGflops, unit: 'GFLOP/s', kind: 'measured', note: peak.sgemmMethod ?? 'SGEMM' };
   return out;
 }

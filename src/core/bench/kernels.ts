@@ -31,7 +31,7 @@ export interface KernelBudgets {
 }
 
 export interface KernelProgress {
-  phase: 'lightning_prefill' | 'lightning_decode' | 'softmax_prefill' | 'softmax_decode';
+  phase: 'lightning_prefill' | 'lightning_prefill_bf16' | 'lightning_decode' | 'softmax_prefill' | 'softmax_decode';
   done: number;
   total: number;
 }
@@ -54,6 +54,8 @@ export interface KernelRunParams {
 export interface KernelTimings {
   /** Lightning prefill: tokens processed (≤ ctx), seconds, heads. */
   prefill: { tokens: number; seconds: number; heads: number };
+  /** The same streamed prefill in the bf16 numerics, when the backend has it. */
+  prefillBf16?: { tokens: number; seconds: number; heads: number };
   /** Lightning decode: steps of `heads` heads, seconds. */
   decode: { steps: number; seconds: number; heads: number };
   /** Softmax prefill sample: (query head, key) pairs computed, seconds, queries, keys. */
@@ -64,7 +66,13 @@ export interface KernelTimings {
 
 const now = () => performance.now() / 1000;
 
-async function timePrefill(p: KernelRunParams) {
+/** Share of the prefill budget given to the bf16 prefill when the backend has one. */
+const BF16_PREFILL_SHARE = 0.4;
+
+async function timePrefill(p: KernelRunParams, bf16 = false) {
+  const run = bf16 ? p.backend.lightningPrefillBf16!.bind(p.backend) : p.backend.lightningPrefill.bind(p.backend);
+  const budget = p.budgets.prefillSeconds * (p.backend.lightningPrefillBf16 ? (bf16 ? BF16_PREFILL_SHARE : 1 - BF16_PREFILL_SHARE) : 1);
+  const phase = bf16 ? 'lightning_prefill_bf16' : 'lightning_prefill';
   const { heads: h, d } = p;
   const row = h * d;
   const chunk = Math.max(p.blockSize, Math.floor(PREFILL_CHUNK_BYTES / (row * 4) / p.blockSize) * p.blockSize);
@@ -74,18 +82,18 @@ async function timePrefill(p: KernelRunParams) {
   const v = randomFill(new Float32Array(cap * row), 13, 0.05);
   const slopes = p.slopes.subarray(0, h);
   const w = Math.min(cap, p.blockSize); // warm-up: one block (thread pool start, page faults), not timed
-  await p.backend.lightningPrefill({ q: q.subarray(0, w * row), k: k.subarray(0, w * row), v: v.subarray(0, w * row), n: w, h, d, slopes, blockSize: p.blockSize, threads: p.threads });
+  await run({ q: q.subarray(0, w * row), k: k.subarray(0, w * row), v: v.subarray(0, w * row), n: w, h, d, slopes, blockSize: p.blockSize, threads: p.threads });
   let state: Float32Array | undefined;
   let tokens = 0;
   const t0 = now();
   while (tokens < p.ctx) {
     throwIfAborted(p.signal);
     const m = Math.min(cap, p.ctx - tokens);
-    const r = await p.backend.lightningPrefill({ q: q.subarray(0, m * row), k: k.subarray(0, m * row), v: v.subarray(0, m * row), n: m, h, d, slopes, state, blockSize: p.blockSize, threads: p.threads });
+    const r = await run({ q: q.subarray(0, m * row), k: k.subarray(0, m * row), v: v.subarray(0, m * row), n: m, h, d, slopes, state, blockSize: p.blockSize, threads: p.threads });
     state = r.state;
     tokens += m;
-    p.onProgress?.({ phase: 'lightning_prefill', done: tokens, total: p.ctx });
-    if (now() - t0 > p.budgets.prefillSeconds) break;
+    p.onProgress?.({ phase, done: tokens, total: p.ctx });
+    if (now() - t0 > budget) break;
   }
   return { tokens, seconds: now() - t0, heads: h };
 }
@@ -160,9 +168,10 @@ async function timeSoftmax(p: KernelRunParams) {
 /** One repeat of every timed kernel. */
 export async function timeKernels(p: KernelRunParams): Promise<KernelTimings> {
   const prefill = await timePrefill(p);
+  const prefillBf16 = p.backend.lightningPrefillBf16 ? await timePrefill(p, true) : undefined;
   const decode = await timeDecode(p);
   const sm = await timeSoftmax(p);
-  return { prefill, decode, softmaxPrefill: sm.prefill, softmaxDecode: sm.decode };
+  return { prefill, ...(prefillBf16 ? { prefillBf16 } : {}), decode, softmaxPrefill: sm.prefill, softmaxDecode: sm.decode };
 }
 
 /**

@@ -19,6 +19,7 @@ function cpuBackend(): KernelBackend {
     device: 'cpu',
     info: { ...st },
     lightningPrefill: (p) => lightningPrefill({ ...p }),
+    ...(native ? { lightningPrefillBf16: (p: Parameters<KernelBackend['lightningPrefill']>[0]) => lightningPrefill({ ...p, precision: 'bf16' }) } : {}),
     // the benchmark carries one state through every step: update it in place instead of copying 4 MiB per token
     lightningDecode: (p) => lightningDecode({ ...p, n: 1, inPlace: true }),
     softmaxAttention: (p) => softmaxAttention({ ...p }),

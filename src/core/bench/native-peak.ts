@@ -36,7 +36,7 @@ async function rate(seconds: number, work: number, fn: () => Promise<unknown>, s
 
 export const nativePeakAvailable = (): boolean => nativeAvailable();
 
-export async function measureNativePeak(p: { threads: number; seconds: number; signal?: AbortSignal }): Promise<PeakResult & { sgemmGflops: number; sgemmMethod: string }> {
+export async function measureNativePeak(p: { threads: number; seconds: number; signal?: AbortSignal; streamBytes?: number }): Promise<PeakResult & { sgemmGflops: number; sgemmMethod: string }> {
   const st = nativeStatus();
   const simd = st.slots.fma_peak ?? st.simd; // the level whose FMA probe runs
   const lanes = LANES[simd] ?? 1;
@@ -61,7 +61,31 @@ export async function measureNativePeak(p: { threads: number; seconds: number; s
   const src = new Float32Array(n).fill(1);
   const dst = new Float32Array(n);
   const copies = await rate(p.seconds, 1, () => withNative('copy', (a) => a.copy({ src, dst, n, threads })), p.signal);
+  const extra: Partial<PeakResult> = {};
+  const bf16Level = st.slots.bf16_peak;
+  if (bf16Level) {
+    let bi = 1 << 16;
+    for (;;) {
+      const t = now();
+      await withNative('bf16Peak', (x) => x.bf16Peak({ iters: bi, threads }));
+      if (now() - t > 0.05 || bi > 2 ** 36) break;
+      bi *= 4;
+    }
+    let flops = 0;
+    const t0 = now();
+    while (flops === 0 || now() - t0 < p.seconds) flops += await withNative('bf16Peak', (x) => x.bf16Peak({ iters: bi, threads }));
+    extra.bf16Gflops = flops / (now() - t0) / 1e9;
+    extra.bf16Method = `native ${bf16Level} bf16 dot-product probe (${bf16Level === 'amx' ? 'tdpbf16ps, 4 tiles' : 'vdpbf16ps, 12 chains × 16 lanes × 2 pairs'} per thread), ${threads} threads`;
+  }
+  if (p.streamBytes) {
+    const sn = Math.max(16, Math.floor(p.streamBytes / 4));
+    const buf = new Float32Array(sn).fill(1);
+    const streams = await rate(p.seconds, 1, () => withNative('stream', (a) => a.stream({ buf, n: sn, threads })), p.signal);
+    extra.streamGBs = (streams * 2 * sn * 4) / 1e9;
+    extra.streamMethod = `native in-place stream (x ← x·1, read + write) of ${(sn * 4 / 2 ** 20).toFixed(1)} MiB, the decode state's size, ${threads} threads`;
+  }
   return {
+    ...extra,
     fmaGflops,
     fmaMethod: `native ${simd} FMA probe, ${FMA_CHAINS} chains × ${lanes} lanes per thread, ${threads} threads`,
     sgemmGflops,

@@ -88,6 +88,12 @@ export interface PeakResult {
   /** Copy bandwidth (read + write), GB/s (1e9), all threads. */
   bandwidthGBs: number;
   bandwidthMethod: string;
+  /** bf16 dot-product peak (vdpbf16ps or AMX loop), GFLOP/s, when the CPU has such an instruction. */
+  bf16Gflops?: number;
+  bf16Method?: string;
+  /** In-place stream (read + write) of a buffer of `streamBytes`, the roof of a decode step of that state size. */
+  streamGBs?: number;
+  streamMethod?: string;
 }
 
 /**
@@ -95,7 +101,7 @@ export interface PeakResult {
  * when it is loaded (the kernels' own ISA), else with the portable probes of this file.
  * @example await measurePeak({ threads: 2, seconds: 1 })
  */
-export async function measurePeak(p: { threads: number; seconds: number; signal?: AbortSignal; native?: boolean }): Promise<PeakResult> {
+export async function measurePeak(p: { threads: number; seconds: number; signal?: AbortSignal; native?: boolean; streamBytes?: number }): Promise<PeakResult> {
   if (p.native ?? nativePeakAvailable()) return measureNativePeak(p);
   return measurePortablePeak(p);
 }

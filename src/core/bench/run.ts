@@ -108,7 +108,9 @@ export async function runBench(p: BenchRunParams): Promise<BenchResult> {
   p.onProgress?.({ phase: 'self_check', done: 1, total: 1, repeat: 0 });
 
   p.onProgress?.({ phase: 'peak', done: 0, total: 2, repeat: 0 });
-  const peak = await measurePeak({ threads: k.threads, seconds: k.peakSeconds ?? PEAK_SECONDS, signal: p.signal });
+  // the decode roof: an in-place stream of exactly the bytes one decode step updates (a layer's fp32 state)
+  const streamBytes = layerHeads * lin.headDim * lin.headDim * 4;
+  const peak = await measurePeak({ threads: k.threads, seconds: k.peakSeconds ?? PEAK_SECONDS, signal: p.signal, streamBytes });
   p.onProgress?.({ phase: 'peak', done: 2, total: 2, repeat: 0 });
   Object.assign(metrics, peakFigures(peak));
 

@@ -6,6 +6,7 @@
  */
 import { VerificationError } from '../errors.js';
 import type { KernelBackend } from './backend.js';
+import { roundBf16 } from '../dtype/convert.js';
 import { lightningRecurrenceRef, relMaxError, softmaxAttentionRef } from './reference.js';
 
 /**
@@ -14,6 +15,12 @@ import { lightningRecurrenceRef, relMaxError, softmaxAttentionRef } from './refe
  * decay exponent or a dropped block is off by percents (docs/architecture.md §7 item 5: 2.5%).
  */
 export const SELF_CHECK_REL_TOL = 1e-4;
+/**
+ * bf16 prefill vs the float64 recurrence on the same bf16-rounded q, k, v, relative to max |ref|: a
+ * kernel may round one intermediate operand (scores or state) to bf16 (2⁻⁸ per term); summed
+ * magnitudes can exceed |ref| a few times, so 2⁻⁶. A wrong decay or a lost state is O(1).
+ */
+export const SELF_CHECK_BF16_REL_TOL = 2 ** -6;
 
 /** Self-check sizes: n crosses one 256-token block boundary and ends in a partial block. */
 const N = 300;
@@ -63,6 +70,18 @@ export async function selfCheck(b: KernelBackend, d: number, blockSize: number, 
   const add = (kernel: string, relError: number) => results.push({ kernel, relError, ok: relError <= SELF_CHECK_REL_TOL });
   add('lightning_prefill', Math.max(relMaxError(o, ref.o), relMaxError(second.state, ref.state)));
 
+  if (b.lightningPrefillBf16) {
+    const rq = q.map(roundBf16), rk = k.map(roundBf16), rv = v.map(roundBf16);
+    const bref = lightningRecurrenceRef({ q: rq, k: rk, v: rv, n: N, h, d, slopes: sl });
+    const p1 = await b.lightningPrefillBf16({ q: part(q, 0, SPLIT), k: part(k, 0, SPLIT), v: part(v, 0, SPLIT), n: SPLIT, h, d, slopes: sl, blockSize, threads });
+    const p2 = await b.lightningPrefillBf16({ q: part(q, SPLIT, N), k: part(k, SPLIT, N), v: part(v, SPLIT, N), n: N - SPLIT, h, d, slopes: sl, state: p1.state, blockSize, threads });
+    const bo = new Float32Array(N * h * d);
+    bo.set(p1.o, 0);
+    bo.set(p2.o, SPLIT * h * d);
+    const relError = Math.max(relMaxError(bo, bref.o), relMaxError(p2.state, bref.state));
+    results.push({ kernel: 'lightning_prefill_bf16', relError, ok: relError <= SELF_CHECK_BF16_REL_TOL });
+  }
+
   // Decode: DECODE_STEPS recurrent steps continuing from the reference state.
   let state: Float32Array = Float32Array.from(ref.state);
   const dq = rnd(DECODE_STEPS * h * d, 4);
@@ -86,7 +105,7 @@ export async function selfCheck(b: KernelBackend, d: number, blockSize: number, 
 
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {
-    const list = failed.map((f) => `${f.kernel} (max error ${f.relError.toExponential(2)} of max |ref|, budget ${SELF_CHECK_REL_TOL})`).join(', ');
+    const list = failed.map((f) => `${f.kernel} (max error ${f.relError.toExponential(2)} of max |ref|, budget ${f.kernel.endsWith('_bf16') ? SELF_CHECK_BF16_REL_TOL : SELF_CHECK_REL_TOL})`).join(', ');
     throw new VerificationError('E_SELF_CHECK', `${b.name}: self-check against the float64 reference failed for ${list}; refusing to time it`, {
       hint: 'run `m1kit doctor` to see which kernel path is selected; M1KIT_SIMD=scalar forces the scalar kernels',
     });

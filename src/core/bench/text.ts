@@ -93,10 +93,11 @@ export function kernelTables(r: BenchResult): TextTable[] {
   return [
     {
       title: `Kernels (measured on ${r.machine.cpu}, ${r.params.kernels.threads} threads, device ${r.params.kernels.device}; rate = median of ${r.params.kernels.repeat})`,
-      headers: ['kernel', 'measured rate', 'GFLOP/s (% FMA)', 'GB/s (% copy bw)', `one layer @${n}`, 'layer figure is'],
+      headers: ['kernel', 'measured rate', 'GFLOP/s (% of its peak)', 'GB/s (% of its roof)', `one layer @${n}`, 'layer figure is'],
       rows: [
         ['lightning prefill', rate(`${k}.lightning_prefill.head_tokens_per_s`), pctOf(`${k}.lightning_prefill.gflops`, `${k}.lightning_prefill.pct_fma_peak`), pctOf(`${k}.lightning_prefill.gbs`, `${k}.lightning_prefill.pct_bandwidth`), val(`${k}.lightning_prefill.layer_seconds@${ctx}`, secs), kind(`${k}.lightning_prefill.layer_seconds@${ctx}`)],
-        ['lightning decode', rate(`${k}.lightning_decode.layer_tokens_per_s`), val(`${k}.lightning_decode.gflops`, (x) => x.toFixed(1)), pctOf(`${k}.lightning_decode.gbs`, `${k}.lightning_decode.pct_bandwidth`), `${val(`${k}.lightning_decode.layer_tokens_per_s`, (x) => secs(1 / x))}/token`, 'derived'],
+        ...(f(`${k}.lightning_prefill_bf16.head_tokens_per_s`) ? [['lightning prefill bf16', rate(`${k}.lightning_prefill_bf16.head_tokens_per_s`), pctOf(`${k}.lightning_prefill_bf16.gflops`, `${k}.lightning_prefill_bf16.pct_bf16_peak`), '–', val(`${k}.lightning_prefill_bf16.layer_seconds@${ctx}`, secs), kind(`${k}.lightning_prefill_bf16.layer_seconds@${ctx}`)]] : []),
+        ['lightning decode', rate(`${k}.lightning_decode.layer_tokens_per_s`), val(`${k}.lightning_decode.gflops`, (x) => x.toFixed(1)), pctOf(`${k}.lightning_decode.gbs`, f(`${k}.lightning_decode.pct_stream`) ? `${k}.lightning_decode.pct_stream` : `${k}.lightning_decode.pct_bandwidth`), `${val(`${k}.lightning_decode.layer_tokens_per_s`, (x) => secs(1 / x))}/token`, 'derived'],
         ['softmax prefill', rate(`${k}.softmax_prefill.head_pairs_per_s`), pctOf(`${k}.softmax_prefill.gflops`, `${k}.softmax_prefill.pct_fma_peak`), '–', val(`${k}.softmax_prefill.layer_seconds@${ctx}`, secs), kind(`${k}.softmax_prefill.layer_seconds@${ctx}`)],
         ['softmax decode', rate(`${k}.softmax_decode.head_keys_per_s`), '–', val(`${k}.softmax_decode.gbs`, (x) => x.toFixed(1)), `${val(`${k}.softmax_decode.layer_seconds@${ctx}`, secs)}/token`, kind(`${k}.softmax_decode.layer_seconds@${ctx}`)],
       ],
@@ -110,6 +111,8 @@ export function kernelTables(r: BenchResult): TextTable[] {
         ['  softmax layer / lightning layer time', val(`${k}.${r.params.models[0]}.softmax_over_lightning_layer_prefill@${ctx}`, (x) => `${x.toFixed(0)}×`), kind(`${k}.${r.params.models[0]}.softmax_over_lightning_layer_prefill@${ctx}`)],
         [`decode one token at ${n}, all layers`, val(`${k}.${r.params.models[0]}.attention_decode_seconds_per_token@${ctx}`, secs), kind(`${k}.${r.params.models[0]}.attention_decode_seconds_per_token@${ctx}`)],
         ['machine fp32 FMA ceiling', `${val('machine.fma_gflops', (x) => x.toFixed(1))} GFLOP/s`, kind('machine.fma_gflops')],
+        ...(f('machine.bf16_gflops') ? [['machine bf16 dot-product ceiling (% columns of bf16 rows)', `${val('machine.bf16_gflops', (x) => x.toFixed(1))} GFLOP/s`, kind('machine.bf16_gflops')]] : []),
+        ...(f('machine.stream_gbs') ? [['machine in-place stream of one decode state (% column of decode)', `${val('machine.stream_gbs', (x) => x.toFixed(1))} GB/s`, kind('machine.stream_gbs')]] : []),
         ...(f('machine.sgemm_gflops') ? [['machine fp32 SGEMM (lightning prefill at ' + val('kernel.lightning_prefill.pct_sgemm', (x) => x.toFixed(0)) + '%)', `${val('machine.sgemm_gflops', (x) => x.toFixed(1))} GFLOP/s`, kind('machine.sgemm_gflops')]] : []),
         ['machine copy bandwidth', `${val('machine.bandwidth_gbs', (x) => x.toFixed(1))} GB/s`, kind('machine.bandwidth_gbs')],
       ],
