@@ -23,20 +23,25 @@ namespace M1K_ISA_NS {
 // rows of a block never share L1 sets the way 1 KiB power-of-two strides do; Buf is 64-byte aligned.
 struct BlockScratch {
   int64_t B, d, ldP, ldKt, ldKd, ldQ;
-  float *P, *Kt, *Kd, *Qs, *pw;
-  bool init(Buf<float>& buf, int64_t block, int64_t dim) {
+  float *P, *Kt, *Kd, *Qs, *pw, *Qb, *Kb, *Vb;
+  bool bf16 = false;  // stage q, k, v rounded to bf16 (the bf16 numerics)
+  bool init(Buf<float>& buf, int64_t block, int64_t dim, bool round_bf16_inputs) {
     B = block;
     d = dim;
+    bf16 = round_bf16_inputs;
     ldP = B + 16;
     ldKt = B + 16;
     ldKd = d + 16;
     ldQ = d + 16;
-    P = buf.get(static_cast<size_t>(B * ldP + d * ldKt + B * ldKd + B * ldQ + B + 17));
+    P = buf.get(static_cast<size_t>(B * ldP + d * ldKt + B * ldKd + 4 * B * ldQ + B + 17));
     if (!P) return false;
     Kt = P + B * ldP;    // [d, B] Kᵀ of the block
     Kd = Kt + d * ldKt;  // [B, d] decayed K
     Qs = Kd + B * ldKd;  // [B, d] decayed Q
-    pw = Qs + B * ldQ;   // λ^p, p = 0..B
+    Qb = Qs + B * ldQ;   // [B, d] the block's q, k, v rows, staged contiguous with padded stride
+    Kb = Qb + B * ldQ;
+    Vb = Kb + B * ldQ;
+    pw = Vb + B * ldQ;   // λ^p, p = 0..B
     return true;
   }
   void powers(double slope) {
@@ -45,15 +50,32 @@ struct BlockScratch {
 };
 
 struct BlockView {
-  const float *Q, *K, *V;
-  float* O;
-  int64_t m, ld;
+  const float *Q, *K, *V;  // staged rows, stride ld
+  float* O;                // output rows, stride ldo
+  int64_t m, ld, ldo;
 };
 
-static inline BlockView block_of(const LightningArgs& a, int64_t j, int64_t t0) {
-  const int64_t ld = int64_t{a.h} * a.d;
-  return {a.q + t0 * ld + j * a.d, a.k + t0 * ld + j * a.d, a.v + t0 * ld + j * a.d, a.o + t0 * ld + j * a.d,
-          std::min<int64_t>(a.block, a.n - t0), ld};
+// The block's q, k, v rows of head j copied (bf16-rounded in the bf16 numerics) into the scratch:
+// contiguous, padded stride, hot in L1/L2 for the block's four products.
+static inline BlockView block_of(const LightningArgs& a, int64_t j, int64_t t0, BlockScratch& w) {
+  const int64_t ld = int64_t{a.h} * a.d, d = a.d, m = std::min<int64_t>(a.block, a.n - t0);
+  const float *q = a.q + t0 * ld + j * d, *k = a.k + t0 * ld + j * d, *v = a.v + t0 * ld + j * d;
+  for (int64_t r = 0; r < m; ++r) {
+    float *qd = w.Qb + r * w.ldQ, *kd = w.Kb + r * w.ldQ, *vd = w.Vb + r * w.ldQ;
+    const float *qs = q + r * ld, *ks = k + r * ld, *vs = v + r * ld;
+    if (w.bf16) {
+      for (int64_t e = 0; e < d; ++e) {
+        qd[e] = round_bf16(qs[e]);
+        kd[e] = round_bf16(ks[e]);
+        vd[e] = round_bf16(vs[e]);
+      }
+    } else {
+      std::memcpy(qd, qs, static_cast<size_t>(d) * 4);
+      std::memcpy(kd, ks, static_cast<size_t>(d) * 4);
+      std::memcpy(vd, vs, static_cast<size_t>(d) * 4);
+    }
+  }
+  return {w.Qb, w.Kb, w.Vb, a.o + t0 * ld + j * d, m, w.ldQ, ld};
 }
 
 // O (+)= ((Q·Kᵀ) ⊙ M) · V over the lower triangle, in row chunks of 64.
@@ -69,7 +91,7 @@ static void block_intra(const BlockView& b, BlockScratch& w, bool acc) {
       for (int64_t c = 0; c <= r; ++c) pr[c] *= w.pw[r - c];
       for (int64_t c = r + 1; c < cols; ++c) pr[c] = 0.f;
     }
-    gemm_nn(r1 - r0, d, cols, w.P + r0 * w.ldP, w.ldP, 1, b.V, b.ld, b.O + r0 * b.ld, b.ld, acc);
+    gemm_nn(r1 - r0, d, cols, w.P + r0 * w.ldP, w.ldP, 1, b.V, b.ld, b.O + r0 * b.ldo, b.ldo, acc);
   }
 }
 
@@ -80,7 +102,7 @@ static void block_inter(const BlockView& b, BlockScratch& w, const float* S, boo
     const float f = w.pw[r + 1];
     for (int64_t e = 0; e < d; ++e) w.Qs[r * w.ldQ + e] = b.Q[r * b.ld + e] * f;
   }
-  gemm_nn(b.m, d, d, w.Qs, w.ldQ, 1, S, d, b.O, b.ld, acc);
+  gemm_nn(b.m, d, d, w.Qs, w.ldQ, 1, S, d, b.O, b.ldo, acc);
 }
 
 // T (+)= (diag(λ^{m−1−c}) · K)ᵀ · V, the block's contribution to the carried state.
@@ -99,7 +121,7 @@ static void lightning_prefill_head(const LightningArgs& a, int64_t j, BlockScrat
   w.powers(a.slopes[j]);
   float* S = a.state + j * d * d;
   for (int64_t t0 = 0; t0 < a.n; t0 += a.block) {
-    const BlockView b = block_of(a, j, t0);
+    const BlockView b = block_of(a, j, t0, w);
     block_inter(b, w, S, false);
     block_intra(b, w, true);
     const float bd = w.pw[b.m];
@@ -114,7 +136,7 @@ static void lightning_prefill_head(const LightningArgs& a, int64_t j, BlockScrat
 //      S ← λ^{m_b} S + T_b;
 //   3. per block, in parallel: O += diag(λ^{r+1}) Q · S_in(b).
 // Same products as the sequential form; one head keeps every core busy. Needs h·nb·d² floats.
-static bool lightning_prefill_blocks(const LightningArgs& a) {
+static bool lightning_prefill_blocks(const LightningArgs& a, bool bf16) {
   const int64_t d = a.d, B = a.block, nb = (a.n + B - 1) / B, dd = d * d, items = int64_t{a.h} * nb;
   Buf<float> tbuf;
   float* T = tbuf.get(static_cast<size_t>(items * dd));
@@ -122,12 +144,12 @@ static bool lightning_prefill_blocks(const LightningArgs& a) {
   parallel_for(items, a.threads, [&](int64_t i0, int64_t i1) {
     Buf<float> sb;
     BlockScratch w;
-    if (!w.init(sb, B, d)) return;
+    if (!w.init(sb, B, d, bf16)) return;
     int64_t have = -1;
     for (int64_t it = i0; it < i1; ++it) {
       const int64_t j = it / nb, blk = it % nb;
       if (j != have) w.powers(a.slopes[j]), have = j;
-      const BlockView b = block_of(a, j, blk * B);
+      const BlockView b = block_of(a, j, blk * B, w);
       block_intra(b, w, false);
       block_state(b, w, T + it * dd, false);
     }
@@ -154,54 +176,36 @@ static bool lightning_prefill_blocks(const LightningArgs& a) {
   parallel_for(items, a.threads, [&](int64_t i0, int64_t i1) {
     Buf<float> sb;
     BlockScratch w;
-    if (!w.init(sb, B, d)) return;
+    if (!w.init(sb, B, d, bf16)) return;
     int64_t have = -1;
     for (int64_t it = i0; it < i1; ++it) {
       const int64_t j = it / nb, blk = it % nb;
       if (j != have) w.powers(a.slopes[j]), have = j;
-      block_inter(block_of(a, j, blk * B), w, T + it * dd, true);
+      block_inter(block_of(a, j, blk * B, w), w, T + it * dd, true);
     }
   });
   return true;
 }
 
 // Heads split over threads when there are enough of them (no extra memory); otherwise blocks.
-static void lightning_prefill(const LightningArgs& a) {
+static void lightning_prefill_run(const LightningArgs& a, bool bf16) {
   FlushDenormals ftz;
   if (a.n == 0) return;
   const bool by_blocks = a.threads > 1 && a.h < 2 * a.threads && a.n > a.block;
-  if (by_blocks && lightning_prefill_blocks(a)) return;
+  if (by_blocks && lightning_prefill_blocks(a, bf16)) return;
   parallel_for(a.h, a.threads, [&](int64_t j0, int64_t j1) {
     Buf<float> sb;
     BlockScratch w;
-    if (!w.init(sb, a.block, a.d)) return;  // allocation failure: output left untouched
+    if (!w.init(sb, a.block, a.d, bf16)) return;  // allocation failure: output left untouched
     for (int64_t j = j0; j < j1; ++j) lightning_prefill_head(a, j, w);
   });
 }
 
-// bf16 numerics of the prefill (generic levels): q, k, v rounded to bf16, then the fp32 kernel (fp32
-// products, sums and state). Levels with vdpbf16ps override this slot.
-static void lightning_prefill_bf16(const LightningArgs& a) {
-  FlushDenormals ftz;
-  const int64_t nhd = a.n * a.h * a.d;
-  Buf<float> qb, kb, vb;
-  float* q = qb.get(static_cast<size_t>(std::max<int64_t>(1, nhd)));
-  float* k = kb.get(static_cast<size_t>(std::max<int64_t>(1, nhd)));
-  float* v = vb.get(static_cast<size_t>(std::max<int64_t>(1, nhd)));
-  if (!q || !k || !v) return;
-  parallel_for((nhd + 65535) / 65536, a.threads, [&](int64_t b, int64_t e) {
-    for (int64_t i = b * 65536, i1 = std::min(nhd, e * 65536); i < i1; ++i) {
-      q[i] = round_bf16(a.q[i]);
-      k[i] = round_bf16(a.k[i]);
-      v[i] = round_bf16(a.v[i]);
-    }
-  });
-  LightningArgs r = a;
-  r.q = q;
-  r.k = k;
-  r.v = v;
-  lightning_prefill(r);
-}
+static void lightning_prefill(const LightningArgs& a) { lightning_prefill_run(a, false); }
+
+// bf16 numerics of the prefill (generic levels): q, k, v rounded to bf16 as each block is staged,
+// then fp32 products, sums and state.
+static void lightning_prefill_bf16(const LightningArgs& a) { lightning_prefill_run(a, true); }
 
 // One decode step of one head over columns [c0, c0 + NV·VW): v and the output stay in registers,
 // each S row segment is read and written once.

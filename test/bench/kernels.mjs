@@ -13,6 +13,11 @@
 //     interleaved; their time ratio should be ≈ 1 (a denormal stall shows up as ≫ 1);
 //   - speedup of every SIMD path over the TypeScript reference;
 //   - a 1,000,000-token single-head prefill streamed in 65,536-token chunks, with peak RSS.
+//   - GEMM fp32 and bf16 at M=512, K=6144, N=8192 and the grouped expert GEMM, each next to the peak
+//     that bounds it (fp32 FMA peak; vdpbf16ps / AMX peak for bf16), measured in alternation with it;
+//   - lightning prefill fp32 and bf16 at n = 65,536 (streamed in chunks), h = 8 and h = 1, as % of
+//     the fp32 FMA peak / the bf16 peak; decode as % of an in-place stream of the same bytes.
+// All "% of peak" figures are medians of ROUNDS alternations of kernel and peak (the machine is shared).
 // Every kernel is checked against its reference before it is timed. Each measurement is interleaved
 // with its roof (SGEMM or memcpy) and both take the best of 5, so a busy machine affects both alike.
 // `--json` prints one JSON document.
@@ -27,6 +32,8 @@ const { gemm } = await imp('core/ops/gemm.js');
 const { quantizeFp8Blocks, quantizeInt8, quantizeInt4 } = await imp('core/ops/quant.js');
 const { lightningNaive } = await imp('core/ops/lightning-ref.js');
 const { withNative } = await imp('native/index.js');
+const { gemmGrouped } = await imp('core/ops/gemm.js');
+const { f32ToBf16 } = await imp('core/dtype/convert.js');
 
 const json = process.argv.includes('--json');
 const info = nativeInfo();
@@ -225,6 +232,94 @@ async function million() {
     fullActivationsMiB: (4 * n * d * 4) / 2 ** 20, stateFinite: finite };
 }
 
+const ROUNDS = 3;
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const time = async (fn) => { const t0 = performance.now(); await fn(); return (performance.now() - t0) / 1000; };
+const fmaLanes = { avx512: 16, avx2: 8, scalar: 1 }[info.slots.fma_peak] ?? 1;
+/** fp32 FMA peak, GFLOP/s, from one ~0.2 s probe. */
+async function fmaNow() {
+  const iters = 1e7;
+  const t = await time(() => withNative('fmaPeak', (a) => a.fmaPeak({ iters, threads: T })));
+  return (T * iters * 12 * fmaLanes * 2) / t / 1e9;
+}
+/** bf16 dot-product peak (the level filling bf16_peak), GFLOP/s, or undefined without one. */
+async function bf16Now() {
+  if (!info.slots.bf16_peak) return undefined;
+  let flops = 0;
+  const t = await time(async () => { flops = await withNative('bf16Peak', (a) => a.bf16Peak({ iters: 1e7, threads: T })); });
+  return flops / t / 1e9;
+}
+/** Median over ROUNDS of (rate of fn, peak measured right after it). */
+async function vsPeak(fn, work, peakFn) {
+  await fn();
+  await peakFn();
+  const rates = [], peaks = [], ratios = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const r = work / (await time(fn));
+    const p = await peakFn();
+    rates.push(r); peaks.push(p); ratios.push(r / p);
+  }
+  return { rate: median(rates), peak: median(peaks), ofPeak: median(ratios) };
+}
+
+async function gemmRows() {
+  const M = 512, K = 6144, N = 8192, flop = 2 * M * K * N;
+  const x = rand(M * K, 51, 0.1), wf = rand(N * K, 52, 0.1), wb = f32ToBf16(wf), y = new Float32Array(M * N);
+  const r = {};
+  r.fp32 = await vsPeak(() => gemm({ x, w: wf, m: M, k: K, nOut: N, out: y, threads: T }), flop / 1e9, fmaNow);
+  r.fp32Bf16Weights = await vsPeak(() => gemm({ x, w: wb, m: M, k: K, nOut: N, out: y, threads: T }), flop / 1e9, fmaNow);
+  if (info.slots.bf16_peak) r.bf16 = await vsPeak(() => gemm({ x, w: wb, m: M, k: K, nOut: N, out: y, threads: T, precision: 'bf16' }), flop / 1e9, bf16Now);
+  // grouped experts: 16 experts × 1536 × 6144 bf16 (302 MB), 3 routed tokens each: weight-bandwidth-bound
+  const E = 16, EN = 1536, rows = Array(E).fill(3), offset = rows.map((_, e) => 3 * e);
+  const gx = rand(3 * E * K, 53, 0.1), gw = f32ToBf16(rand(E * EN * K, 54, 0.1)), gy = new Float32Array(3 * E * EN);
+  const gbytes = E * EN * K * 2;
+  const g = await vsPeak(() => gemmGrouped({ x: gx, w: gw, offset, rows, experts: E, k: K, nOut: EN, out: gy, threads: T, precision: 'bf16' }), gbytes / 1e9,
+    async () => COPY_BYTES / (await time(copyRun)) / 1e9);
+  r.grouped = { experts: E, nOut: EN, k: K, rowsPerExpert: 3, GBs: g.rate, memcpyGBs: g.peak, ofMemcpy: g.ofPeak };
+  return { M, K, N, ...r };
+}
+
+async function lightningRows() {
+  const n = 65536, chunk = 8192, d = D, r = {};
+  for (const h of [8, 1]) {
+    const q = rand(chunk * h * d, 61, 0.1), k = rand(chunk * h * d, 62, 0.1), v = rand(chunk * h * d, 63);
+    const slopes = lightningSlopesM1(h);
+    const o = new Float32Array(chunk * h * d);
+    const run = (precision) => async () => {
+      const s = new LightningPrefillStream({ h, d, slopes, threads: T, precision });
+      for (let t = 0; t < n; t += chunk) await s.push(q, k, v, chunk, o);
+    };
+    const flop = (n * h * (4 * d * d + 4 * 256 * d)) / 1e9;
+    r[`fp32_h${h}`] = { n, h, ...(await vsPeak(run('fp32'), flop, fmaNow)) };
+    if (info.slots.bf16_peak) r[`bf16_h${h}`] = { n, h, ...(await vsPeak(run('bf16'), flop, bf16Now)), ofFmaPeak: undefined };
+  }
+  return r;
+}
+/** M1's ALiBi-style slopes of the first h heads of a 64-head layer 0 (steep ones included). */
+function lightningSlopesM1(h) {
+  return Float32Array.from({ length: h }, (_, j) => 2 ** (-(8 / 64) * (j * (64 / h) + 1)));
+}
+
+async function decodeVsStream() {
+  const r = {};
+  for (const h of [64, 2048]) { // one M1 layer (4 MiB of state) and 32 sequences of it (128 MiB)
+    const steps = h === 64 ? 64 : 4;
+    const q = rand(h * D, 71), k = rand(h * D, 72), v = rand(h * D, 73);
+    const slopes = Float32Array.from({ length: h }, (_, j) => 2 ** (-((j % 64) + 1) / 8));
+    const state = new Float32Array(h * D * D), o = new Float32Array(h * D);
+    const sbuf = new Float32Array(h * D * D).fill(1);
+    const bytes = steps * 2 * h * D * D * 4; // the state read + written per step (q, k, v, o are < 0.1% more)
+    const res = await vsPeak(async () => {
+      for (let s = 0; s < steps; s++) await lightningDecode({ q, k, v, n: 1, h, d: D, slopes, state, inPlace: true, out: o, threads: T });
+    }, bytes / 1e9, async () => {
+      const t = await time(async () => { for (let s = 0; s < steps; s++) await withNative('stream', (a) => a.stream({ buf: sbuf, n: sbuf.length, threads: T })); });
+      return bytes / t / 1e9;
+    });
+    r[`h${h}`] = { heads: h, stateMiB: (h * D * D * 4) / 2 ** 20, steps, GBs: res.rate, streamGBs: res.peak, ofStream: res.ofPeak };
+  }
+  return r;
+}
+
 const mm = await million(); // first, so peak RSS reflects the streamed prefill, not the other benchmarks
 const roof = await roofs();
 out.results.roofs = roof;
@@ -236,6 +331,22 @@ const p = await prefill(roof);
 out.results.prefill = p;
 log(`lightning prefill n=${p.n} h=${p.h}: ${f1(p.specGflops)} GFLOP/s (spec count, dense diagonal blocks; ${f1(p.causalSkipGflops)} counting only the causal half)`);
 log(`  = ${pct(p.ofSgemm)} of SGEMM (${f1(p.sgemmGflops)} GFLOP/s, interleaved), ${pct(p.ofFmaPeak)} of FMA peak   [target ≥ 50% of SGEMM]`);
+const gr = await gemmRows();
+out.results.gemm = gr;
+log(`gemm M=${gr.M} K=${gr.K} N=${gr.N} (median of ${ROUNDS}, each next to its peak):`);
+log(`  fp32 (exact)          ${f1(gr.fp32.rate)} GFLOP/s = ${pct(gr.fp32.ofPeak)} of fp32 FMA peak (${f1(gr.fp32.peak)})   [target ≥ 70%]`);
+log(`  fp32, bf16 weights    ${f1(gr.fp32Bf16Weights.rate)} GFLOP/s = ${pct(gr.fp32Bf16Weights.ofPeak)} of fp32 FMA peak`);
+if (gr.bf16) log(`  bf16 (${info.slots.gemm_bf16})   ${f1(gr.bf16.rate)} GFLOP/s = ${pct(gr.bf16.ofPeak)} of the ${info.slots.bf16_peak} bf16 peak (${f1(gr.bf16.peak)})`);
+log(`  grouped experts ${gr.grouped.experts}×${gr.grouped.nOut}×${gr.grouped.k} bf16, ${gr.grouped.rowsPerExpert} rows each: ${f1(gr.grouped.GBs)} GB/s of weights = ${pct(gr.grouped.ofMemcpy)} of memcpy`);
+const lr = await lightningRows();
+out.results.lightning = lr;
+for (const [key, x] of Object.entries(lr)) {
+  const bf = key.startsWith('bf16');
+  log(`lightning prefill ${bf ? 'bf16' : 'fp32'} n=${x.n} h=${x.h}: ${f1(x.rate)} GFLOP/s = ${pct(x.ofPeak)} of ${bf ? `the ${info.slots.bf16_peak} bf16 peak` : 'fp32 FMA peak'} (${f1(x.peak)})${bf ? '' : '   [target ≥ 50%]'}`);
+}
+const ds = await decodeVsStream();
+out.results.decodeVsStream = ds;
+for (const x of Object.values(ds)) log(`lightning decode ${x.heads} heads (${f1(x.stateMiB)} MiB state): ${f1(x.GBs)} GB/s = ${pct(x.ofStream)} of an in-place stream of the same bytes (${f1(x.streamGBs)} GB/s)   [target ≥ 80%]`);
 const sr = await slopeRatio();
 out.results.slopeRatio = sr;
 log(`steep (s=0.917) vs shallow (s=0.0127) prefill n=${sr.n} h=${sr.h}: time ratio ${sr.steepOverShallow.toFixed(3)}   [≈ 1: no denormal stall]`);
