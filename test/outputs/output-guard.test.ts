@@ -73,6 +73,20 @@ describe('convert / quantize / dequantize', () => {
     await refused(['dequantize', quantized, root, '--force'], /contains the input/);
   });
 
+  it('a dangling symlink whose target would be created inside the input (the output itself, or a temporary in it)', async () => {
+    symlinkSync(join(input, 'not-yet'), join(root, 'dangling'));
+    await refused(['convert', input, join(root, 'dangling')], /output directory .*dangling lies inside the input directory/);
+    await refused(['quantize', input, `${join(root, 'dangling')}/deeper`, '--scheme', 'fp8-block'], /lies inside the input directory/);
+    expect(existsSync(join(input, 'not-yet'))).toBe(false);
+    const out = join(root, 'out-with-dangling');
+    mkdirSync(out);
+    symlinkSync(join(input, 'new-file'), join(out, 'model-00000-of-00002.safetensors.incomplete'));
+    await refused(['convert', input, out, '--force'], /safetensors\.incomplete lies inside the input directory/);
+    symlinkSync('in/relative-target', join(root, 'dangling-relative.gguf'));
+    await refused(['convert', input, join(root, 'dangling-relative.gguf')], /lies inside the input directory/);
+    expect(existsSync(join(input, 'relative-target'))).toBe(false);
+  });
+
   it('an existing output directory holding a link into the input', async () => {
     const out = join(root, 'out-with-link');
     mkdirSync(out);

@@ -10,7 +10,7 @@
  * const out = await guardOutput({ path: 'out', kind: 'dir', label: 'output directory' }, inputs);
  * // … write under out.real
  */
-import { access, constants, lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { access, constants, lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { ExitCode, M1kitError } from '../errors.js';
@@ -60,7 +60,7 @@ const absolute = (p: string) => (isAbsolute(p) ? p : `${process.cwd()}${sep}${p}
  * Real path of `p`, which may not exist yet: the longest existing prefix resolved by the kernel
  * (symlinks and `..` included), the rest appended.
  */
-export async function realPathOf(p: string): Promise<string> {
+export async function realPathOf(p: string, links = MAX_LINKS): Promise<string> {
   const parts = absolute(p).split(sep);
   for (let i = parts.length; i > 0; i--) {
     const head = parts.slice(0, i).join(sep) || sep;
@@ -71,9 +71,19 @@ export async function realPathOf(p: string): Promise<string> {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
     }
+    // a dangling symlink: writes through it create its target, so the target is where they land
+    const ls = await lstat(head).catch(() => undefined);
+    if (ls?.isSymbolicLink() && links > 0) {
+      const target = await readlink(head);
+      const to = isAbsolute(target) ? target : `${dirname(head)}${sep}${target}`;
+      return realPathOf([to, ...parts.slice(i)].join(sep), links - 1);
+    }
   }
   return resolve(p);
 }
+
+/** Symlinks followed in one path at most (the kernel's limit: ELOOP beyond 40). */
+const MAX_LINKS = 40;
 
 const inside = (child: string, parent: string) => child !== parent && child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
 
@@ -237,8 +247,7 @@ async function checkContents(o: OutputSpec, dir: string, inputs: InputSet, depth
     const ls = await lstat(p).catch(() => undefined);
     if (!ls) continue;
     if (ls.isSymbolicLink() || ls.isDirectory() || ls.nlink > 1) {
-      const real = await realpath(p).catch(() => undefined);
-      if (real) await checkPath(o, join(o.path, name), real, inputs);
+      await checkPath(o, join(o.path, name), await realPathOf(p), inputs);
     }
     if (ls.isDirectory() && depth > 1) await checkContents(o, p, inputs, depth - 1);
   }
