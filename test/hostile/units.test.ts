@@ -15,7 +15,8 @@ import { readScale, resolveLayout } from '../../src/core/model/dequant.js';
 import type { WeightSource } from '../../src/core/model/source.js';
 import { parseHeader } from '../../src/core/safetensors/header.js';
 import { decodeUtf8Strict, parseJsonText, scanJson } from '../../src/core/safetensors/json-guard.js';
-import { openRegular, readRegular } from '../../src/core/safetensors/regular-file.js';
+import { openRegular, readRegular, regularFilesIn } from '../../src/core/safetensors/regular-file.js';
+import { carriedFiles } from '../../src/core/convert/finalize.js';
 import { readJsonFile } from '../../src/core/safetensors/index-json.js';
 import { smallRawConfig } from '../model/helpers.js';
 import { REPO } from '../helpers/cli.js';
@@ -81,6 +82,23 @@ describe('regular files only', () => {
     expect(await asyncCodeOf(openRegular(join(tmp, 'loop')))).toBe('E_NOT_REGULAR_FILE');
     expect(await readJsonFile(join(tmp, 'link.json'))).toEqual({ a: 1 });
     expect(await asyncCodeOf(readRegular(join(tmp, 'real.json'), 3))).toBe('E_FILE_TOO_LARGE');
+  });
+});
+
+describe('files carried over from an input directory', () => {
+  it('are its regular files and symlinks to regular files (a HF cache snapshot), never FIFOs, devices or broken links', async () => {
+    const dir = join(tmp, 'carry');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'tokenizer.json'), '{}');
+    writeFileSync(join(dir, 'blob'), '{}');
+    symlinkSync('blob', join(dir, 'generation_config.json'));
+    execFileSync('mkfifo', [join(dir, 'special_tokens_map.json')]);
+    symlinkSync('/dev/zero', join(dir, 'vocab.json'));
+    symlinkSync('nowhere', join(dir, 'merges.txt'));
+    symlinkSync('loop.txt', join(dir, 'loop.txt'));
+    mkdirSync(join(dir, 'sub'));
+    expect(await regularFilesIn(dir)).toEqual(['blob', 'generation_config.json', 'tokenizer.json']);
+    expect(await carriedFiles(dir)).toEqual(['blob', 'generation_config.json', 'tokenizer.json']);
   });
 });
 

@@ -11,6 +11,7 @@ import { dtypeBytes, numel } from '../dtype/dtypes.js';
 import type { TensorInfo } from '../safetensors/header.js';
 import { INDEX_FILE, readIndex, readJsonFile, shardFiles } from '../safetensors/index-json.js';
 import { SafetensorsReader } from '../safetensors/reader.js';
+import { regularFilesIn } from '../safetensors/regular-file.js';
 import { MAX_CHECKPOINT_HEADER_BYTES, MAX_TENSORS_PER_CHECKPOINT } from '../limits.js';
 import { parseConfig, type M1Config } from './config.js';
 
@@ -211,11 +212,7 @@ export class Checkpoint {
 
   /** Non-weight files in the directory (tokenizer, generation config, custom code, …) to carry over. */
   async otherFiles(): Promise<string[]> {
-    const entries = await readdir(this.dir, { withFileTypes: true });
-    return entries
-      .filter((e) => e.isFile() && !e.name.endsWith('.safetensors') && !e.name.endsWith('.incomplete') && e.name !== INDEX_FILE && e.name !== 'config.json' && !e.name.startsWith('.m1kit'))
-      .map((e) => e.name)
-      .sort();
+    return (await regularFilesIn(this.dir)).filter((n) => !n.endsWith('.safetensors') && !n.endsWith('.incomplete') && n !== INDEX_FILE && n !== 'config.json' && !n.startsWith('.m1kit'));
   }
 
   async close(): Promise<void> {

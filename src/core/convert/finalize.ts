@@ -4,12 +4,13 @@
  * non-HF layouts, then `m1kit-manifest.json` (sha256 of every weight file) last, and the resumption state
  * is removed. Every step is idempotent and atomic, so parts racing to finalize produce the same bytes.
  */
-import { copyFile, readdir, rename } from 'node:fs/promises';
+import { copyFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dtypeBytes, numel } from '../dtype/dtypes.js';
 import { InputError } from '../errors.js';
 import { writing } from '../fs/write-errors.js';
 import { INDEX_FILE, writeIndex } from '../safetensors/index-json.js';
+import { regularFilesIn } from '../safetensors/regular-file.js';
 import { jobTensors } from './jobs.js';
 import { filePath, type Plan } from './plan.js';
 import { LAYOUT_FILE, type LayoutMeta } from './source.js';
@@ -19,11 +20,7 @@ const NOT_CARRIED = new Set([INDEX_FILE, 'config.json', MANIFEST_FILE, LAYOUT_FI
 
 /** Non-weight regular files at the top of an input directory (tokenizer, generation config, custom code, …). */
 export async function carriedFiles(inputDir: string): Promise<string[]> {
-  const entries = await readdir(inputDir, { withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile() && !e.name.endsWith('.safetensors') && !e.name.endsWith('.incomplete') && !e.name.startsWith('.') && !NOT_CARRIED.has(e.name))
-    .map((e) => e.name)
-    .sort();
+  return (await regularFilesIn(inputDir)).filter((n) => !n.endsWith('.safetensors') && !n.endsWith('.incomplete') && !n.startsWith('.') && !NOT_CARRIED.has(n));
 }
 
 export interface FinalizeParams {

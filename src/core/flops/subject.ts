@@ -7,7 +7,6 @@ import { readJsonFile } from '../safetensors/index-json.js';
 import { join } from 'node:path';
 import { parseConfig } from '../checkpoint/config.js';
 import { M1_CONFIG } from '../checkpoint/presets.js';
-import { InputError } from '../errors.js';
 import type { ArchSpec } from './arch.js';
 import { minimaxArch } from './minimax.js';
 

@@ -58,12 +58,10 @@ export async function inspectCheckpoint(params: InspectParams | string): Promise
   const ckpt = await Checkpoint.open(p.dir, { allowMissingShards: true, ...(p.signal ? { signal: p.signal } : {}), ...(p.onProgress ? { onProgress: p.onProgress } : {}) });
   try {
     const c = ckpt.config;
-    const actual = new Map<string, { dtype: DType; shape: number[] }>();
     const bytesByDtype: Partial<Record<DType, number>> = {};
     const perFile = new Map<string, number>();
     let actualParams = 0;
     for (const [name, { file, info }] of ckpt.tensors) {
-      actual.set(name, info);
       bytesByDtype[info.dtype] = (bytesByDtype[info.dtype] ?? 0) + (info.end - info.begin);
       perFile.set(file, (perFile.get(file) ?? 0) + 1);
       actualParams += info.shape.reduce((a, b) => a * b, 1);

@@ -4,7 +4,8 @@
  * itself is non-blocking in case one is swapped in), with errors that name the file.
  */
 import { constants } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Stats } from 'node:fs';
 import { InputError } from '../errors.js';
 
@@ -25,6 +26,20 @@ function accessError(e: unknown, path: string, what: string): InputError | undef
   if (code === 'EACCES' || code === 'EPERM') return new InputError('E_PERMISSION', `${path}: permission denied (reading ${what})`);
   if (code === 'ENAMETOOLONG') return new InputError('E_BAD_PATH', `${path}: name too long`);
   return undefined;
+}
+
+/**
+ * Names of the regular files directly in `dir`, symlinks to regular files included (a HF cache snapshot
+ * is all symlinks), FIFOs, devices, directories and dangling or looping links left out.
+ */
+export async function regularFilesIn(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.isFile()) out.push(e.name);
+    else if (e.isSymbolicLink() && (await stat(join(dir, e.name)).catch(() => undefined))?.isFile()) out.push(e.name);
+  }
+  return out.sort();
 }
 
 /** stat(path) (following symlinks) that must be a regular file; errors name the file and what was expected. */
