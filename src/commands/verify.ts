@@ -48,7 +48,8 @@ function tviText(r: TrainVsInferJson): string {
     + `\npaper (Fig. 3): bf16 head r = ${r.paper.bf16Head}, fp32 head r = ${r.paper.fp32Head}`
     + (i0 ? `\n\nimportance ratio p_train/p_infer: PPO/GRPO clip ε = ${i0.clipEps}, CISPO IS weight capped at 1 + ${i0.cispoEpsHigh}, low-p = p_infer < ${i0.lowProb} (${r.runs.map((x) => `${x.importance.lowProbTokens.tokens} ${x.lmHead}`).join(', ')} tokens)\n`
       + table(['LM head', 'r p01', 'r median', 'r p99', 'ε-clipped', 'low-p ε-clipped', 'CISPO capped', 'low-p capped', 'mean |Δw|'], ratioRows) : '')
-    + `\nearly truncation (${r.earlyTruncation.window} tokens with p > ${r.earlyTruncation.minProb}): ${stopped.length ? `stopped ${stopped.join(', ')} sequences` : 'no sequence stopped'}`
+    + `\nearly truncation (${r.earlyTruncation.window} tokens with p > ${r.earlyTruncation.minProb}): `
+    + (r.earlyTruncation.window === 0 ? 'off' : stopped.length ? `stopped ${stopped.join(', ')} sequences` : r.genLen <= r.earlyTruncation.window ? 'cannot fire, generations are not longer than the window' : 'no sequence stopped')
     + (r.plot ? `\nplot: ${r.plot.path}` : '');
 }
 
@@ -93,7 +94,8 @@ each checkpoint is read from disk once per batch, not once per sequence.
 
 Examples:
   m1kit verify fixtures/tiny --train-vs-infer --plot fig3.png          # defaults: 4 × (256 + 512) tokens, seconds
-  m1kit fixture small --preset small && m1kit verify small --train-vs-infer --prompt-len 300 --gen-len 300 --sequences 8 --logit-scale 40
+  m1kit fixture small --preset small      # Figure 3 as in the README (minutes):
+  m1kit verify small --train-vs-infer --prompt-len 300 --gen-len 300 --sequences 8 --logit-scale 40 --plot fig3.png
   m1kit verify /tmp/tiny-fp8 --against fixtures/tiny --max-kld 0.01 --min-top1 95 --json
   m1kit verify tiny-f32.gguf --engine llama.cpp --against fixtures/tiny --tokens ids.json`)
     .action(action('verify', async (ctx, target: string, o: VerifyOpts) => {
