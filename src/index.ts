@@ -30,3 +30,5 @@ export { inspectCheckpoint, type InspectReport } from './core/inspect/inspect.js
 export { memoryPlan, type MemoryPlan } from './core/inspect/memory-plan.js';
 export * from './core/dtype/convert.js';
 export { DTYPES, type DType } from './core/dtype/dtypes.js';
+export { importanceStats, importanceRatios, ratioHistogram, DEFAULT_CLIP_EPS, DEFAULT_CISPO_EPS_HIGH, DEFAULT_LOW_PROB, type ImportanceStats, type ClipShares } from './core/verify/importance.js';
+export { EarlyTruncationGuard, EARLY_TRUNCATION_DEFAULTS, type EarlyTruncationOptions } from './core/generation/early-truncation.js';
