@@ -5,6 +5,7 @@ import { UsageError } from '../core/errors.js';
 import { parseExperts, parseGgufDtype, parsePart, parseSafetensorsDtype, parseSize } from '../core/convert/options.js';
 import { runConversion, type RunResult } from '../core/convert/run.js';
 import type { LockHolder } from '../core/fs/output-lock.js';
+import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
 
 interface ConvertOpts {
   to?: string;
@@ -85,10 +86,9 @@ async function toGguf(ctx: CommandContext, input: string, output: string, o: Con
 }
 
 export function register(program: Command): void {
-  program
-    .command('convert')
+  checkpointOptions(program.command('convert'))
     .description('re-shard a MiniMax-M1 checkpoint: size-based shards, tensor/expert-parallel rank layouts, stacked or fused experts, dtype casts, or GGUF')
-    .argument('<in>', 'input checkpoint directory (HF layout, an m1kit rank/stacked layout, or with --to gguf)')
+    .argument('<in>', 'input checkpoint directory (HF layout, an m1kit rank/stacked layout), or a repo id in the Hugging Face cache')
     .argument('<out>', 'output directory, or a .gguf file (GGUF output is inferred from the extension)')
     .option('--to <format>', 'safetensors | gguf (default: gguf when <out> ends in .gguf, else safetensors)')
     .option('--dtype <dtype>', 'safetensors: bf16 | fp16 | fp32 (router stays F32 unless --cast-router); gguf: f32 | f16 | bf16 | q8_0 | q4_0')
@@ -118,7 +118,8 @@ Examples:
 Interrupted runs resume when started again with the same arguments; only unfinished files are redone.`,
     )
     .action(
-      action('convert', async (ctx: CommandContext, input: string, output: string, o: ConvertOpts) => {
+      action('convert', async (ctx: CommandContext, input: string, output: string, o: ConvertOpts & CheckpointArgOptions) => {
+        input = await checkpointPath(ctx, input, o);
         if (outputFormat(o.to, output) === 'gguf') return toGguf(ctx, input, output, o);
         if (o.merge && ((o.tp ?? 1) > 1 || (o.ep ?? 1) > 1 || (o.experts !== undefined && o.experts !== 'per-expert'))) {
           throw new UsageError('--merge writes the HF per-expert layout; it cannot be combined with --tp, --ep or --experts');

@@ -3,6 +3,7 @@ import { action, type CommandContext } from '../cli/action.js';
 import { parsePart, parseSafetensorsDtype, parseSize } from '../core/convert/options.js';
 import type { RunParams } from '../core/convert/run.js';
 import { renderRun, runWithProgress } from './convert.js';
+import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
 
 interface DequantizeOpts {
   dtype?: string;
@@ -15,8 +16,7 @@ interface DequantizeOpts {
 }
 
 export function register(program: Command): void {
-  program
-    .command('dequantize')
+  checkpointOptions(program.command('dequantize'))
     .description('restore a BF16 checkpoint from one quantized by m1kit (fp8-block, int8-channel, w4a16)')
     .argument('<in>', 'quantized checkpoint directory (quantization_config in config.json)')
     .argument('<out>', 'output directory')
@@ -35,7 +35,8 @@ Examples:
   $ m1kit dequantize m1-w4a16 m1-bf16 --json`,
     )
     .action(
-      action('dequantize', async (ctx: CommandContext, input: string, output: string, o: DequantizeOpts) => {
+      action('dequantize', async (ctx: CommandContext, input: string, output: string, o: DequantizeOpts & CheckpointArgOptions) => {
+        input = await checkpointPath(ctx, input, o);
         const params: RunParams = { kind: 'dequantize', input, output, dtype: parseSafetensorsDtype(o.dtype ?? 'bf16'), force: Boolean(o.force), dryRun: Boolean(o.dryRun), finalizeOnly: Boolean(o.finalize), wait: Boolean(o.wait) };
         if (o.maxShardSize !== undefined) params.maxShardBytes = parseSize(o.maxShardSize);
         if (o.part !== undefined) params.part = parsePart(o.part);

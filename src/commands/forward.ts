@@ -9,6 +9,7 @@ import { parseByteSize } from '../core/model/budget.js';
 import { writeLogits } from '../core/model/write-logits.js';
 import { KERNEL_CHOICES, resolveNative, type KernelChoice } from '../core/model/kernels.js';
 import { collectInputs, guardOutput } from '../core/fs/output-guard.js';
+import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
 
 interface ForwardOpts {
   tokens: string;
@@ -28,10 +29,9 @@ const positive = (name: string) => (v: string) => {
 };
 
 export function register(program: Command): void {
-  program
-    .command('forward')
+  checkpointOptions(program.command('forward'))
     .description('run the reference forward pass and write the logits of every token (tensor "logits", F32 [n, vocab])')
-    .argument('<checkpoint>', 'checkpoint directory (config.json + safetensors; bf16, fp32 or quantized)')
+    .argument('<checkpoint>', 'checkpoint directory (config.json + safetensors; bf16, fp32 or quantized), or a repo id in the Hugging Face cache')
     .requiredOption('--tokens <ids>', 'token ids: a JSON file ([...] or {"input_ids": [...]}) or a comma list "1,2,3"')
     .requiredOption('--out <file.safetensors>', 'output file')
     .addOption(new Option('--mode <mode>', 'prefill: block-form pass over all tokens; decode: token by token through the recurrent path').choices(['prefill', 'decode']).default('prefill'))
@@ -55,7 +55,8 @@ Examples:
   m1kit forward /models/MiniMax-M1-40k --tokens ids.json --max-memory 32G --out logits.safetensors --json`,
     )
     .action(
-      action('forward', async (ctx, dir: string, o: ForwardOpts) => {
+      action('forward', async (ctx, dir: string, o: ForwardOpts & CheckpointArgOptions) => {
+        dir = await checkpointPath(ctx, dir, o);
         const seqs = await loadTokens(o.tokens);
         if (seqs.length !== 1) throw new UsageError(`--tokens holds ${seqs.length} sequences; forward takes exactly one`);
         const tokens = seqs[0]!;

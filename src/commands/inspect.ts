@@ -3,6 +3,7 @@ import { action, countArg, intArg } from '../cli/action.js';
 import { formatBytes, table } from '../cli/reporter.js';
 import { InputError } from '../core/errors.js';
 import { inspectCheckpoint, type InspectReport } from '../core/inspect/inspect.js';
+import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
 
 const PROBLEMS_SHOWN = 20;
 
@@ -37,10 +38,9 @@ function render(r: InspectReport): string {
 }
 
 export function register(program: Command): void {
-  program
-    .command('inspect')
+  checkpointOptions(program.command('inspect'))
     .description('headers-only view of a checkpoint: parameters, dtypes, completeness, memory plan per GPU')
-    .argument('<dir>', 'checkpoint directory (config.json + safetensors shards)')
+    .argument('<dir>', 'checkpoint directory (config.json + safetensors shards), or a repo id in the Hugging Face cache')
     .option('--tp <n>', 'tensor-parallel ranks for the memory plan', intArg('--tp'), 8)
     .option('--ep <n>', 'expert-parallel ranks for the memory plan (1 = experts TP-split)', intArg('--ep'), 1)
     .option('--ctx <tokens>', 'context length for KV-cache sizing (1000000, 128k, 1m = 2^20)', countArg('--ctx'), 1_000_000)
@@ -56,7 +56,8 @@ Examples:
   m1kit inspect ./partial-download --strict    # exit 3 if any tensor is missing`,
     )
     .action(
-      action('inspect', async (ctx, dir: string, o: { tp: number; ep: number; ctx: number; strict: boolean }) => {
+      action('inspect', async (ctx, dir: string, o: { tp: number; ep: number; ctx: number; strict: boolean } & CheckpointArgOptions) => {
+        dir = await checkpointPath(ctx, dir, o);
         const bar = ctx.reporter.progress('headers', 1);
         const report = await inspectCheckpoint({ dir, tp: o.tp, ep: o.ep, ctx: o.ctx, signal: ctx.signal, onProgress: (d, t) => (bar.setTotal(t), bar.update(d)) });
         bar.stop();

@@ -8,6 +8,7 @@ import { isSchemeName, SCHEME_NAMES } from '../core/quantize/formats.js';
 import { listSchemes } from '../core/quantize/list.js';
 import { parseTargets } from '../core/quantize/targets.js';
 import { renderRun, runWithProgress } from './convert.js';
+import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
 
 interface QuantizeOpts {
   scheme?: string;
@@ -25,10 +26,9 @@ interface QuantizeOpts {
 }
 
 export function register(program: Command): void {
-  program
-    .command('quantize')
+  checkpointOptions(program.command('quantize'))
     .description('quantize a MiniMax-M1 checkpoint: block FP8 (DeepSeek-V3 layout), INT8 per channel or INT4 group-128 (compressed-tensors)')
-    .argument('[in]', 'input checkpoint directory (BF16)')
+    .argument('[in]', 'input checkpoint directory (BF16), or a repo id in the Hugging Face cache')
     .argument('[out]', 'output directory')
     .option('--scheme <scheme>', SCHEME_NAMES.join(' | '))
     .option('--targets <targets>', 'experts | attention | all (experts + attention projections); router, embeddings, lm_head and norms are never quantized', 'all')
@@ -52,7 +52,7 @@ Examples:
   $ m1kit quantize fixtures/tiny /tmp/tiny-w4 --scheme w4a16 --group-size 32 --json`,
     )
     .action(
-      action('quantize', async (ctx: CommandContext, input: string | undefined, output: string | undefined, o: QuantizeOpts) => {
+      action('quantize', async (ctx: CommandContext, input: string | undefined, output: string | undefined, o: QuantizeOpts & CheckpointArgOptions) => {
         if (o.list) {
           const rows = listSchemes();
           ctx.reporter.result({ schemes: rows }, () =>
@@ -62,6 +62,7 @@ Examples:
           return;
         }
         if (!input || !output) throw new UsageError('quantize needs <in> and <out> (or --list)');
+        input = await checkpointPath(ctx, input, o);
         if (!isSchemeName(o.scheme)) throw new UsageError(`--scheme must be one of ${SCHEME_NAMES.join(', ')}${o.scheme ? `; got "${o.scheme}"` : ''}`);
         if (o.groupSize !== undefined && o.scheme !== 'w4a16') throw new UsageError('--group-size applies to w4a16 only (fp8-block uses 128×128 blocks, int8-channel one scale per row)');
         const quant: NonNullable<RunParams['quant']> = { scheme: o.scheme, targets: parseTargets(o.targets) };

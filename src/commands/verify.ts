@@ -16,6 +16,7 @@ import { plotFormatOf, renderVegaLite } from '../core/plot/render.js';
 import type { Precision } from '../core/model/session.js';
 import { KERNEL_CHOICES, resolveNative, type KernelChoice } from '../core/model/kernels.js';
 import { collectInputs, guardOutput, type GuardedOutput } from '../core/fs/output-guard.js';
+import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
 
 interface VerifyOpts {
   trainVsInfer?: boolean; against?: string; engine: 'm1kit' | 'llama.cpp'; tokens?: string; precision?: Precision; lmHead?: string;
@@ -62,12 +63,11 @@ function againstText(r: AgainstJson): string {
 }
 
 export function register(program: Command): void {
-  program
-    .command('verify')
+  checkpointOptions(program.command('verify'))
     .description('numerical verification: train-vs-inference probability agreement, or checkpoint/engine vs reference checkpoint')
     .argument('<checkpoint>', 'checkpoint directory (or a .gguf file with --engine llama.cpp)')
     .option('--train-vs-infer', 'reproduce Figure 3: inference-path vs training-path probabilities of sampled tokens')
-    .option('--against <reference>', 'compare logits with a reference checkpoint on the same tokens')
+    .option('--against <reference>', 'compare logits with a reference checkpoint on the same tokens (a directory, or org/name[@rev] in the cache)')
     .addOption(new Option('--engine <name>', 'engine running <checkpoint> for --against').choices(['m1kit', 'llama.cpp']).default('m1kit'))
     .option('--tokens <ids>', 'token ids (JSON file or comma list): the sequences for --against, the prompt for --train-vs-infer')
     .addOption(new Option('--precision <p>', 'body precision (default: bf16 for --train-vs-infer, fp32 for --against)').choices(['fp32', 'bf16']))
@@ -98,7 +98,9 @@ Examples:
   m1kit verify small --train-vs-infer --prompt-len 300 --gen-len 300 --sequences 8 --logit-scale 40 --plot fig3.png
   m1kit verify /tmp/tiny-fp8 --against fixtures/tiny --max-kld 0.01 --min-top1 95 --json
   m1kit verify tiny-f32.gguf --engine llama.cpp --against fixtures/tiny --tokens ids.json`)
-    .action(action('verify', async (ctx, target: string, o: VerifyOpts) => {
+    .action(action('verify', async (ctx, target: string, o: VerifyOpts & CheckpointArgOptions) => {
+      target = await checkpointPath(ctx, target, o);
+      if (o.against !== undefined) o.against = await checkpointPath(ctx, o.against, o, false);
       if (Boolean(o.trainVsInfer) === Boolean(o.against)) throw new UsageError('choose exactly one of --train-vs-infer or --against <reference>');
       if (o.engine === 'llama.cpp' && !o.against) throw new UsageError('--engine llama.cpp needs --against <hf-checkpoint>');
       if (o.plot && !o.trainVsInfer) throw new UsageError('--plot is only for --train-vs-infer');
