@@ -70,7 +70,7 @@ export async function runWithProgress(ctx: CommandContext, label: string, params
 async function toGguf(ctx: CommandContext, input: string, output: string, o: ConvertOpts): Promise<void> {
   const dtype = parseGgufDtype(o.dtype ?? 'bf16');
   for (const [flag, v] of [['--tp', o.tp], ['--ep', o.ep], ['--experts', o.experts], ['--part', o.part], ['--max-shard-size', o.maxShardSize], ['--merge', o.merge], ['--finalize', o.finalize]] as const) {
-    if (v !== undefined && v !== false) throw new UsageError(`${flag} applies to safetensors output only, not --to gguf`);
+    if (v !== undefined && v !== false) throw new UsageError(`${flag} applies to safetensors output only, not GGUF (${o.to === undefined ? `${output} ends in .gguf` : "--to gguf"})`);
   }
   const mod = (await import('../core/gguf/convert.js')) as unknown as { convertToGguf: (p: Record<string, unknown>) => Promise<object> };
   const bar = ctx.reporter.progress('gguf', 0, 'bytes');

@@ -78,6 +78,10 @@ describe('convert output format', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--to safetensors writes a directory, but .*contradiction\.GGUF ends in \.gguf/);
     expect(existsSync(out)).toBe(false);
+    // rank options with an output that is GGUF by its extension say why they do not apply
+    const tp = await m1kit(['convert', input, join(root, 'ranks.gguf'), '--tp', '2']);
+    expect(tp.code).toBe(2);
+    expect(tp.stderr).toMatch(/--tp applies to safetensors output only, not GGUF \(.*ranks\.gguf ends in \.gguf\)/);
   });
 
   it('outputFormat()', () => {
