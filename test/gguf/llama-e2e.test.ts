@@ -157,7 +157,8 @@ describe('GGUF in llama.cpp vs the m1kit reference forward', () => {
       cks.push(ck);
       const ref = await forward({ checkpoint: llamaCppReferenceView(ck), tokens, mode: 'prefill', precision: 'fp32', lmHead: 'fp32' });
       for (const dtype of ['f32', 'q8_0'] as const) {
-        const out = join(input, `${dtype}.gguf`);
+        // beside the input checkpoint, never inside it (m1kit refuses an output inside an input)
+        const out = `${input}-${dtype}.gguf`;
         await convertToGguf({ input, output: out, dtype });
         const m = compareLogits(ref, await llamaCppLogits({ gguf: out, tokens }), 260);
         if (dtype === 'f32') expect(m.maxAbsDiff).toBeLessThanOrEqual(F32_MAX_LOGIT_DIFF);
