@@ -194,13 +194,7 @@ static void gemm_bf16_dp_run(const GemmArgs& a) {
     });
     return;
   }
-  const int64_t panels = (a.nOut + kBNR - 1) / kBNR;
-  if (panels >= 4 * a.threads || a.m < 2 * kBMC) {
-    parallel_for(panels, a.threads, [&](int64_t b, int64_t e) { bf_gemm_packed(a, 0, a.m, b * kBNR, std::min(a.nOut, e * kBNR)); });
-  } else {
-    const int64_t rb = (a.m + kBMR - 1) / kBMR;
-    parallel_for(rb, a.threads, [&](int64_t b, int64_t e) { bf_gemm_packed(a, b * kBMR, std::min(a.m, e * kBMR), 0, a.nOut); });
-  }
+  split_packed(a, kBMR, kBNR, kBMC, [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) { bf_gemm_packed(a, m0, m1, n0, n1); });
 }
 
 static void gemm_bf16_dp(const GemmArgs& a) {

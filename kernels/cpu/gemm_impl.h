@@ -179,6 +179,20 @@ static void gemm_packed(const GemmArgs& a, int64_t m0, int64_t m1, int64_t n0, i
   }
 }
 
+// Splits a packed GEMM over the threads: by NR-wide output panels when there are enough of them
+// (each thread packs its own W once), else by MR-row groups (each thread packs all of W).
+// block(m0, m1, n0, n1) computes that part of y.
+template <class Block>
+static void split_packed(const GemmArgs& a, int64_t MR, int64_t NR, int64_t MC, Block&& block) {
+  const int64_t panels = (a.nOut + NR - 1) / NR;
+  if (panels >= 4 * a.threads || a.m < 2 * MC) {
+    parallel_for(panels, a.threads, [&](int64_t b, int64_t e) { block(0, a.m, b * NR, std::min(a.nOut, e * NR)); });
+  } else {
+    const int64_t rb = (a.m + MR - 1) / MR;
+    parallel_for(rb, a.threads, [&](int64_t b, int64_t e) { block(b * MR, std::min(a.m, e * MR), 0, a.nOut); });
+  }
+}
+
 static void gemm_run(const GemmArgs& a) {
   if (a.m == 0 || a.nOut == 0) return;
   if (a.k == 0) {
@@ -190,13 +204,7 @@ static void gemm_run(const GemmArgs& a) {
     parallel_for(tiles, a.threads, [&](int64_t b, int64_t e) { gemm_dot_cols(a, b * 4, std::min(a.nOut, e * 4)); });
     return;
   }
-  const int64_t panels = (a.nOut + kGNR - 1) / kGNR;
-  if (panels >= 4 * a.threads || a.m < 2 * kGMC) {
-    parallel_for(panels, a.threads, [&](int64_t b, int64_t e) { gemm_packed(a, 0, a.m, b * kGNR, std::min(a.nOut, e * kGNR)); });
-  } else {
-    const int64_t rb = (a.m + kGMR - 1) / kGMR;
-    parallel_for(rb, a.threads, [&](int64_t b, int64_t e) { gemm_packed(a, b * kGMR, std::min(a.m, e * kGMR), 0, a.nOut); });
-  }
+  split_packed(a, kGMR, kGNR, kGMC, [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) { gemm_packed(a, m0, m1, n0, n1); });
 }
 
 static void gemm(const GemmArgs& a) {

@@ -107,13 +107,7 @@ static void gemm_bf16_amx(const GemmArgs& a) {
     return;
   }
   FlushDenormals ftz;
-  const int64_t panels = (a.nOut + 31) / 32;
-  if (panels >= 4 * a.threads || a.m < 64) {
-    parallel_for(panels, a.threads, [&](int64_t b, int64_t e) { amx_block(a, 0, a.m, b * 32, std::min(a.nOut, e * 32)); });
-  } else {
-    const int64_t rb = (a.m + 31) / 32;
-    parallel_for(rb, a.threads, [&](int64_t b, int64_t e) { amx_block(a, b * 32, std::min(a.m, e * 32), 0, a.nOut); });
-  }
+  split_packed(a, 32, 32, kAMC, [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) { amx_block(a, m0, m1, n0, n1); });
 }
 
 // tdpbf16ps register peak: 4 independent accumulator tiles; 16·16·32·2 FLOPs per instruction.

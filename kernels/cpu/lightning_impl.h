@@ -21,10 +21,16 @@ namespace M1K_ISA_NS {
 
 // Scratch of one thread for one head's blocks. Row strides are padded by 16 floats (64 B) so the
 // rows of a block never share L1 sets the way 1 KiB power-of-two strides do; Buf is 64-byte aligned.
+struct BlockView;
+struct BlockScratch;
+using IntraFn = void (*)(const BlockView&, BlockScratch&, bool);
+
 struct BlockScratch {
   int64_t B, d, ldP, ldKt, ldKd, ldQ;
   float *P, *Kt, *Kd, *Qs, *pw, *Qb, *Kb, *Vb;
   bool bf16 = false;  // stage q, k, v rounded to bf16 (the bf16 numerics)
+  IntraFn intra = nullptr;  // the intra-block term (fp32 FMA, or vdpbf16ps on levels that have it)
+  Buf<uint32_t> pairs;      // bf16 pair operands of a vdpbf16ps intra term
   bool init(Buf<float>& buf, int64_t block, int64_t dim, bool round_bf16_inputs) {
     B = block;
     d = dim;
@@ -123,7 +129,7 @@ static void lightning_prefill_head(const LightningArgs& a, int64_t j, BlockScrat
   for (int64_t t0 = 0; t0 < a.n; t0 += a.block) {
     const BlockView b = block_of(a, j, t0, w);
     block_inter(b, w, S, false);
-    block_intra(b, w, true);
+    w.intra(b, w, true);
     const float bd = w.pw[b.m];
     for (int64_t i = 0; i < d * d; ++i) S[i] *= bd;
     block_state(b, w, S, true);
@@ -136,23 +142,29 @@ static void lightning_prefill_head(const LightningArgs& a, int64_t j, BlockScrat
 //      S ← λ^{m_b} S + T_b;
 //   3. per block, in parallel: O += diag(λ^{r+1}) Q · S_in(b).
 // Same products as the sequential form; one head keeps every core busy. Needs h·nb·d² floats.
-static bool lightning_prefill_blocks(const LightningArgs& a, bool bf16) {
+static bool lightning_prefill_blocks(const LightningArgs& a, bool bf16, IntraFn intra) {
   const int64_t d = a.d, B = a.block, nb = (a.n + B - 1) / B, dd = d * d, items = int64_t{a.h} * nb;
   Buf<float> tbuf;
   float* T = tbuf.get(static_cast<size_t>(items * dd));
   if (!T) return false;
-  parallel_for(items, a.threads, [&](int64_t i0, int64_t i1) {
-    Buf<float> sb;
-    BlockScratch w;
-    if (!w.init(sb, B, d, bf16)) return;
-    int64_t have = -1;
-    for (int64_t it = i0; it < i1; ++it) {
-      const int64_t j = it / nb, blk = it % nb;
-      if (j != have) w.powers(a.slopes[j]), have = j;
-      const BlockView b = block_of(a, j, blk * B, w);
-      block_intra(b, w, false);
-      block_state(b, w, T + it * dd, false);
-    }
+  // f(block view, scratch, item) on every (head, block) item, spread over the threads
+  auto each_block = [&](auto&& f) {
+    parallel_for(items, a.threads, [&](int64_t i0, int64_t i1) {
+      Buf<float> sb;
+      BlockScratch w;
+      if (!w.init(sb, B, d, bf16)) return;
+      w.intra = intra;
+      int64_t have = -1;
+      for (int64_t it = i0; it < i1; ++it) {
+        const int64_t j = it / nb, blk = it % nb;
+        if (j != have) w.powers(a.slopes[j]), have = j;
+        f(block_of(a, j, blk * B, w), w, it);
+      }
+    });
+  };
+  each_block([&](const BlockView& b, BlockScratch& w, int64_t it) {
+    w.intra(b, w, false);
+    block_state(b, w, T + it * dd, false);
   });
   constexpr int64_t kChunk = 1024;
   const int64_t chunks = (dd + kChunk - 1) / kChunk;
@@ -173,30 +185,21 @@ static bool lightning_prefill_blocks(const LightningArgs& a, bool bf16) {
       }
     }
   });
-  parallel_for(items, a.threads, [&](int64_t i0, int64_t i1) {
-    Buf<float> sb;
-    BlockScratch w;
-    if (!w.init(sb, B, d, bf16)) return;
-    int64_t have = -1;
-    for (int64_t it = i0; it < i1; ++it) {
-      const int64_t j = it / nb, blk = it % nb;
-      if (j != have) w.powers(a.slopes[j]), have = j;
-      block_inter(block_of(a, j, blk * B, w), w, T + it * dd, true);
-    }
-  });
+  each_block([&](const BlockView& b, BlockScratch& w, int64_t it) { block_inter(b, w, T + it * dd, true); });
   return true;
 }
 
 // Heads split over threads when there are enough of them (no extra memory); otherwise blocks.
-static void lightning_prefill_run(const LightningArgs& a, bool bf16) {
+static void lightning_prefill_run(const LightningArgs& a, bool bf16, IntraFn intra = block_intra) {
   FlushDenormals ftz;
   if (a.n == 0) return;
   const bool by_blocks = a.threads > 1 && a.h < 2 * a.threads && a.n > a.block;
-  if (by_blocks && lightning_prefill_blocks(a, bf16)) return;
+  if (by_blocks && lightning_prefill_blocks(a, bf16, intra)) return;
   parallel_for(a.h, a.threads, [&](int64_t j0, int64_t j1) {
     Buf<float> sb;
     BlockScratch w;
     if (!w.init(sb, a.block, a.d, bf16)) return;  // allocation failure: output left untouched
+    w.intra = intra;
     for (int64_t j = j0; j < j1; ++j) lightning_prefill_head(a, j, w);
   });
 }

@@ -232,7 +232,7 @@ async function million() {
     fullActivationsMiB: (4 * n * d * 4) / 2 ** 20, stateFinite: finite };
 }
 
-const ROUNDS = 3;
+const ROUNDS = 5;
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 const time = async (fn) => { const t0 = performance.now(); await fn(); return (performance.now() - t0) / 1000; };
 const fmaLanes = { avx512: 16, avx2: 8, scalar: 1 }[info.slots.fma_peak] ?? 1;
