@@ -28,6 +28,7 @@
         "napi/ops_sha.cc",
         "cpu/sha256_ni.cc",
         "napi/cuda_bridge.cc",
+        "cuda/lightning_tc_emu.cc",
         "cpu/dispatch.cc"
       ],
       "dependencies": ["m1k_scalar"],

@@ -8,7 +8,7 @@
 // - No compiler or headers: prints a loud warning and exits 0 (m1kit then uses the TypeScript
 //   reference kernels); with M1KIT_REQUIRE_NATIVE=1 (CI) it exits 1 instead.
 // - CUDA: if nvcc is found (NVCC, PATH, /usr/local/cuda/bin, /usr/local/bin) the sources in
-//   kernels/cuda are compiled for sm_80 and sm_90 into build/Release/libm1kit_cuda.so with a static
+//   kernels/cuda are compiled for sm_80 and sm_90a (+ compute_90 PTX) into build/Release/libm1kit_cuda.so with a static
 //   CUDA runtime; M1KIT_SKIP_CUDA=1 skips it. A CUDA compile failure is fatal only with
 //   M1KIT_REQUIRE_NATIVE=1.
 // Writes kernels/build/build-info.json, which `m1kit doctor` reports.
@@ -94,9 +94,10 @@ function buildCuda(info) {
   const srcs = readdirSync(path.join(here, 'cuda')).filter((f) => f.endsWith('.cu')).map((f) => path.join(here, 'cuda', f));
   const lib = path.join(outDir, 'libm1kit_cuda.so');
   mkdirSync(outDir, { recursive: true });
-  log(`nvcc ${nvcc.version}: ${srcs.length} sources → ${path.relative(here, lib)} (sm_80, sm_90, static cudart)`);
+  log(`nvcc ${nvcc.version}: ${srcs.length} sources → ${path.relative(here, lib)} (sm_80, sm_90a, compute_90 PTX, static cudart)`);
   const args = ['-O3', '-std=c++17', '-shared', '-Xcompiler', '-fPIC,-fvisibility=hidden', '-cudart', 'static',
-    '-gencode', 'arch=compute_80,code=sm_80', '-gencode', 'arch=compute_90,code=sm_90', '-o', lib, ...srcs];
+    '-gencode', 'arch=compute_80,code=sm_80', '-gencode', 'arch=compute_90a,code=sm_90a', '-gencode', 'arch=compute_90,code=compute_90',
+    '-o', lib, ...srcs];
   const r = run(nvcc.path, args);
   return r.ok ? { lib } : { error: `nvcc failed (${r.why})` };
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "../cuda/api.h"
+#include "../cuda/lightning_tc_emu.h"
 #include "ops.h"
 #include "worker.h"
 
@@ -21,6 +22,10 @@ struct CudaLib {
   decltype(&m1k_cuda_lightning_prefill) prefill = nullptr;
   decltype(&m1k_cuda_lightning_decode) decode = nullptr;
   decltype(&m1k_cuda_quant_fp8) quant_fp8 = nullptr;
+  decltype(&m1k_cuda_bench_mma_peak) bench_peak = nullptr;
+  decltype(&m1k_cuda_bench_copy) bench_copy = nullptr;
+  decltype(&m1k_cuda_bench_prefill) bench_prefill = nullptr;
+  decltype(&m1k_cuda_bench_decode) bench_decode = nullptr;
 };
 
 static CudaLib g_cuda;
@@ -73,7 +78,12 @@ static void probe(const std::string& libPath) {
   g_cuda.prefill = reinterpret_cast<decltype(g_cuda.prefill)>(dlsym(g_cuda.handle, "m1k_cuda_lightning_prefill"));
   g_cuda.decode = reinterpret_cast<decltype(g_cuda.decode)>(dlsym(g_cuda.handle, "m1k_cuda_lightning_decode"));
   g_cuda.quant_fp8 = reinterpret_cast<decltype(g_cuda.quant_fp8)>(dlsym(g_cuda.handle, "m1k_cuda_quant_fp8"));
-  if (!abi || abi() != M1K_CUDA_ABI || !g_cuda.device_name || !g_cuda.prefill || !g_cuda.decode || !g_cuda.quant_fp8) {
+  g_cuda.bench_peak = reinterpret_cast<decltype(g_cuda.bench_peak)>(dlsym(g_cuda.handle, "m1k_cuda_bench_mma_peak"));
+  g_cuda.bench_copy = reinterpret_cast<decltype(g_cuda.bench_copy)>(dlsym(g_cuda.handle, "m1k_cuda_bench_copy"));
+  g_cuda.bench_prefill = reinterpret_cast<decltype(g_cuda.bench_prefill)>(dlsym(g_cuda.handle, "m1k_cuda_bench_prefill"));
+  g_cuda.bench_decode = reinterpret_cast<decltype(g_cuda.bench_decode)>(dlsym(g_cuda.handle, "m1k_cuda_bench_decode"));
+  if (!abi || abi() != M1K_CUDA_ABI || !g_cuda.device_name || !g_cuda.prefill || !g_cuda.decode || !g_cuda.quant_fp8 ||
+      !g_cuda.bench_peak || !g_cuda.bench_copy || !g_cuda.bench_prefill || !g_cuda.bench_decode) {
     g_cuda.reason = libPath + " has an unexpected ABI; rebuild with npm run build:native";
     dlclose(g_cuda.handle);
     g_cuda.handle = nullptr;
@@ -149,7 +159,53 @@ static Napi::Value CudaQuantFp8(const Napi::CallbackInfo& info) {
   }, std::move(keep));
 }
 
+// The tensor-core prefill's decomposition run on the host (no device needed): same options as
+// cudaLightning with op "prefill", plus `segment` (tokens per segment, 0 = as the GPU path chooses).
+static Napi::Value CudaEmulateLightning(const Napi::CallbackInfo& info) {
+  Napi::Object o = options(info);
+  Keep keep;
+  const int64_t n = integer(o, "n", 0, kMaxDim);
+  const int h = static_cast<int>(integer(o, "h", 1, 1 << 20)), d = static_cast<int>(integer(o, "d", 1, 128));
+  const int64_t seg = integer(o, "segment", 0, kMaxDim);
+  const int64_t nhd = n * h * d;
+  auto q = typed<float>(o, "q", napi_float32_array, nhd, keep).data;
+  auto k = typed<float>(o, "k", napi_float32_array, nhd, keep).data;
+  auto v = typed<float>(o, "v", napi_float32_array, nhd, keep).data;
+  auto out = typed<float>(o, "o", napi_float32_array, nhd, keep).data;
+  auto st = typed<float>(o, "state", napi_float32_array, int64_t{h} * d * d, keep).data;
+  auto sl = typed<float>(o, "slopes", napi_float32_array, h, keep).data;
+  return OpWorker::Run(info.Env(), [=](double&) {
+    char err[512] = {0};
+    const int rc = m1kc::tc::emulate_prefill(q, k, v, out, st, sl, n, h, d, seg, err, sizeof err);
+    return rc == 0 ? Status::Ok() : Status::Error("E_KERNEL_SHAPE", err);
+  }, std::move(keep));
+}
+
+// Same-run CUDA measurements, written to `out` (Float64Array[5]): mma peak FLOP/s, seconds per copy of
+// the decode state's bytes, prefill seconds for n tokens, seconds per decode step, the state's bytes.
+static Napi::Value CudaBench(const Napi::CallbackInfo& info) {
+  require_cuda(info.Env());
+  Napi::Object o = options(info);
+  Keep keep;
+  const int64_t n = integer(o, "n", 1, kMaxDim);
+  const int h = static_cast<int>(integer(o, "h", 1, 1 << 20)), d = static_cast<int>(integer(o, "d", 1, 128));
+  const int dh = static_cast<int>(integer(o, "decodeHeads", 1, 1 << 24));
+  auto out = typed<double>(o, "out", napi_float64_array, 5, keep).data;
+  return OpWorker::Run(info.Env(), [=](double&) {
+    char err[512] = {0};
+    const int64_t stateBytes = int64_t{dh} * d * d * 4;
+    int rc = g_cuda.bench_peak(&out[0], err, sizeof err);
+    if (rc == 0) rc = g_cuda.bench_copy(stateBytes, 20, &out[1], err, sizeof err);
+    if (rc == 0) rc = g_cuda.bench_prefill(n, h, d, &out[2], err, sizeof err);
+    if (rc == 0) rc = g_cuda.bench_decode(dh, d, 20, &out[3], err, sizeof err);
+    out[4] = static_cast<double>(stateBytes);
+    return cuda_status(rc, err);
+  }, std::move(keep));
+}
+
 void register_cuda(Napi::Env env, Napi::Object exports) {
+  exports.Set("cudaEmulateLightning", Napi::Function::New(env, CudaEmulateLightning));
+  exports.Set("cudaBench", Napi::Function::New(env, CudaBench));
   exports.Set("cudaInfo", Napi::Function::New(env, CudaInfo));
   exports.Set("cudaLightning", Napi::Function::New(env, CudaLightning));
   exports.Set("cudaQuantFp8", Napi::Function::New(env, CudaQuantFp8));

@@ -74,4 +74,8 @@ export interface RawAddon {
   cudaInfo(libPath: string): RawCudaInfo;
   cudaLightning(o: Omit<RawLightningOpts, 'threads'> & { op: 'prefill' | 'decode' }): Promise<void>;
   cudaQuantFp8(o: { w: Float32Array; codes: Uint8Array; scale: Float32Array; rows: number; cols: number; group: number }): Promise<void>;
+  /** The tensor-core prefill's tile decomposition run on the host (no device needed). */
+  cudaEmulateLightning(o: Omit<RawLightningOpts, 'threads' | 'block' | 'bf16'> & { segment: number }): Promise<void>;
+  /** Same-run CUDA figures into out: [mma peak FLOP/s, copy s, prefill s, decode step s, state bytes]. */
+  cudaBench(o: { n: number; h: number; d: number; decodeHeads: number; out: Float64Array }): Promise<void>;
 }
