@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { Checkpoint } from '../../src/core/checkpoint/checkpoint.js';
 import { generateCheckpoint } from '../../src/core/fixture/generate.js';
-import { createSession, type CheckpointLike } from '../../src/core/model/session.js';
+import { asWeightSource, createSession, type CheckpointLike } from '../../src/core/model/session.js';
+import { WeightStore } from '../../src/core/model/weights.js';
 import { batchesOf, compareOnSequences, runtimeLogits, verifyAgainst } from '../../src/core/verify/against.js';
 import { nativeAvailable } from '../../src/native/index.js';
 import { cfg, relErr, tokensFor } from '../independent/util.js';
@@ -84,6 +85,29 @@ describe('layer-major batches', () => {
       }
     });
   }
+
+  it('with a decoded-weight cache the experts are read one ahead (prefetch), still once each', async () => {
+    const ck = await build(5);
+    try {
+      const c = counting(ck);
+      const s = createSession({ checkpoint: c.src, kernels: 'ts' });
+      await s.prefillBatch(SEQS, () => undefined);
+      for (const [name, times] of readsPerLayerTensor(ck, c.bytes)) expect({ name, times }).toEqual({ name, times: 1 });
+      // a prefetched weight is read before linear() asks for it, and linear() does not read it again
+      const w = counting(ck);
+      const store = new WeightStore(asWeightSource(w.src), { kernels: 'ts' });
+      const name = 'model.layers.0.block_sparse_moe.experts.1.w2.weight';
+      store.prefetch(name);
+      for (let i = 0; i < 20 && !w.bytes.has(name); i++) await new Promise((r) => setTimeout(r, 5));
+      const early = w.bytes.get(name);
+      expect(early).toBe(64 * 48 * 2);
+      const [rows, cols] = await store.shape(name);
+      await store.linear(name, new Float32Array(2 * cols), 2);
+      expect({ rows, read: w.bytes.get(name) }).toEqual({ rows: 64, read: early });
+    } finally {
+      await ck.close();
+    }
+  });
 
   it('logit chunks cover every row of every sequence once, in order, within the chunk bound', async () => {
     const ck = await build(2);

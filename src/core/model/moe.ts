@@ -47,29 +47,33 @@ export async function moeLayer(ctx: LayerContext, layer: number, v: Float32Array
   // router logits in fp32 (not rounded in bf16 emulation), on the selected GEMM
   const { experts, weights } = route(await ctx.store.linear(`${p}gate.weight`, v, n), n, E, k);
   const m = new Float64Array(n * H);
-  for (let e = 0; e < E; e++) {
-    const rows: number[] = [];
-    const ws: number[] = [];
-    for (let t = 0; t < n; t++) {
-      for (let i = 0; i < k; i++) {
-        if (experts[t * k + i] === e) {
-          rows.push(t);
-          ws.push(weights[t * k + i]!);
-        }
-      }
+  const rowsOf: number[][] = Array.from({ length: E }, () => []);
+  const wsOf: number[][] = Array.from({ length: E }, () => []);
+  for (let t = 0; t < n; t++) {
+    for (let i = 0; i < k; i++) {
+      const e = experts[t * k + i]!;
+      rowsOf[e]!.push(t);
+      wsOf[e]!.push(weights[t * k + i]!);
     }
-    if (rows.length === 0) continue;
+  }
+  const used = rowsOf.flatMap((r, e) => (r.length > 0 ? [e] : []));
+  const names = (e: number) => ['w1', 'w3', 'w2'].map((w) => `${p}experts.${e}.${w}.weight`);
+  for (const [ui, e] of used.entries()) {
+    // read the next routed expert while this one computes
+    if (ui + 1 < used.length) for (const nm of names(used[ui + 1]!)) ctx.store.prefetch(nm);
+    const rows = rowsOf[e]!;
+    const ws = wsOf[e]!;
     const x = new Float32Array(rows.length * H);
     rows.forEach((t, r) => x.set(v.subarray(t * H, (t + 1) * H), r * H));
-    const ep = `${p}experts.${e}.`;
-    const h1 = await linear(ctx, `${ep}w1.weight`, x, rows.length);
-    const h3 = await linear(ctx, `${ep}w3.weight`, x, rows.length);
+    const [w1, w3, w2] = names(e) as [string, string, string];
+    const h1 = await linear(ctx, w1, x, rows.length);
+    const h3 = await linear(ctx, w3, x, rows.length);
     for (let i = 0; i < h1.length; i++) {
       const a = ctx.bf16 ? bf16(silu(h1[i]!)) : silu(h1[i]!);
       h1[i] = a * h3[i]!;
     }
     maybeRound(ctx, h1);
-    const y = await linear(ctx, `${ep}w2.weight`, h1, rows.length);
+    const y = await linear(ctx, w2, h1, rows.length);
     rows.forEach((t, r) => {
       const w = ws[r]!;
       for (let c = 0; c < H; c++) m[t * H + c]! += w * y[r * H + c]!;

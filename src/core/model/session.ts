@@ -135,9 +135,10 @@ export interface Session {
   reset(): void;
   /** Decoded-weight bytes read so far. */
   readonly bytesDecoded: number;
-  /** Bytes read from the checkpoint so far, and seconds spent waiting for them. */
+  /** Bytes read from the checkpoint so far, seconds spent in those reads, and seconds the layers waited for them. */
   readonly bytesRead: number;
   readonly readSeconds: number;
+  readonly waitSeconds: number;
   /** Whether the layer ops run on the native kernels. */
   readonly native: boolean;
   /** LM head precision used by the next call (may be switched between calls; the body is unaffected). */
@@ -187,6 +188,10 @@ class ModelSession implements Session {
 
   get readSeconds(): number {
     return this.ctx.store.readSeconds;
+  }
+
+  get waitSeconds(): number {
+    return this.ctx.store.waitSeconds;
   }
 
   get native(): boolean {

@@ -58,8 +58,12 @@ export class WeightStore {
   bytesDecoded = 0;
   /** Bytes read from the source so far. */
   bytesRead = 0;
-  /** Seconds spent waiting for source reads (for benchmarks). */
+  /** Seconds spent in source reads (for benchmarks; reads started by `prefetch` overlap compute). */
   readSeconds = 0;
+  /** Seconds `linear` spent waiting for its weight (reads not hidden behind compute). */
+  waitSeconds = 0;
+  /** Whole-tensor reads started ahead of use by `prefetch`, by cache key. */
+  private readonly pending = new Map<string, Promise<Operand>>();
 
   constructor(src: WeightSource, opts: WeightStoreOptions = {}) {
     this.native = resolveNative(opts.kernels ?? 'auto');
@@ -155,7 +159,9 @@ export class WeightStore {
       this.cache.set(key, hit); // LRU: most recent last
       return hit;
     }
-    const w = await load();
+    const ahead = this.pending.get(key);
+    this.pending.delete(key);
+    const w = await (ahead ?? load());
     const bytes = lay.rows * lay.cols * (w instanceof Uint16Array ? 2 : 4);
     if (bytes <= this.cacheBytes / 4 && bytes <= 4 * this.chunkBytes) this.insert(key, w);
     return w;
@@ -181,6 +187,23 @@ export class WeightStore {
   }
 
   /**
+   * Start reading the GEMM operand of weight `name` now, so that a later `linear` finds it (reads run on
+   * the I/O threads while the kernels compute). Only weights small enough to cache (read whole anyway);
+   * the caller bounds how far ahead it reads (the MoE reads one expert ahead).
+   */
+  prefetch(name: string): void {
+    if (!this.has(name)) return;
+    const p = this.layout(name).then((lay) => {
+      const key = this.bf16Operand(lay) ? `bf16:${name}` : name;
+      if (!this.cacheable(lay) || this.cache.has(key) || this.pending.has(key)) return;
+      const read = this.operandRows(name, lay, 0, lay.rows);
+      read.catch(() => this.pending.delete(key)); // a failed read is retried (and reported) by linear
+      this.pending.set(key, read);
+    });
+    p.catch(() => undefined);
+  }
+
+  /**
    * y [m, nOut] = x [m, k] · Wᵀ for weight `name` [nOut, k]; streams W in row chunks when it is too
    * large to cache.
    */
@@ -190,14 +213,19 @@ export class WeightStore {
     if (x.length !== m * k) throw new InputError('E_TENSOR_SHAPE', `${name}: shape [${lay.rows}, ${k}] does not fit an input of width ${x.length / m} (check config.json dimensions)`);
     const key = this.bf16Operand(lay) ? `bf16:${name}` : name;
     if (this.cacheable(lay) || this.cache.has(key)) {
+      const t0 = performance.now();
       const w = await this.whole(key, lay, () => this.operandRows(name, lay, 0, lay.rows));
+      this.waitSeconds += (performance.now() - t0) / 1000;
       return this.product(x, w, m, k, lay.rows);
     }
     const y = new Float32Array(m * lay.rows);
     const step = Math.max(1, Math.floor(this.chunkBytes / (this.operandBytes(lay) * k)));
     for (let r0 = 0; r0 < lay.rows; r0 += step) {
       const n = Math.min(step, lay.rows - r0);
-      const part = await this.product(x, await this.operandRows(name, lay, r0, n), m, k, n);
+      const t0 = performance.now();
+      const w = await this.operandRows(name, lay, r0, n);
+      this.waitSeconds += (performance.now() - t0) / 1000;
+      const part = await this.product(x, w, m, k, n);
       for (let i = 0; i < m; i++) y.set(part.subarray(i * n, (i + 1) * n), i * lay.rows + r0);
     }
     return y;
@@ -216,6 +244,7 @@ export class WeightStore {
   }
 
   clear(): void {
+    this.pending.clear();
     this.cache.clear();
     this.cached = 0;
   }
