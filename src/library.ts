@@ -31,6 +31,7 @@ import { forward as forwardCore, type ForwardOptions } from './core/model/forwar
 import type { CheckpointLike } from './core/model/session.js';
 import type { Targets } from './core/quantize/targets.js';
 import { randomSequences, verifyAgainst, type CompareResult } from './core/verify/against.js';
+import type { KernelChoice } from './core/model/kernels.js';
 import { verifyLlamaCppAgainst } from './core/verify/against-llama.js';
 import { trainVsInfer, type TrainVsInferOptions, type TrainVsInferResult } from './core/verify/train-vs-infer.js';
 
@@ -213,6 +214,8 @@ export interface VerifyOptions extends CommonOptions {
   minTop1?: number;
   maxMemory?: number;
   threads?: number;
+  /** m1kit runtime's kernels: 'auto' (default), 'native' or the TypeScript reference 'ts'. */
+  kernels?: KernelChoice;
 }
 
 /**
@@ -232,7 +235,7 @@ export async function verify(checkpoint: string | CheckpointLike, o: VerifyOptio
       if (typeof checkpoint !== 'string') throw new UsageError('engine llama.cpp takes the .gguf path');
       return verifyLlamaCppAgainst({ ...common, gguf: checkpoint });
     }
-    return withCheckpoint(checkpoint, o.signal, (ck) => verifyAgainst({ ...common, checkpoint: ck }));
+    return withCheckpoint(checkpoint, o.signal, (ck) => verifyAgainst({ ...common, ...defined({ kernels: o.kernels }), checkpoint: ck }));
   });
 }
 
