@@ -22,7 +22,7 @@ export interface LayerContext {
 
 /** Linear layer y = x·Wᵀ; in bf16 emulation the output is rounded to bf16 (bf16 in, fp32 accumulate, bf16 out). */
 export async function linear(ctx: LayerContext, name: string, x: Float32Array, m: number): Promise<Float32Array> {
-  const y = await ctx.store.linear(name, x, m);
+  const y = await ctx.store.linear(name, x, m, ctx.bf16 ? 'bf16' : 'fp32');
   return ctx.bf16 ? roundBf16InPlace(y) : y;
 }
 

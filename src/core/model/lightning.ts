@@ -85,7 +85,9 @@ async function coreNative(ctx: LayerContext, P: Float32Array, n: number, st: Lig
     v.set(P.subarray(src + 2 * d, src + 3 * d), r * d);
   }
   const args = { q, k, v, n, h, d, slopes: st.decays, state: st.S, inPlace: true, backend: 'native' as const, ...(ctx.store.threads !== undefined ? { threads: ctx.store.threads } : {}) };
-  const { o } = recurrent ? await lightningDecode(args) : await lightningPrefill({ ...args, blockSize: ctx.config.blockSize });
+  // q, k, v are on the bf16 grid in bf16 emulation ([HF] SiLU), so the kernel's bf16 numerics (vdpbf16ps products, fp32 sums and state) apply
+  const precision = ctx.bf16 && !ctx.siluFp32 ? 'bf16' : 'fp32';
+  const { o } = recurrent ? await lightningDecode(args) : await lightningPrefill({ ...args, blockSize: ctx.config.blockSize, precision });
   return maybeRound(ctx, o);
 }
 
@@ -99,7 +101,7 @@ export async function lightningLayer(ctx: LayerContext, layer: number, u: Float3
   const hd = h * d;
   const N = segments.reduce((a, s) => a + s.n, 0);
   const p = `model.layers.${layer}.self_attn.`;
-  const P = await ctx.store.linear(`${p}qkv_proj.weight`, u, N);
+  const P = await ctx.store.linear(`${p}qkv_proj.weight`, u, N, ctx.bf16 ? 'bf16' : 'fp32');
   if (ctx.bf16 && !ctx.siluFp32) {
     for (let i = 0; i < P.length; i++) P[i] = bf16(silu(bf16(P[i]!)));
   } else {

@@ -9,7 +9,7 @@
 import { InputError, throwIfAborted } from '../errors.js';
 import { bf16ToF32 } from '../dtype/convert.js';
 import { gemm } from './math.js';
-import { gemm as nativeGemm } from '../ops/gemm.js';
+import { gemm as nativeGemm, type GemmPrecision } from '../ops/gemm.js';
 import { readScale, readWeightRows, resolveLayout, type ScaleTable, type WeightLayout } from './dequant.js';
 import { resolveNative, type KernelChoice } from './kernels.js';
 import type { WeightSource } from './source.js';
@@ -207,7 +207,7 @@ export class WeightStore {
    * y [m, nOut] = x [m, k] · Wᵀ for weight `name` [nOut, k]; streams W in row chunks when it is too
    * large to cache.
    */
-  async linear(name: string, x: Float32Array, m: number): Promise<Float32Array> {
+  async linear(name: string, x: Float32Array, m: number, numerics: GemmPrecision = 'fp32'): Promise<Float32Array> {
     const lay = await this.layout(name);
     const k = lay.cols;
     if (x.length !== m * k) throw new InputError('E_TENSOR_SHAPE', `${name}: shape [${lay.rows}, ${k}] does not fit an input of width ${x.length / m} (check config.json dimensions)`);
@@ -216,7 +216,7 @@ export class WeightStore {
       const t0 = performance.now();
       const w = await this.whole(key, lay, () => this.operandRows(name, lay, 0, lay.rows));
       this.waitSeconds += (performance.now() - t0) / 1000;
-      return this.product(x, w, m, k, lay.rows);
+      return this.product(x, w, m, k, lay.rows, numerics);
     }
     const y = new Float32Array(m * lay.rows);
     const step = Math.max(1, Math.floor(this.chunkBytes / (this.operandBytes(lay) * k)));
@@ -225,16 +225,20 @@ export class WeightStore {
       const t0 = performance.now();
       const w = await this.operandRows(name, lay, r0, n);
       this.waitSeconds += (performance.now() - t0) / 1000;
-      const part = await this.product(x, w, m, k, n);
+      const part = await this.product(x, w, m, k, n, numerics);
       for (let i = 0; i < m; i++) y.set(part.subarray(i * n, (i + 1) * n), i * lay.rows + r0);
     }
     return y;
   }
 
-  /** x [m, k] · w[nOut, k]ᵀ with the selected kernel. */
-  private async product(x: Float32Array, w: Operand, m: number, k: number, nOut: number): Promise<Float32Array> {
+  /**
+   * x [m, k] · w[nOut, k]ᵀ with the selected kernel. `numerics` 'bf16' (for activations already on the
+   * bf16 grid, as in bf16 emulation) lets the native kernel multiply bf16 × bf16 with vdpbf16ps.
+   */
+  private async product(x: Float32Array, w: Operand, m: number, k: number, nOut: number, numerics: GemmPrecision): Promise<Float32Array> {
     if (!this.native || m * k * nOut < NATIVE_MIN_MACS) return gemm(x, w instanceof Uint16Array ? bf16ToF32(w) : w, m, k, nOut);
-    return nativeGemm({ x, w, m, k, nOut, ...(this.threads !== undefined ? { threads: this.threads } : {}) });
+    const precision = numerics === 'bf16' && w instanceof Uint16Array ? 'bf16' : 'fp32';
+    return nativeGemm({ x, w, m, k, nOut, precision, ...(this.threads !== undefined ? { threads: this.threads } : {}) });
   }
 
   /** Logical [rows, cols] of a weight. */
