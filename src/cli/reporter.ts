@@ -5,7 +5,9 @@
  * neither --json nor --quiet is given.
  */
 import chalk from 'chalk';
-import cliProgress from 'cli-progress';
+import { BarRenderer, BarState, closingLine, type BarStream, type BarUnit } from './progress.js';
+
+export { formatBytes } from './progress.js';
 
 export interface GlobalOptions {
   json: boolean;
@@ -18,7 +20,17 @@ export interface Progress {
   update(value: number, info?: string): void;
   /** Grow the total (e.g. when more work is discovered). */
   setTotal(total: number): void;
+  /** The amount done so far. */
+  value(): number;
+  /** Rename the bar (e.g. the phase of a multi-phase run). */
+  setLabel(label: string): void;
+  /** Remove the bar from the screen; prints nothing. Safe to call more than once. */
   stop(): void;
+  /**
+   * Remove the bar and print its closing line in its place (stderr, hidden by --quiet and --json):
+   * "label: <what> in <elapsed> (<throughput>)"; `what` defaults to the amount done.
+   */
+  finish(what?: string): void;
 }
 
 const SCHEMA_VERSION = 1;
@@ -26,20 +38,23 @@ const SCHEMA_VERSION = 1;
 export class Reporter {
   readonly opts: GlobalOptions;
   private readonly command: string;
-  private readonly tty: boolean;
-  private multibar: cliProgress.MultiBar | undefined;
+  private readonly stream: BarStream;
+  private readonly now: () => number;
+  private bars: BarRenderer | undefined;
   /** stdout carries exactly one JSON document: set once it has been written. */
   private emitted = false;
 
-  constructor(command: string, opts: GlobalOptions, stderrIsTTY = Boolean(process.stderr.isTTY)) {
+  constructor(command: string, opts: GlobalOptions, stderr: BarStream = process.stderr, now: () => number = () => performance.now()) {
     this.command = command;
     this.opts = opts;
-    this.tty = stderrIsTTY;
+    this.stream = stderr;
+    this.now = now;
     if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') chalk.level = 0;
   }
 
+  /** Bars are drawn only on a terminal, and never with --json or --quiet. */
   get showProgress(): boolean {
-    return this.tty && !this.opts.json && !this.opts.quiet;
+    return Boolean(this.stream.isTTY) && !this.opts.json && !this.opts.quiet;
   }
 
   /** Informational message (stderr), hidden by --quiet and --json. */
@@ -57,39 +72,43 @@ export class Reporter {
     if (!this.opts.quiet) this.writeErr(chalk.yellow(`warning: ${msg}`));
   }
 
-  /** A progress bar on stderr; a no-op object when progress is disabled. */
-  progress(label: string, total: number, unit: 'bytes' | 'items' = 'items'): Progress {
-    if (!this.showProgress) return { update() {}, setTotal() {}, stop() {} };
-    if (!this.multibar) {
-      this.multibar = new cliProgress.MultiBar(
-        {
-          stream: process.stderr,
-          clearOnComplete: false,
-          hideCursor: true,
-          format: `{label} [{bar}] {percentage}% {value_fmt}/{total_fmt} ETA {eta_formatted} {info}`,
-          formatValue: (v, _o, type) => (type === 'value' || type === 'total' ? String(v) : String(v)),
-        },
-        cliProgress.Presets.shades_classic,
-      );
-    }
-    const fmt = (v: number) => (unit === 'bytes' ? formatBytes(v) : String(v));
-    const bar = this.multibar.create(total, 0, { label, info: '', value_fmt: fmt(0), total_fmt: fmt(total) });
-    let t = total;
+  /**
+   * A progress bar on stderr (drawn only when showProgress). The bookkeeping runs either way, so
+   * finish() prints the same closing line on a terminal, in a log file or in CI.
+   */
+  progress(label: string, total: number, unit: BarUnit = 'items'): Progress {
+    const state = new BarState(label, total, unit, this.now);
+    const draw = this.showProgress ? (this.bars ??= new BarRenderer(this.stream, this.now)) : undefined;
+    draw?.add(state);
+    let live = true;
+    const end = () => {
+      if (!live) return false;
+      live = false;
+      draw?.remove(state);
+      return true;
+    };
     return {
-      update: (value, info = '') => bar.update(value, { info, value_fmt: fmt(value), total_fmt: fmt(t) }),
-      setTotal: (nt) => {
-        t = nt;
-        bar.setTotal(nt);
+      update: (value, info) => {
+        state.update(value, info);
+        if (live) draw?.draw();
       },
-      stop: () => {
-        bar.stop();
+      setTotal: (t) => {
+        state.total = t;
+      },
+      value: () => state.value,
+      setLabel: (l) => {
+        state.label = l;
+      },
+      stop: () => void end(),
+      finish: (what) => {
+        if (end()) this.info(closingLine(state, what));
       },
     };
   }
 
+  /** Erase every bar (before a result or an error, so nothing stale stays on screen). */
   stopProgress(): void {
-    this.multibar?.stop();
-    this.multibar = undefined;
+    this.bars?.clear();
   }
 
   /** Emit the command's result: one JSON document with --json, else the human rendering on stdout. */
@@ -120,23 +139,10 @@ export class Reporter {
   }
 
   private writeErr(msg: string): void {
-    const line = msg.endsWith('\n') ? msg : msg + '\n';
-    // while bars are drawn, print through them so the message does not garble a redraw
-    if (this.multibar) this.multibar.log(line);
-    else process.stderr.write(line);
+    // while bars are drawn, print above them so the message does not garble a redraw
+    if (this.bars && this.bars.active > 0) this.bars.log(msg);
+    else this.stream.write(msg.endsWith('\n') ? msg : msg + '\n');
   }
-}
-
-/** 1536 → "1.5 KiB". */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = n;
-  let i = 0;
-  while (Math.abs(v) >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${units[i]}`;
 }
 
 /** Render rows as an aligned plain-text table. */
