@@ -9,6 +9,7 @@ import { dtypeBytes } from '../core/dtype/dtypes.js';
 import { UsageError } from '../core/errors.js';
 import { readJsonFile } from '../core/safetensors/index-json.js';
 import { collectInputs, guardOutput } from '../core/fs/output-guard.js';
+import { count } from '../core/plural.js';
 
 /** Weight bytes a preset writes (what `fixture --help` quotes, so the figure follows the preset data). */
 export function presetBytes(name: string): number {
@@ -61,7 +62,7 @@ LM head. Its matrices are filled from a table of normal draws (≈ 300 MB/s), so
           },
         });
         bar.stop();
-        ctx.reporter.result(res, () => `wrote ${res.tensors} tensors (${formatBytes(res.bytes)}) in ${res.files.length} file(s) to ${out} (seed ${res.seed})`);
+        ctx.reporter.result(res, () => `wrote ${count(res.tensors, 'tensor')} (${formatBytes(res.bytes)}) in ${count(res.files.length, 'file')} to ${out} (seed ${res.seed})`);
       }),
     );
 }

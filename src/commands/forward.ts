@@ -10,6 +10,7 @@ import { writeLogits } from '../core/model/write-logits.js';
 import { KERNEL_CHOICES, resolveNative, type KernelChoice } from '../core/model/kernels.js';
 import { collectInputs, guardOutput } from '../core/fs/output-guard.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
+import { count } from '../core/plural.js';
 
 interface ForwardOpts {
   tokens: string;
@@ -58,7 +59,7 @@ Examples:
       action('forward', async (ctx, dir: string, o: ForwardOpts & CheckpointArgOptions) => {
         dir = await checkpointPath(ctx, dir, o);
         const seqs = await loadTokens(o.tokens);
-        if (seqs.length !== 1) throw new UsageError(`--tokens holds ${seqs.length} sequences; forward takes exactly one`);
+        if (seqs.length !== 1) throw new UsageError(`--tokens holds ${count(seqs.length, 'sequence')}; forward takes exactly one`);
         const tokens = seqs[0]!;
         const maxMemory = o.maxMemory !== undefined ? parseByteSize(o.maxMemory) : undefined;
         const kernels = resolveNative(o.kernels) ? 'native' : 'ts';

@@ -4,6 +4,7 @@ import { formatBytes, table } from '../cli/reporter.js';
 import { InputError } from '../core/errors.js';
 import { inspectCheckpoint, type InspectReport } from '../core/inspect/inspect.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
+import { count } from '../core/plural.js';
 
 const PROBLEMS_SHOWN = 20;
 
@@ -16,12 +17,12 @@ function render(r: InspectReport): string {
     `  layers       ${c.layers} (${r.layers.lightning.length} lightning, ${r.layers.softmax.length} softmax at ${r.layers.softmax.join(', ') || '—'})`,
     `  dims         hidden ${c.hiddenSize}, heads ${c.heads}×${c.headDim} (kv ${c.kvHeads}, rotary ${c.rotaryDim}), experts ${c.experts} top-${c.expertsPerToken} × ${c.intermediateSize}, vocab ${c.vocabSize}`,
     `  parameters   ${p.total.toLocaleString('en-US')} from config (${p.actual.toLocaleString('en-US')} in files), activated ${p.activated.toLocaleString('en-US')} per token`,
-    `  tensors      ${r.tensors} in ${r.shards.count} file(s), ${formatBytes(r.dataBytes)} of data` + (r.indexTotalSize !== null ? ` (index total_size ${r.indexTotalSize.toLocaleString('en-US')})` : ''),
+    `  tensors      ${r.tensors} in ${count(r.shards.count, 'file')}, ${formatBytes(r.dataBytes)} of data` + (r.indexTotalSize !== null ? ` (index total_size ${r.indexTotalSize.toLocaleString('en-US')})` : ''),
     `  dtypes       ${Object.entries(r.bytesByDtype).map(([d, b]) => `${d} ${formatBytes(b ?? 0)}`).join(', ')}`,
     `  shards       min ${formatBytes(r.shards.minBytes)}, max ${formatBytes(r.shards.maxBytes)}` + (r.shards.missing.length ? `, ${r.shards.missing.length} MISSING` : ''),
     ...(r.rank ? [`  rank         ${r.rank.rank} of ${r.rank.world} (m1kit layout: tp ${r.rank.tp}, ep ${r.rank.ep}, experts ${r.rank.experts}); checked against rank-local shapes`] : []),
     `  quantization ${r.quantization ? JSON.stringify(r.quantization).slice(0, 120) : 'none'}`,
-    `  complete     ${r.complete ? 'yes' : `no — ${r.problems.length} problem(s)`}`,
+    `  complete     ${r.complete ? 'yes' : `no — ${count(r.problems.length, 'problem')}`}`,
     ...r.problems.slice(0, PROBLEMS_SHOWN).map((x) => `    ${x.message}`),
     ...(r.problems.length > PROBLEMS_SHOWN ? [`    … and ${r.problems.length - PROBLEMS_SHOWN} more (see --json)`] : []),
     '',
@@ -64,7 +65,7 @@ Examples:
         if (!(o.strict && !report.complete)) return ctx.reporter.result(report, () => render(report));
         // the report is the output (stdout) and the failure an error (stderr); --json: the error document alone
         if (!ctx.globals.json) ctx.reporter.result(report, () => render(report));
-        throw new InputError('E_INCOMPLETE', `${dir}: checkpoint is incomplete (${report.problems.length} problem(s)); first: ${report.problems[0]?.message}`);
+        throw new InputError('E_INCOMPLETE', `${dir}: checkpoint is incomplete (${count(report.problems.length, 'problem')}); first: ${report.problems[0]?.message}`);
       }),
     );
 }

@@ -17,6 +17,7 @@ import type { Precision } from '../core/model/session.js';
 import { KERNEL_CHOICES, resolveNative, type KernelChoice } from '../core/model/kernels.js';
 import { collectInputs, guardOutput, type GuardedOutput } from '../core/fs/output-guard.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
+import { count } from '../core/plural.js';
 
 interface VerifyOpts {
   trainVsInfer?: boolean; against?: string; engine: 'm1kit' | 'llama.cpp'; tokens?: string; precision?: Precision; lmHead?: string;
@@ -58,7 +59,7 @@ function againstText(r: AgainstJson): string {
   const k = r.kld;
   const rows: (string | number)[][] = [['mean KLD', f(k.mean)], ['median KLD', f(k.median)], ['p99 KLD', f(k.p99)], ['max KLD', f(k.max)],
     ['same top-1', `${r.sameTop1Percent.toFixed(3)} %`], ['RMS Δp', f(r.rmsDeltaP)], ['PPL(test)/PPL(ref)', f(r.pplRatio)], ['max |Δ logit|', f(r.maxAbsLogitDiff)]];
-  return `${r.checkpoint} vs ${r.reference} (${r.engine}; ${r.sequences} sequences, ${r.tokens} tokens)\n` + table(['metric', 'value'], rows)
+  return `${r.checkpoint} vs ${r.reference} (${r.engine}; ${count(r.sequences, 'sequence')}, ${count(r.tokens, 'token')})\n` + table(['metric', 'value'], rows)
     + `\n${r.pass ? 'PASS' : `FAIL: ${r.failures.join('; ')}`}`;
 }
 
