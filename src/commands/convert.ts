@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { action, intArg, type CommandContext } from '../cli/action.js';
-import { formatBytes, table } from '../cli/reporter.js';
-import { UsageError } from '../core/errors.js';
+import { formatBytes, table, type Progress } from '../cli/reporter.js';
+import { count } from '../core/plural.js';
+import { InterruptedError, UsageError } from '../core/errors.js';
 import { parseExperts, parseGgufDtype, parsePart, parseSafetensorsDtype, parseSize } from '../core/convert/options.js';
-import { runConversion, type RunResult } from '../core/convert/run.js';
+import { runConversion, type PlanInfo, type RunResult } from '../core/convert/run.js';
 import type { LockHolder } from '../core/fs/output-lock.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
+import { reloadDone } from '../core/convert/state.js';
 
 interface ConvertOpts {
   to?: string;
@@ -37,33 +39,61 @@ export function waitingLine(h: LockHolder, file: string): string {
   return `waiting for another m1kit run writing this output (pid ${h.pid} on ${h.host}, "${h.command}", since ${h.since}; lock ${file})`;
 }
 
-/** Human rendering shared by convert, quantize and dequantize. */
-export function renderRun(r: RunResult): string {
-  const lines: string[] = [];
+/** The plan of a run: layout, bytes per group, totals (the whole result of a --dry-run). */
+export function renderPlan(r: RunResult): string {
   const l = r.layout;
-  lines.push(`${r.dryRun ? 'plan' : r.kind}: ${r.input} → ${r.output}`);
   const dirs = l.world > 1 ? `${l.world} rank directories` : 'one directory';
-  lines.push(`layout: tp ${l.tp} · ep ${l.ep} · ${dirs} · experts ${l.experts} · dtype ${l.dtype}`);
-  lines.push(table(['group', 'tensors', 'input', 'output'], r.groups.map((g) => [g.group, g.tensors, formatBytes(g.inputBytes), formatBytes(g.outputBytes)])));
-  lines.push(`total: ${formatBytes(r.inputBytes)} → ${formatBytes(r.totalBytes)} in ${r.files} file${r.files === 1 ? '' : 's'}`);
-  if (!r.dryRun) {
-    const part = r.part ? ` (part ${r.part.index}/${r.part.count}: ${r.part.files} files)` : '';
-    lines.push(`written ${r.written.length}, already done ${r.skipped}${part}; ${r.finalized ? 'complete (index, config and m1kit-manifest.json written)' : 'not finalized yet: run the remaining parts, then --finalize'}`);
-  }
+  return [
+    `${r.dryRun ? 'plan' : r.kind}: ${r.input} → ${r.output}`,
+    `layout: tp ${l.tp} · ep ${l.ep} · ${dirs} · experts ${l.experts} · dtype ${l.dtype}`,
+    table(['group', 'tensors', 'input', 'output'], r.groups.map((g) => [g.group, g.tensors, formatBytes(g.inputBytes), formatBytes(g.outputBytes)])),
+    `total: ${formatBytes(r.inputBytes)} → ${formatBytes(r.totalBytes)} in ${count(r.files, 'file')}`,
+  ].join('\n');
+}
+
+/** The closing summary of a run: what was written, what was already there, whether it is complete. */
+export function renderSummary(r: RunResult): string {
+  const part = r.part ? ` of part ${r.part.index}/${r.part.count} (${count(r.part.files, 'file')})` : ` of ${count(r.files, 'file')}`;
+  const state = r.finalized ? 'complete (index, config and m1kit-manifest.json written)' : 'not finalized yet: run the remaining parts, then --finalize';
+  return `${r.kind} ${r.output}: written ${r.written.length}, already done ${r.skipped}${part}; ${state}`;
+}
+
+/** Human rendering shared by convert, quantize and dequantize: the plan on a dry run, else the summary. */
+export function renderRun(r: RunResult): string {
+  const lines = [r.dryRun ? renderPlan(r) : renderSummary(r)];
   if (r.errorSummary && r.errorSummary.length > 0) {
     lines.push(table(['group', 'tensors', 'mean rel RMSE', 'worst rel RMSE', 'max |err|', 'min SNR dB'], r.errorSummary.map((e) => [e.group, e.tensors, e.meanRelRmse.toExponential(3), e.worstRelRmse.toExponential(3), e.maxAbs.toExponential(3), e.minSnrDb.toFixed(1)])));
   }
   return lines.join('\n');
 }
 
-/** Wire the shared run options and progress bar, then run. */
+/**
+ * Run with the plan printed first (stderr), one bar while files are written, and a closing line with
+ * elapsed time and throughput. On Ctrl-C: says which files were kept and that rerunning resumes.
+ */
 export async function runWithProgress(ctx: CommandContext, label: string, params: Parameters<typeof runConversion>[0]): Promise<RunResult> {
-  const bar = params.dryRun ? undefined : ctx.reporter.progress(label, 0, 'bytes');
+  let bar: Progress | undefined;
+  let planned: PlanInfo | undefined;
+  if (ctx.globals.threads !== undefined) params = { ...params, threads: ctx.globals.threads };
+  const onPlan = (p: PlanInfo) => {
+    planned = p;
+    ctx.reporter.info(renderPlan(p.result));
+    if (p.todoFiles === 0) return;
+    ctx.reporter.info(`writing ${count(p.todoFiles, 'file')} (${formatBytes(p.todoBytes)})${p.alreadyDone > 0 ? `; ${count(p.alreadyDone, 'file')} already done by an earlier run` : ''}`);
+    bar = ctx.reporter.progress(label, p.todoBytes, 'bytes');
+  };
   try {
-    if (ctx.globals.threads !== undefined) params = { ...params, threads: ctx.globals.threads };
-    return await runConversion({ ...params, signal: ctx.signal, onWait: (h, f) => ctx.reporter.info(waitingLine(h, f)), onProgress: (d, t) => (bar?.setTotal(t), bar?.update(d)) });
-  } finally {
+    const r = await runConversion({ ...params, signal: ctx.signal, onPlan, onWait: (h, f) => ctx.reporter.info(waitingLine(h, f)), onProgress: (d, t) => (bar?.setTotal(t), bar?.update(d)) });
+    bar?.finish(`wrote ${count(r.written.length, 'file')}, ${formatBytes(planned?.todoBytes ?? 0)}`);
+    return r;
+  } catch (err) {
     bar?.stop();
+    if (!ctx.signal.aborted || !planned) throw err;
+    const kept = (await reloadDone(planned.result.output).catch(() => new Map())).size;
+    const files = planned.result.part?.files ?? planned.result.files;
+    throw new InterruptedError(`interrupted: ${kept} of ${count(files, 'output file')} finished and kept in ${planned.result.output} (unfinished ones removed)`, {
+      hint: 'run the same command again to resume: only the unfinished files are written',
+    });
   }
 }
 
@@ -72,16 +102,19 @@ async function toGguf(ctx: CommandContext, input: string, output: string, o: Con
   for (const [flag, v] of [['--tp', o.tp], ['--ep', o.ep], ['--experts', o.experts], ['--part', o.part], ['--max-shard-size', o.maxShardSize], ['--merge', o.merge], ['--finalize', o.finalize]] as const) {
     if (v !== undefined && v !== false) throw new UsageError(`${flag} applies to safetensors output only, not GGUF (${o.to === undefined ? `${output} ends in .gguf` : "--to gguf"})`);
   }
-  const mod = (await import('../core/gguf/convert.js')) as unknown as { convertToGguf: (p: Record<string, unknown>) => Promise<object> };
+  const mod = (await import('../core/gguf/convert.js')) as unknown as { convertToGguf: (p: Record<string, unknown>) => Promise<{ tensors: number; bytes: number }> };
+  ctx.reporter.info(`gguf: ${input} → ${output} (${dtype})`);
   const bar = ctx.reporter.progress('gguf', 0, 'bytes');
   try {
     const params: Record<string, unknown> = { input, output, dtype, wait: Boolean(o.wait), onWait: (h: LockHolder, f: string) => ctx.reporter.info(waitingLine(h, f)), signal: ctx.signal, onProgress: (d: number, t: number) => (bar.setTotal(t), bar.update(d)) };
     if (ctx.globals.threads !== undefined) params.threads = ctx.globals.threads;
     const summary = await mod.convertToGguf(params);
+    bar.finish(`read ${formatBytes(bar.value())}`);
+    ctx.reporter.result(summary, () => `wrote ${output} (${dtype}): ${count(summary.tensors, 'tensor')}, ${formatBytes(summary.bytes)}`);
+  } catch (err) {
     bar.stop();
-    ctx.reporter.result(summary, () => `wrote ${output} (${dtype})`);
-  } finally {
-    bar.stop();
+    if (ctx.signal.aborted) throw new InterruptedError(`interrupted: nothing kept (the partial ${output} was removed)`, { hint: 'run the same command again: a GGUF export starts over' });
+    throw err;
   }
 }
 

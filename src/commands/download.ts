@@ -2,8 +2,8 @@ import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { action, intArg, type CommandContext } from '../cli/action.js';
-import { formatBytes, table } from '../cli/reporter.js';
-import { M1kitError, UsageError, VerificationError } from '../core/errors.js';
+import { formatBytes, table, type Progress } from '../cli/reporter.js';
+import { InterruptedError, M1kitError, UsageError, VerificationError } from '../core/errors.js';
 import { downloadRepo, type DownloadDestination, type DownloadEvent, type DownloadSummary } from '../core/hub/download-repo.js';
 import { hubSettings, redactToken } from '../core/hub/env.js';
 import { isRepoId, revisionProblem } from '../core/hub/names.js';
@@ -15,40 +15,36 @@ interface Opts {
   endpoint?: string; dryRun: boolean; verify: boolean; retries: number; timeout: number; repair: boolean; forceDownload: boolean; wait: boolean;
 }
 
-/** Overall bar (bytes, rate, ETA) plus one bar per worker showing its current file. */
-function progressView(ctx: CommandContext, concurrency: number, maxAttempts: number): (e: DownloadEvent) => void {
+/** One bar for the whole download (bytes, rate, ETA), the files in flight as its note. */
+function progressView(ctx: CommandContext, maxAttempts: number): { onEvent: (e: DownloadEvent) => void; finish: () => void; stop: () => void } {
   const r = ctx.reporter;
-  let check: ReturnType<typeof r.progress> | undefined;
-  let total: ReturnType<typeof r.progress> | undefined;
-  const slots: ReturnType<typeof r.progress>[] = [];
-  const perSlot: number[] = [];
+  let check: Progress | undefined;
+  let total: Progress | undefined;
+  const inFlight = new Map<number, string>();
   let done = 0;
-  let last = 0;
-  const t0 = Date.now();
   let base = 0;
-  return (e) => {
+  const note = () => {
+    const files = [...inFlight.values()];
+    return files.length === 0 ? '' : `${files[0]}${files.length > 1 ? ` +${files.length - 1} more` : ''}`;
+  };
+  const onEvent = (e: DownloadEvent) => {
     if (e.type === 'plan') {
       check?.stop();
       r.debug(`commit ${e.commit}: ${plural(e.files.length, 'file')}, ${formatBytes(e.totalBytes)}, ${formatBytes(e.doneBytes)} already on disk`);
       done = base = e.doneBytes;
-      total = r.progress('total', e.totalBytes, 'bytes');
-      total.update(done);
-      for (let i = 0; i < Math.min(concurrency, e.files.length); i++) slots.push(r.progress(`#${i + 1}`, 1, 'bytes'));
+      // the bar counts what this run fetches, so its rate and ETA are this run's
+      if (e.totalBytes > e.doneBytes) total = r.progress('download', e.totalBytes - base, 'bytes');
     } else if (e.type === 'start') {
-      perSlot[e.slot] = 0;
-      slots[e.slot]?.setTotal(e.size);
-      slots[e.slot]?.update(0, e.path);
+      inFlight.set(e.slot, e.path);
+      total?.update(done - base, note());
       r.debug(`start ${e.path} (${formatBytes(e.size)})`);
     } else if (e.type === 'bytes') {
       done += e.delta;
-      perSlot[e.slot] = (perSlot[e.slot] ?? 0) + e.delta;
-      const now = Date.now();
-      if (now - last < 100) return;
-      last = now;
-      const rate = (done - base) / Math.max(0.001, (now - t0) / 1000);
-      total?.update(done, `${formatBytes(Math.round(rate))}/s`);
-      slots[e.slot]?.update(perSlot[e.slot]!, e.path);
-    } else if (e.type === 'done') r.debug(`done ${e.path}`);
+      total?.update(done - base, note());
+    } else if (e.type === 'done') {
+      inFlight.delete(e.slot);
+      r.debug(`done ${e.path}`);
+    }
     else if (e.type === 'resume') r.debug(`resume ${e.path} from byte ${e.from}`);
     else if (e.type === 'restart') r.warn(`${e.path}: restarting from byte 0 (${e.reason})`);
     else if (e.type === 'retry') r.warn(`${e.path}: ${e.reason}; attempt ${e.attempt + 1} of ${maxAttempts} in ${(e.delayMs / 1000).toFixed(1)} s`);
@@ -60,6 +56,7 @@ function progressView(ctx: CommandContext, concurrency: number, maxAttempts: num
       else r.debug(`${e.path}: still waiting for ${e.holder} (${Math.round(e.waitedMs / 1000)} s)`);
     }
   };
+  return { onEvent, finish: () => total?.finish(`fetched ${formatBytes(total.value())}`), stop: () => (check?.stop(), total?.stop()) };
 }
 
 /** The closing line: what was fetched, what was already there, and how what was there was checked. */
@@ -102,10 +99,19 @@ async function run(ctx: CommandContext, target: string, o: Opts): Promise<void> 
     ctx.reporter.result({ mode: 'verify', ...res }, () => `${plural(res.files.length, 'file')} verified in ${res.path}${res.listingChecked ? ' (complete against the hub listing)' : ' against the hashes recorded at download (hub listing not checked: offline or no repo id)'}`);
     return;
   }
-  const res = await downloadRepo({
-    ...common, repo: target, concurrency: o.concurrency, ...(ctx.globals.threads ? { threads: ctx.globals.threads } : {}), dryRun: o.dryRun,
-    stallTimeoutMs: o.timeout * 1000, repair: o.repair, forceDownload: o.forceDownload, waitForLock: o.wait, onEvent: progressView(ctx, o.concurrency, o.retries),
-  });
+  const view = progressView(ctx, o.retries);
+  let res: DownloadSummary;
+  try {
+    res = await downloadRepo({
+      ...common, repo: target, concurrency: o.concurrency, ...(ctx.globals.threads ? { threads: ctx.globals.threads } : {}), dryRun: o.dryRun,
+      stallTimeoutMs: o.timeout * 1000, repair: o.repair, forceDownload: o.forceDownload, waitForLock: o.wait, onEvent: view.onEvent,
+    });
+    view.finish();
+  } catch (err) {
+    view.stop();
+    if (ctx.signal.aborted) throw new InterruptedError('interrupted: finished files are kept, partial ones are kept as .incomplete files', { hint: 'run the same command again to resume: finished files are not fetched again, partial ones continue where they stopped' });
+    throw err;
+  }
   ctx.reporter.result({ mode: 'download', ...res }, () => {
     if (res.dryRun) {
       const rows = res.files.map((f) => [f.path, formatBytes(f.size), f.status === 'present' ? 'present' : 'to download']);

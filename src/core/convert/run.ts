@@ -65,7 +65,19 @@ export interface RunParams {
   /** Free bytes where the output is written (default: statfs of the file system; injectable for tests). */
   freeBytes?: (dir: string) => Promise<number>;
   signal?: AbortSignal;
+  /** Called once the plan is known and before any file is written (not on a dry run). */
+  onPlan?: (plan: PlanInfo) => void;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** What a run is about to do: the result so far (layout, groups, totals) and the files left to write. */
+export interface PlanInfo {
+  result: RunResult;
+  /** Files of this part already done by an earlier run. */
+  alreadyDone: number;
+  /** Files and bytes this run writes. */
+  todoFiles: number;
+  todoBytes: number;
 }
 
 export interface RunResult {
@@ -202,13 +214,15 @@ async function writeOutput(p: RunParams, w: WriteState): Promise<void> {
   const input = result.input;
   const prep = await prepareOutput(output, p.kind, hash, Boolean(p.force));
   let done = prep.done;
+  const mine = p.part ? partFiles(plan, p.part.index, p.part.count) : plan.files;
+  if (p.part) result.part = { ...p.part, files: mine.length };
+  const todo = prep.complete || p.finalizeOnly ? [] : mine.filter((f) => !done.has(filePath(f)));
+  // a finished output counts every file of this part as already done
+  result.skipped = prep.complete ? mine.length : mine.filter((f) => done.has(filePath(f))).length;
+  const total = todo.reduce((a, f) => a + f.bytes, 0);
+  if (!prep.complete && !p.finalizeOnly) await checkFreeSpace(result.output, total, w.freeBytes);
+  p.onPlan?.({ result, alreadyDone: result.skipped, todoFiles: todo.length, todoBytes: total });
   if (!prep.complete && !p.finalizeOnly) {
-    const mine = p.part ? partFiles(plan, p.part.index, p.part.count) : plan.files;
-    if (p.part) result.part = { ...p.part, files: mine.length };
-    const todo = mine.filter((f) => !done.has(filePath(f)));
-    result.skipped = mine.length - todo.length;
-    const total = todo.reduce((a, f) => a + f.bytes, 0);
-    await checkFreeSpace(result.output, total, w.freeBytes);
     let bytes = 0;
     p.onProgress?.(0, total);
     const pool = new BufferPool();
