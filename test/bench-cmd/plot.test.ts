@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { M1kitError } from '../../src/core/errors.js';
 import { parseConfig } from '../../src/core/checkpoint/config.js';
 import { M1_CONFIG } from '../../src/core/checkpoint/presets.js';
-import { generationChartSpec } from '../../src/core/flops/chart.js';
+import { crossoverMarks, decadeTicks, generationChartSpec, xTicks } from '../../src/core/flops/chart.js';
 import { minimaxArch } from '../../src/core/flops/minimax.js';
 import { DEEPSEEK_R1, QWEN3_235B } from '../../src/core/flops/peers.js';
 import { plotFormatOf, renderVegaLite } from '../../src/core/plot/render.js';
@@ -57,9 +57,10 @@ describe('FLOPs chart', () => {
   it('one line per model, y in 1e16 FLOPs, labelled as modelled', async () => {
     const m1 = minimaxArch(parseConfig(M1_CONFIG));
     const spec = generationChartSpec([m1, DEEPSEEK_R1, QWEN3_235B], 'paper', 131072) as any;
-    const models = new Set(spec.data.values.map((v: any) => v.model));
+    const values = spec.layer[0].data.values;
+    const models = new Set(values.map((v: any) => v.model));
     expect([...models]).toEqual(['MiniMax-M1', 'DeepSeek-R1', 'Qwen3-235B-A22B']);
-    const last = spec.data.values.filter((v: any) => v.model === 'MiniMax-M1').at(-1);
+    const last = values.filter((v: any) => v.model === 'MiniMax-M1').at(-1);
     // Figure-1 curve at 128K: 104,530,968,576·n + 196,608·n² (docs/architecture.md §5.4), in units of 1e16.
     const n = 131072;
     expect(last.ktokens).toBe(128);
@@ -67,5 +68,36 @@ describe('FLOPs chart', () => {
     expect(spec.title.text).toMatch(/modelled/);
     const svg = await import('../../src/core/plot/render.js').then((r) => r.vegaLiteToSvg(spec));
     expect(svg.svg).toContain('DeepSeek-R1');
+  });
+
+  it('the x axis spans exactly the requested range with power-of-two ticks; y ticks are decades on a log axis', () => {
+    const m1 = minimaxArch(parseConfig(M1_CONFIG));
+    const lin = generationChartSpec([m1, DEEPSEEK_R1], 'paper', 131072) as any;
+    const x = lin.layer[0].encoding.x;
+    expect(x.scale.domain).toEqual([0, 128]);
+    expect(x.axis.values).toEqual([0, 16, 32, 48, 64, 80, 96, 112, 128]);
+    expect(lin.layer[0].encoding.y.scale.type).toBeUndefined();
+    const log = generationChartSpec([m1, DEEPSEEK_R1], 'physical', 1_048_576) as any;
+    expect(log.layer[0].encoding.x.axis.values).toEqual([0, 128, 256, 384, 512, 640, 768, 896, 1024]);
+    const y = log.layer[0].encoding.y;
+    expect(y.scale.type).toBe('log');
+    for (const t of y.axis.values) expect(Math.log10(t)).toBeCloseTo(Math.round(Math.log10(t)), 12);
+    expect(xTicks(100)).toEqual([0, 16, 32, 48, 64, 80, 96]);
+    expect(decadeTicks(0.05, 230)).toEqual([0.01, 0.1, 1, 10, 100, 1000]);
+  });
+
+  it('crossover markers where the curves cross, from the quadratic coefficients (docs/architecture.md §5.4)', () => {
+    const m1 = minimaxArch(parseConfig(M1_CONFIG));
+    const marks = crossoverMarks([m1, DEEPSEEK_R1], 'paper', 131072);
+    // Figure-1 curves: M1 = 104,530,968,576·n + 196,608·n², R1 = 75,414,503,424·n + 3,497,984·n² (as above).
+    // M1 < r·R1 beyond n = (a_M1 − r·a_R1) / (r·b_R1 − b_M1).
+    const at = (r: number) => (104_530_968_576 - r * 75_414_503_424) / (r * 3_497_984 - 196_608);
+    expect(marks.map((m) => m.ratio)).toEqual([1, 0.5, 0.25]);
+    for (const m of marks) expect(Math.abs(m.ktokens * 1024 - at(m.ratio)) / at(m.ratio)).toBeLessThan(1e-9);
+    // beyond the plotted range: not drawn
+    expect(crossoverMarks([m1, DEEPSEEK_R1], 'paper', 16384).map((m) => m.ratio)).toEqual([1]);
+    const spec = generationChartSpec([m1, DEEPSEEK_R1], 'paper', 131072) as any;
+    expect(spec.layer[1].mark.type).toBe('rule');
+    expect(spec.layer[1].data.values).toHaveLength(3);
   });
 });
