@@ -3,10 +3,10 @@ import { availableParallelism } from 'node:os';
 import { action, intArg, type CommandContext } from '../cli/action.js';
 import { table, type Progress } from '../cli/reporter.js';
 import { loadBackend, type DeviceChoice } from '../core/bench/load-backend.js';
-import { compareResults, failureSummary, parsePercent, readBenchResult } from '../core/bench/compare.js';
-import { runBench, DEFAULT_KERNEL_SECONDS, type BenchProgress } from '../core/bench/run.js';
+import { compareResults, failureHint, failureSummary, parsePercent, readBenchResult } from '../core/bench/compare.js';
+import { runBench, BUDGET_SHARES, DEFAULT_KERNEL_SECONDS, DEFAULT_REPEAT, type BenchProgress } from '../core/bench/run.js';
 import type { BenchResult } from '../core/bench/schema.js';
-import { compareTable, kernelTables, modelTables, type TextTable } from '../core/bench/text.js';
+import { compareTable, DEFAULT_WIDTH, kernelTables, modelTables, verdict, wrap, type TextTable } from '../core/bench/text.js';
 import { UsageError, VerificationError } from '../core/errors.js';
 import { generationChartSpec } from '../core/flops/chart.js';
 import { PEERS } from '../core/flops/peers.js';
@@ -26,6 +26,9 @@ interface Opts {
   heads?: number;
   timeBudget: number;
   kernels?: boolean;
+  wide?: boolean;
+  /** --sweep was given on the command line (not the default). */
+  sweepGiven?: boolean;
 }
 
 const tokens = (what: string) => (v: string) => parseTokens(v, what);
@@ -39,19 +42,54 @@ const seconds = (v: string) => {
   return n;
 };
 
-const render = (tables: TextTable[], notes: string[]) =>
-  [...tables.map((t) => `${t.title}\n${table(t.headers, t.rows)}`), notes.map((n) => `note: ${n}`).join('\n')].filter((s) => s).join('\n\n');
+/** Tables, then notes and footnotes; wrapped to DEFAULT_WIDTH unless --wide. */
+function render(lead: string[], tables: TextTable[], notes: string[], wide: boolean): string {
+  const fit = (s: string) => (wide ? s : wrap(s, DEFAULT_WIDTH));
+  return [
+    lead.map(fit).join('\n'),
+    ...tables.map((t) => `${fit(t.title)}\n${table(t.headers, t.rows)}`),
+    notes.map((n) => fit(`note: ${n}`)).join('\n'),
+  ]
+    .filter((s) => s)
+    .join('\n\n');
+}
 
-/** One progress bar per phase and repeat, created on first use. */
-function progressBars(ctx: CommandContext) {
-  const bars = new Map<string, Progress>();
-  return (e: BenchProgress) => {
-    const key = `${e.phase.replace('_', ' ')}${e.repeat > 0 ? ` #${e.repeat + 1}` : ''}`;
-    let bar = bars.get(key);
-    if (!bar) bars.set(key, (bar = ctx.reporter.progress(key.padEnd(20), e.total)));
-    bar.setTotal(e.total);
-    bar.update(Math.round(e.done));
+function renderBench(r: BenchResult, withModel: boolean, wide: boolean): string {
+  const k = kernelTables(r, { wide });
+  return render(verdict(r), [...(withModel ? modelTables(r, { wide }) : []), ...k.tables], [...k.footnotes, ...r.notes], wide);
+}
+
+/** The options of a subcommand as its own --help lists them (for the parent's --help). */
+function optionList(c: Command): string {
+  const h = c.createHelp();
+  h.helpWidth = Math.min(process.stdout.columns || 80, DEFAULT_WIDTH);
+  const opts = h.visibleOptions(c).filter((o) => o.long !== '--help');
+  const w = Math.max(...opts.map((o) => h.optionTerm(o).length));
+  return opts.map((o) => h.formatItem(h.optionTerm(o), w, h.optionDescription(o), h)).join('\n');
+}
+
+/** Weight of each phase in one repeat: its share of the time budget, so the bar moves with the clock. */
+const PHASE_WEIGHT: Record<string, number> = {
+  lightning_prefill: BUDGET_SHARES.prefillSeconds,
+  lightning_decode: BUDGET_SHARES.decodeSeconds,
+  softmax_prefill: BUDGET_SHARES.softmaxPrefillSeconds,
+  softmax_decode: BUDGET_SHARES.softmaxDecodeSeconds,
+};
+const PHASE_ORDER = ['lightning_prefill', 'lightning_decode', 'softmax_prefill', 'softmax_decode'];
+
+/** One bar for the whole kernel run (percent of the timed work), the current phase as its note. */
+function progressBar(ctx: CommandContext, repeat: number) {
+  let bar: Progress | undefined;
+  const weights = PHASE_ORDER.map((p) => PHASE_WEIGHT[p]!);
+  const perRepeat = weights.reduce((a, b) => a + b, 0);
+  const onProgress = (e: BenchProgress) => {
+    bar ??= ctx.reporter.progress('bench', 100);
+    const i = PHASE_ORDER.indexOf(e.phase);
+    const frac = e.total > 0 ? Math.min(1, e.done / e.total) : 0;
+    const within = i < 0 ? 0 : weights.slice(0, i).reduce((a, b) => a + b, 0) + weights[i]! * frac;
+    bar.update(i < 0 ? 0 : (100 * (e.repeat * perRepeat + within)) / (repeat * perRepeat), `${e.phase.replace('_', ' ')}${repeat > 1 ? ` (repeat ${e.repeat + 1}/${repeat})` : ''}`);
   };
+  return { onProgress, finish: () => bar?.finish(`${repeat > 1 ? `${repeat} repeats of ` : ''}the timed kernels`), stop: () => bar?.stop() };
 }
 
 async function run(ctx: CommandContext, o: Opts, withKernels: boolean, withModel: boolean): Promise<void> {
@@ -60,20 +98,28 @@ async function run(ctx: CommandContext, o: Opts, withKernels: boolean, withModel
   const subject = await loadSubject(o.config);
   const threads = ctx.globals.threads ?? availableParallelism();
   const kernels = withKernels ? { backend: await loadBackend(o.device), threads, repeat: o.repeat, heads: o.heads, seconds: o.timeBudget } : undefined;
-  const result: BenchResult = await runBench({
-    subject: subject.arch,
-    configLabel: subject.label,
-    peers: withModel ? [...PEERS] : [],
-    ctx: o.ctx,
-    sweep: o.sweep,
-    convention: o.convention,
-    kernels,
-    onProgress: progressBars(ctx),
-    signal: ctx.signal,
-  });
-  const print = () => ctx.reporter.result(result, () => render([...(withModel ? modelTables(result) : []), ...kernelTables(result)], result.notes));
+  const progress = progressBar(ctx, kernels?.repeat ?? 1);
+  let result: BenchResult;
+  try {
+    result = await runBench({
+      subject: subject.arch,
+      configLabel: subject.label,
+      peers: withModel ? [...PEERS] : [],
+      ctx: o.ctx,
+      sweep: o.sweep,
+      convention: o.convention,
+      kernels,
+      onProgress: progress.onProgress,
+      signal: ctx.signal,
+    });
+    progress.finish();
+  } finally {
+    progress.stop();
+  }
+  const print = () => ctx.reporter.result(result, () => renderBench(result, withModel, o.wide ?? false));
   if (plot) {
-    const max = Math.max(...o.sweep, o.ctx);
+    // the x axis spans the sweep the user asked for (e.g. the paper's 0–128K); by default it reaches --ctx too
+    const max = o.sweepGiven ? Math.max(...o.sweep) : Math.max(...o.sweep, o.ctx);
     try {
       await renderVegaLite(generationChartSpec([subject.arch, ...PEERS], o.convention, max), plot.real);
     } catch (e) {
@@ -86,7 +132,8 @@ async function run(ctx: CommandContext, o: Opts, withKernels: boolean, withModel
 }
 
 function common(c: Command, model: boolean, kernels: boolean): Command {
-  c.option('--ctx <tokens>', 'context length (e.g. 1000000, 128k, 1m; k = 1024)', tokens('--ctx'), 1_000_000);
+  c.option('--ctx <tokens>', 'context length (e.g. 1000000, 128k, 1m; k = 1024)', tokens('--ctx'), 1_000_000)
+    .option('--wide', `every column, every sweep length and unwrapped notes (default: fit ${DEFAULT_WIDTH} columns)`);
   if (model) {
     c.addOption(new Option('--sweep <list>', 'context lengths for the tables').argParser((v) => parseTokenList(v)).default(DEFAULT_SWEEP, '8k,32k,64k,100k,128k,1m'))
       .option('--convention <name>', 'physical (1 MAC = 2 FLOPs, matmul work only) or paper (reproduces the tech report Figure 1)', oneOf('--convention', ['physical', 'paper'] as const), 'physical')
@@ -95,7 +142,7 @@ function common(c: Command, model: boolean, kernels: boolean): Command {
   }
   if (kernels) {
     c.option('--device <name>', 'cpu, cuda or auto', oneOf('--device', ['cpu', 'cuda', 'auto'] as const), 'auto')
-      .option('--repeat <k>', 'repeat the timed kernels k times; report median and spread', intArg('--repeat'), 1)
+      .option('--repeat <k>', 'repeat the timed kernels k times; report median and spread (bench compare uses the spread as its noise)', intArg('--repeat'), DEFAULT_REPEAT)
       .option('--heads <n>', 'heads in the streamed lightning prefill (default: max(2, threads))', intArg('--heads'))
       .option('--time-budget <seconds>', 'seconds per repeat for all timed kernels (longer prefills are extrapolated)', seconds, DEFAULT_KERNEL_SECONDS);
   }
@@ -108,10 +155,16 @@ export function register(program: Command): void {
     .description('what 1M-token context costs MiniMax-M1 (modelled, vs DeepSeek-R1 and Qwen3) and how fast this machine runs its attention kernels (measured)')
     .addHelpText(
       'after',
-      `
-Without a subcommand, runs \`bench run\`: the analytic model and timed kernels with a budget of
-${DEFAULT_KERNEL_SECONDS} s (--time-budget), plus a few seconds of machine probes. Figures are labelled: modelled (formula), measured (timed here), derived
-(measured × modelled), extrapolated (sampled, then scaled).
+      () => `
+Without a subcommand, runs \`bench run\` (options below): the analytic model, then the timed
+kernels (${DEFAULT_REPEAT} repeats × ${DEFAULT_KERNEL_SECONDS} s, plus self-checks and the machine's ceilings;
+under 2 minutes on 2 cores). Figures are labelled: modelled (formula), measured (timed here), derived
+(measured × modelled), extrapolated (sampled, then scaled). The output leads with a one-line verdict
+and fits ${DEFAULT_WIDTH} columns; --wide shows every column, sweep length and note.
+
+Options of \`bench run\` (the default; also \`m1kit bench run --help\`):
+${optionList(runCmd)}
+Global options: --json (exactly one JSON document on stdout), -q/--quiet, -v/--verbose, --threads <n>
 
 Examples:
   m1kit bench --ctx 1000000
@@ -120,16 +173,18 @@ Examples:
   m1kit bench kernels --ctx 128k --repeat 3 --device cpu`,
     );
 
-  common(bench.command('run', { isDefault: true }), true, true)
+  const runCmd: Command = common(bench.command('run', { isDefault: true }), true, true);
+  runCmd
     .description('(default) analytic model + timed kernels at --ctx')
     .option('--no-kernels', 'model only: skip the timed kernel run')
     .addHelpText('after', `\nExamples:\n  m1kit bench --ctx 1000000\n  m1kit bench --ctx 128k --repeat 3 --json > run.json`)
-    .action(action('bench', async (ctx, o: Opts) => run(ctx, o, o.kernels !== false, true)));
+    .action(action('bench', async (ctx, o: Opts) => run(ctx, { ...o, sweepGiven: runCmd.getOptionValueSource('sweep') === 'cli' }, o.kernels !== false, true)));
 
-  common(bench.command('flops'), true, false)
+  const flops: Command = common(bench.command('flops'), true, false);
+  flops
     .description('analytic FLOPs and memory model only (no timing)')
     .addHelpText('after', `\nExamples:\n  m1kit bench flops --ctx 1m\n  m1kit bench flops --convention paper --plot fig1.png\n  m1kit bench flops --config fixtures/tiny --json`)
-    .action(action('bench flops', async (ctx, o: Opts) => run(ctx, { ...o, device: 'cpu', repeat: 1, timeBudget: DEFAULT_KERNEL_SECONDS }, false, true)));
+    .action(action('bench flops', async (ctx, o: Opts) => run(ctx, { ...o, sweepGiven: flops.getOptionValueSource('sweep') === 'cli', device: 'cpu', repeat: DEFAULT_REPEAT, timeBudget: DEFAULT_KERNEL_SECONDS }, false, true)));
 
   common(bench.command('kernels'), false, true)
     .description('timed lightning and softmax attention kernels at --ctx (self-checked first)')
@@ -147,11 +202,11 @@ Examples:
       action('bench compare', async (ctx, basePath: string, runPath: string, o: { maxRegression: string }) => {
         const pct = parsePercent(o.maxRegression);
         const report = compareResults(await readBenchResult(basePath), await readBenchResult(runPath), pct);
-        const human = () => render([compareTable(report)], [...report.notes, report.passed ? 'PASS' : 'FAIL']);
+        const human = () => render([], [compareTable(report)], [...report.notes, report.passed ? 'PASS' : 'FAIL'], false);
         if (report.passed) return ctx.reporter.result(report, human);
         // A failed gate is an error (exit 4). With --json the error document alone is printed (one document).
         if (!ctx.globals.json) ctx.reporter.result(report, human);
-        throw new VerificationError('E_REGRESSION', `regression gate failed (max ${pct}%): ${failureSummary(report)}`, { hint: 'a changed modelled figure means the baseline is from another model version: record a new baseline' });
+        throw new VerificationError('E_REGRESSION', `regression gate failed (max ${pct}%): ${failureSummary(report)}`, { hint: failureHint(report) });
       }),
     );
 }

@@ -74,7 +74,10 @@ describe('m1kit bench (model + kernels)', () => {
     const r = await m1kit(['bench', ...QUICK, '--sweep', '8k', '--json']);
     expect(r.code).toBe(0);
     const res = jsonDoc(r.stdout).result;
-    expect(res.params.kernels).toMatchObject({ repeat: 1, tokens: 4096 });
+    expect(res.params.kernels).toMatchObject({ repeat: 3, tokens: 4096 });
+    // each repeat's CPU share, which bench compare divides by
+    expect(res.metrics['kernel.lightning_prefill.cpu_share']).toMatchObject({ kind: 'measured', unit: 'ratio' });
+    expect(res.metrics['kernel.lightning_prefill.cpu_share'].samples).toHaveLength(3);
     expect(res.metrics['model.minimax-m1.params_total'].value).toBe(456_089_655_296);
     const kinds = new Set(Object.values<any>(res.metrics).map((f) => f.kind));
     expect([...kinds].sort()).toEqual(['derived', 'extrapolated', 'measured', 'modelled']);

@@ -5,12 +5,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareResults, parsePercent, readBenchResult } from '../../src/core/bench/compare.js';
+import { compareResults, failureHint, NOISE_FACTOR, parsePercent, readBenchResult } from '../../src/core/bench/compare.js';
 import { M1kitError } from '../../src/core/errors.js';
 import { jsonDoc, m1kit } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
-type Fig = { value: number; unit: string; kind: string; better?: string; spread?: { min: number; max: number; rel: number } };
+type Fig = { value: number; unit: string; kind: string; better?: string; samples?: number[]; spread?: { min: number; max: number; rel: number } };
 
 /** A hand-written result document with two gated throughputs, one derived and two modelled figures. */
 function fake(over: { metrics?: Record<string, Fig | undefined>; schema?: string; ctx?: number; cpu?: string } = {}) {
@@ -83,7 +83,7 @@ describe('compareResults', () => {
   });
 
   it('runs with different parameters are refused as not comparable (exit 3)', () => {
-    expect(() => compareResults(fake(), fake({ ctx: 8192 }), 10)).toThrow(/not comparable.*ctx 1000000 vs 8192/);
+    expect(() => compareResults(fake(), fake({ ctx: 8192 }), 10)).toThrow(/not comparable \(ctx: 1000000 in the baseline, 8192 in the run\)/);
     try {
       compareResults(fake(), fake({ ctx: 8192 }), 10);
     } catch (e) {
@@ -100,6 +100,61 @@ describe('compareResults', () => {
     expect(parsePercent('2.5')).toBe(2.5);
     expect(() => parsePercent('ten')).toThrow(/percentage/);
     expect(() => parsePercent('150%')).toThrow(/percentage/);
+  });
+});
+
+/** A gated rate measured in repeats, and the CPU share of each repeat. */
+const repeated = (samples: number[]): Fig => ({ value: [...samples].sort((a, b) => a - b)[samples.length >> 1]!, unit: 'head·tokens/s', kind: 'measured', better: 'higher', samples });
+const share = (samples: number[]): Fig => ({ value: [...samples].sort((a, b) => a - b)[samples.length >> 1]!, unit: 'ratio', kind: 'measured', samples });
+const SHARE = 'kernel.lightning_prefill.cpu_share';
+
+describe('compareResults: robust by design', () => {
+  it('a run that got half the CPU (other processes) is not a regression: rates are per available CPU', () => {
+    const base = fake({ metrics: { [PREFILL]: repeated([1000, 1010, 990]), [SHARE]: share([1, 1, 1]) } });
+    const busy = fake({ metrics: { [PREFILL]: repeated([500, 505, 495]), [SHARE]: share([0.5, 0.5, 0.5]) } });
+    const r = compareResults(base, busy, 10);
+    const row = r.rows.find((x) => x.id === PREFILL)!;
+    expect(row.perCpu).toBe(true);
+    expect(row.deltaPct).toBeCloseTo(0, 9);
+    expect(row.status).toBe('ok');
+    expect(r.passed).toBe(true);
+    // the same raw figures without CPU shares: a −50% regression
+    const raw = compareResults(fake({ metrics: { [PREFILL]: repeated([1000, 1010, 990]) } }), fake({ metrics: { [PREFILL]: repeated([500, 505, 495]) } }), 10);
+    expect(raw.rows.find((x) => x.id === PREFILL)!.status).toBe('regressed');
+  });
+
+  it('medians of the repeats: one disturbed repeat does not move the figure', () => {
+    const base = fake({ metrics: { [PREFILL]: repeated([1000, 1000, 1000]) } });
+    const run = fake({ metrics: { [PREFILL]: repeated([1000, 400, 1000]) } });
+    const row = compareResults(base, run, 10).rows.find((x) => x.id === PREFILL)!;
+    expect(row.current).toBe(1000);
+  });
+
+  it('a drop beyond the gate but within NOISE_FACTOR × the repeats\' noise is "noisy" and passes; beyond it fails', () => {
+    // half-spreads: baseline (1150 − 850) / 1000 / 2 = 15%, run 15% → noise = hypot(15, 15) = 21.2%
+    const base = fake({ metrics: { [PREFILL]: repeated([850, 1000, 1150]) } });
+    const noisyRun = fake({ metrics: { [PREFILL]: repeated([680, 800, 920]) } }); // −20%, half-spread 15%
+    const r = compareResults(base, noisyRun, 10);
+    const row = r.rows.find((x) => x.id === PREFILL)!;
+    expect(row.noisePct).toBeCloseTo(Math.hypot(15, 15), 9);
+    expect(row.tolerancePct).toBeCloseTo(NOISE_FACTOR * Math.hypot(15, 15), 9);
+    expect(row.status).toBe('noisy');
+    expect(r.passed).toBe(true);
+    expect(r.notes.join(' ')).toMatch(/within 2× the repeats' noise/);
+    const slow = fake({ metrics: { [PREFILL]: repeated([425, 500, 575]) } }); // −50% > 42.4%
+    expect(compareResults(base, slow, 10).rows.find((x) => x.id === PREFILL)!.status).toBe('regressed');
+  });
+
+  it('the hint names only what failed; the device message says whether kernels ran', () => {
+    const reg = compareResults(fake(), fake({ metrics: { [PREFILL]: gated(500) } }), 10);
+    expect(failureHint(reg)).not.toMatch(/modelled/);
+    expect(failureHint(reg)).toMatch(/regression beyond the noise/);
+    const changed = compareResults(fake(), fake({ metrics: { 'model.minimax-m1.params_total': { value: 1, unit: 'params', kind: 'modelled' } } }), 10);
+    expect(failureHint(changed)).toMatch(/changed modelled figure/);
+    const noKernels = fake();
+    delete noKernels.params.kernels;
+    expect(() => compareResults(noKernels, fake(), 10)).toThrow(/kernels: not run in the baseline, run on cpu in the run/);
+    expect(() => compareResults(noKernels, fake(), 10)).not.toThrow(/undefined/);
   });
 });
 

@@ -11,13 +11,21 @@ import { kernelFigures, peakFigures } from './derived.js';
 import { lightningSlopes, SOFTMAX_GROUP, SOFTMAX_PREFILL_SAMPLE_KEYS, SOFTMAX_SAMPLE_KEYS, timeKernels, type KernelBudgets, type KernelProgress, type KernelTimings } from './kernels.js';
 import { gitRevision, machineInfo, toolVersion } from './machine.js';
 import { measurePeak } from './peak.js';
+import { meterBackend, type CpuMeter } from './cpu-meter.js';
+import { cpuShareFigures } from './cpu-share.js';
 import { BENCH_SCHEMA, type BenchResult, type Figure } from './schema.js';
 import { selfCheck } from './selfcheck.js';
+import { count } from '../plural.js';
 
-/** Default seconds per repeat for the timed kernels (~75 s): the default `bench` finishes in about 2 minutes. */
-export const DEFAULT_KERNEL_SECONDS = 75;
+/**
+ * Default repeats of the timed kernels: three give a median that ignores one disturbed repeat and a spread
+ * that `bench compare` uses as its noise estimate.
+ */
+export const DEFAULT_REPEAT = 3;
+/** Default seconds per repeat (3 × 25 s): the default `bench` finishes well within 2 minutes on 2 cores. */
+export const DEFAULT_KERNEL_SECONDS = 25;
 /** Share of the kernel time budget per kernel. */
-const BUDGET_SHARES: KernelBudgets = { prefillSeconds: 0.55, decodeSeconds: 0.1, softmaxPrefillSeconds: 0.25, softmaxDecodeSeconds: 0.1 };
+export const BUDGET_SHARES: KernelBudgets = { prefillSeconds: 0.55, decodeSeconds: 0.1, softmaxPrefillSeconds: 0.25, softmaxDecodeSeconds: 0.1 };
 /** Seconds per ceiling probe (FMA, bandwidth). */
 const PEAK_SECONDS = 1.5;
 
@@ -67,10 +75,16 @@ export async function runBench(p: BenchRunParams): Promise<BenchResult> {
       : 'modelled: physical convention (1 MAC = 2 FLOPs; projections, experts, LM head, attention over keys, lightning state products); K = 1024 tokens',
   ];
   if (p.configLabel !== 'preset:minimax-m1') notes.push(`subject ${p.subject.id} built from ${p.configLabel}`);
+  // one note per distinct (limit, lengths beyond it): "DeepSeek-R1 and Qwen3 beyond their 128K context at …"
+  const beyond = new Map<string, string[]>();
   for (const m of models) {
     const over = contexts.filter((n) => n > m.contextLimit);
-    if (over.length > 0) notes.push(`${m.name} beyond its ${formatTokens(m.contextLimit)} context at ${over.map(formatTokens).join(', ')}: formula extrapolated`);
+    if (over.length > 0) {
+      const key = `${formatTokens(m.contextLimit)} context at ${over.map(formatTokens).join(', ')}`;
+      beyond.set(key, [...(beyond.get(key) ?? []), m.name]);
+    }
   }
+  for (const [key, names] of beyond) notes.push(`${names.join(' and ')} beyond ${names.length === 1 ? 'its' : 'their'} ${key}: formula extrapolated`);
   const result: BenchResult = {
     schema: BENCH_SCHEMA,
     createdAt: new Date().toISOString(),
@@ -115,10 +129,12 @@ export async function runBench(p: BenchRunParams): Promise<BenchResult> {
   Object.assign(metrics, peakFigures(peak));
 
   const runs: KernelTimings[] = [];
+  const meter = meterBackend(k.backend, k.threads);
+  const shares: ReturnType<CpuMeter['take']>[] = [];
   for (let r = 0; r < k.repeat; r++) {
     runs.push(
       await timeKernels({
-        backend: k.backend,
+        backend: meter.backend,
         ctx: p.ctx,
         heads,
         layerHeads,
@@ -131,7 +147,9 @@ export async function runBench(p: BenchRunParams): Promise<BenchResult> {
         onProgress: (e) => p.onProgress?.({ ...e, repeat: r }),
       }),
     );
+    shares.push(meter.take());
   }
+  Object.assign(metrics, cpuShareFigures(shares));
   const smLayers = p.subject.layers.reduce((s, g) => s + (g.attention.kind === 'gqa' ? g.count : 0), 0);
   Object.assign(
     metrics,
@@ -143,11 +161,11 @@ export async function runBench(p: BenchRunParams): Promise<BenchResult> {
       lightningLayers: numLayers - smLayers,
       softmaxLayers: smLayers,
       modelId: p.subject.id,
-      device: `${k.backend.name}, ${k.threads} threads`,
+      device: `${k.backend.name}, ${count(k.threads, 'thread')}`,
     }),
   );
   notes.push(
-    `measured on ${k.backend.name} with ${k.threads} threads, ${k.repeat} repeat(s) (value = median); derived = measured rate × modelled count; extrapolated = sampled and scaled (see each figure's note)`,
+    `measured on ${k.backend.name} with ${count(k.threads, 'thread')}, ${count(k.repeat, 'repeat')} (value = median); derived = measured rate × modelled count; extrapolated = sampled and scaled (see each figure's note)`,
     `softmax figures use one GQA group (${SOFTMAX_GROUP} q heads, 1 KV head): prefill = up to 256 causal queries over at most ${SOFTMAX_PREFILL_SAMPLE_KEYS} keys, decode = 1 query over at most ${SOFTMAX_SAMPLE_KEYS} keys; both scaled to ${formatTokens(p.ctx)} context`,
   );
   return result;
