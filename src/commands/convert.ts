@@ -103,16 +103,24 @@ async function toGguf(ctx: CommandContext, input: string, output: string, o: Con
     if (v !== undefined && v !== false) throw new UsageError(`${flag} applies to safetensors output only, not GGUF (${o.to === undefined ? `${output} ends in .gguf` : "--to gguf"})`);
   }
   const mod = (await import('../core/gguf/convert.js')) as unknown as { convertToGguf: (p: Record<string, unknown>) => Promise<{ tensors: number; bytes: number }> };
-  ctx.reporter.info(`gguf: ${input} → ${output} (${dtype})`);
-  const bar = ctx.reporter.progress('gguf', 0, 'bytes');
+  let bar: Progress | undefined;
+  // the exporter has checked its input and output once bytes flow: the plan line, then the bar
+  const onProgress = (d: number, t: number) => {
+    if (!bar) {
+      ctx.reporter.info(`gguf: ${input} → ${output} (${dtype}): reading ${formatBytes(t)} of weights`);
+      bar = ctx.reporter.progress('gguf', t, 'bytes');
+    }
+    bar.setTotal(t);
+    bar.update(d);
+  };
   try {
-    const params: Record<string, unknown> = { input, output, dtype, wait: Boolean(o.wait), onWait: (h: LockHolder, f: string) => ctx.reporter.info(waitingLine(h, f)), signal: ctx.signal, onProgress: (d: number, t: number) => (bar.setTotal(t), bar.update(d)) };
+    const params: Record<string, unknown> = { input, output, dtype, wait: Boolean(o.wait), onWait: (h: LockHolder, f: string) => ctx.reporter.info(waitingLine(h, f)), signal: ctx.signal, onProgress };
     if (ctx.globals.threads !== undefined) params.threads = ctx.globals.threads;
     const summary = await mod.convertToGguf(params);
-    bar.finish(`read ${formatBytes(bar.value())}`);
+    bar?.finish(`read ${formatBytes(bar.value())}`);
     ctx.reporter.result(summary, () => `wrote ${output} (${dtype}): ${count(summary.tensors, 'tensor')}, ${formatBytes(summary.bytes)}`);
   } catch (err) {
-    bar.stop();
+    bar?.stop();
     if (ctx.signal.aborted) throw new InterruptedError(`interrupted: nothing kept (the partial ${output} was removed)`, { hint: 'run the same command again: a GGUF export starts over' });
     throw err;
   }

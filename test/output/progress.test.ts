@@ -98,7 +98,9 @@ describe('Reporter on a TTY', () => {
     r.progress('second', 10);
     expect(screen(s.text)).toHaveLength(2);
     r.error({ code: 'E_NOT_FOUND', message: 'x: no such checkpoint directory' });
-    expect(screen(s.text)).toEqual(['m1kit inspect: x: no such checkpoint directory']);
+    const lines = screen(s.text);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^m1kit inspect: .*x: no such checkpoint directory/);
   });
 
   it('a result erases bars nobody stopped (no frozen bar after bench or download)', () => {
