@@ -227,10 +227,12 @@ export function kernelTables(r: BenchResult, o: TextOptions = {}): { tables: Tex
   const tables: TextTable[] = [
     {
       title: `Kernels (measured: ${count(kr.threads, 'thread')}, device ${kr.device}, ${kr.repeat > 1 ? `median of ${kr.repeat} repeats ± half-spread` : 'one repeat'})`,
-      headers: ['kernel', 'rate', 'GFLOP/s (%peak)', 'GB/s (%roof)', `layer @${n}`, 'is', ...(wide ? ['CPU share'] : [])],
-      rows: rows.map((row, i) => (wide ? [...row, share(names[i]!)] : row)),
+      headers: ['kernel', 'rate', 'GFLOP/s (%peak)', 'GB/s (%roof)', `layer @${n}`, ...(wide ? ['is', 'CPU share'] : [])],
+      // by default the kind of the layer figure is a mark: "~" = extrapolated (sampled, then scaled)
+      rows: rows.map((row, i) => (wide ? [...row, share(names[i]!)] : [...row.slice(0, 4), `${row[5] === 'extrapolated' ? '~' : ''}${row[4]}`])),
     },
   ];
+  if (!wide && rows.some((row) => row[5] === 'extrapolated')) footnotes.push(`~ = extrapolated: a measured sample scaled to ${n} (method in each figure's note); the other layer figures are derived`);
   if (wide) {
     tables.push({
       title: `Whole ${modelName(id0)} attention at ${n} (scaled from the kernel rates; attention kernels only)`,
