@@ -75,6 +75,12 @@ export interface DownloadOptions extends CommonOptions {
   dryRun?: boolean;
   threads?: number;
   fetch?: typeof fetch;
+  /** Re-hash files already in place and fetch again those that fail. */
+  repair?: boolean;
+  /** Fetch every file again. */
+  forceDownload?: boolean;
+  /** Wait for another download of the same file (default true); false: fail at once (E_BUSY). */
+  waitForLock?: boolean;
 }
 
 function hubTarget(o: DownloadOptions) {
@@ -100,7 +106,9 @@ export async function download(repo: string, o: DownloadOptions = {}): Promise<D
         o.onProgress!(done, total);
       }
     : undefined;
-  return downloadRepo(defined({ ...hubTarget(o), repo, concurrency: o.concurrency, dryRun: o.dryRun, threads: o.threads, onEvent }) as DownloadParams);
+  return downloadRepo(defined({
+    ...hubTarget(o), repo, concurrency: o.concurrency, dryRun: o.dryRun, threads: o.threads, repair: o.repair, forceDownload: o.forceDownload, waitForLock: o.waitForLock, onEvent,
+  }) as DownloadParams);
 }
 
 /**
