@@ -12,6 +12,8 @@ export const MAX_TENSORS_PER_FILE = 100_000;
 export const MAX_TENSORS_PER_CHECKPOINT = 200_000;
 /** Largest sum of the safetensors header lengths of one checkpoint (M1: 413 headers ≈ 4 MB; quantized ≈ 10 MB). */
 export const MAX_CHECKPOINT_HEADER_BYTES = 32 * 1024 * 1024;
+/** Longest tensor name accepted, in UTF-16 units (M1's longest is 58; errors quote names, so they stay one readable line). */
+export const MAX_TENSOR_NAME_LENGTH = 1024;
 /** Most `__metadata__` entries of one safetensors header (writers put a handful there). */
 export const MAX_METADATA_ENTRIES = 10_000;
 /** Highest tensor rank accepted (checkpoint tensors are rank 1–3). */

@@ -122,7 +122,7 @@ describe('hostile-input corpus × every checkpoint-reading command', () => {
     expect(cases.length).toBeGreaterThanOrEqual(80);
     for (const name of ['config-deep-nesting', 'index-deep-nesting', 'header-deep-nesting', 'config-fifo', 'index-fifo', 'shard-fifo', 'config-dev-zero', 'shard-dev-zero',
       'config-experts-1e7', 'config-experts-2p31', 'config-attn-list-4e6', 'config-head-dim-huge', 'header-many-entries', 'header-50k-zero-size', 'header-bom', 'config-not-utf8', 'headers-over-budget',
-      'index-empty-weight-map', 'lm-head-wrong-rank', 'header-short-by-one', 'fp8-scale-transposed', 'arch-llama', 'tied-with-lm-head']) {
+      'index-empty-weight-map', 'header-long-name', 'lm-head-wrong-rank', 'header-short-by-one', 'fp8-scale-transposed', 'arch-llama', 'tied-with-lm-head']) {
       expect(cases.map((c) => c.name)).toContain(name);
     }
     expect(rows.length).toBe(cases.length * COMMANDS.length);

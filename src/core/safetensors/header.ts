@@ -5,7 +5,7 @@
  * reference implementation requires.
  */
 import { InputError } from '../errors.js';
-import { MAX_DIM, MAX_HEADER_BYTES, MAX_METADATA_ENTRIES, MAX_RANK, MAX_TENSORS_PER_FILE, MAX_TENSOR_ELEMENTS } from '../limits.js';
+import { MAX_DIM, MAX_HEADER_BYTES, MAX_METADATA_ENTRIES, MAX_TENSOR_NAME_LENGTH, MAX_RANK, MAX_TENSORS_PER_FILE, MAX_TENSOR_ELEMENTS } from '../limits.js';
 import { decodeUtf8Strict, parseJsonText } from './json-guard.js';
 import { type DType, dtypeBytes, isDType } from '../dtype/dtypes.js';
 
@@ -64,11 +64,12 @@ export function parseHeader(jsonBytes: Uint8Array, fileSize: number, file: strin
       if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new InputError('E_SAFETENSORS_HEADER', `${file}: __metadata__ must be an object of strings`);
       if (Object.keys(entry).length > MAX_METADATA_ENTRIES) throw new InputError('E_SAFETENSORS_HEADER', `${file}: __metadata__ has more than ${MAX_METADATA_ENTRIES} entries (the cap)`);
       for (const [k, v] of Object.entries(entry)) {
-        if (typeof v !== 'string') throw new InputError('E_SAFETENSORS_HEADER', `${file}: __metadata__["${k}"] must be a string`);
+        if (typeof v !== 'string') throw new InputError('E_SAFETENSORS_HEADER', `${file}: __metadata__[${JSON.stringify(k.slice(0, 60))}] must be a string`);
         metadata[k] = v;
       }
       continue;
     }
+    if (name.length > MAX_TENSOR_NAME_LENGTH) throw new InputError('E_SAFETENSORS_HEADER', `${file}: tensor name ${JSON.stringify(name.slice(0, 60))}… is ${name.length} characters long, more than the cap of ${MAX_TENSOR_NAME_LENGTH}`);
     tensors.push(parseEntry(name, entry, file));
   }
   tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);

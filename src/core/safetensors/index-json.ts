@@ -5,7 +5,7 @@
  */
 import { rename, writeFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import { MAX_JSON_FILE_BYTES, MAX_SHARDS, MAX_TENSORS_PER_CHECKPOINT } from '../limits.js';
+import { MAX_JSON_FILE_BYTES, MAX_SHARDS, MAX_TENSORS_PER_CHECKPOINT, MAX_TENSOR_NAME_LENGTH } from '../limits.js';
 import { decodeUtf8Strict, parseJsonText } from './json-guard.js';
 import { readRegular } from './regular-file.js';
 
@@ -58,6 +58,7 @@ export function parseIndex(raw: unknown, file: string): ShardIndex {
   const weightMap = new Map<string, string>();
   const shards = new Set<string>();
   for (const [name, shard] of Object.entries(wm)) {
+    if (name.length > MAX_TENSOR_NAME_LENGTH) throw new InputError('E_INDEX', `${file}: weight_map key ${JSON.stringify(name.slice(0, 60))}… is ${name.length} characters long, more than the cap of ${MAX_TENSOR_NAME_LENGTH}`);
     if (typeof shard !== 'string') throw new InputError('E_INDEX', `${file}: weight_map["${name}"] must be a file name string`);
     assertSafeShardName(shard, file);
     shards.add(shard);
