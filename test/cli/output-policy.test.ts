@@ -148,6 +148,12 @@ describe('small consistencies', () => {
     }
   });
 
+  it('verify --prompt-len/--gen-len take counts too (2k accepted; the next bad value is the error)', async () => {
+    const r = await m1kit(['verify', TINY, '--train-vs-infer', '--prompt-len', '2k', '--gen-len', 'x', '--json']);
+    expect(r.code).toBe(2);
+    expect(jsonDoc(r.stdout).error.message).toMatch(/^--gen-len must be an integer or use a k\/m suffix/);
+  });
+
   it('doctor --no-self-test says it skipped the self-test, with no empty table', async () => {
     const r = await m1kit(['doctor', '--no-self-test']);
     expect(r.code).toBe(0);
