@@ -135,7 +135,7 @@ export function register(program: Command): void {
     .option('--endpoint <url>', 'hub endpoint or mirror (default: $HF_ENDPOINT or https://huggingface.co)')
     .option('--dry-run', 'list what would be downloaded and how many bytes are missing', false)
     .option('--verify', 're-hash an existing download against the listing; downloads nothing', false)
-    .option('--repair', 're-hash the files already in place and fetch again those that fail (default: their sizes are checked, not their hashes)', false)
+    .option('--repair', 're-hash the files already in place (otherwise only their sizes are checked) and fetch again those that fail', false)
     .option('--force-download', 'fetch every file again, ignoring files in place and partial files', false)
     .option('--no-wait', 'fail at once (exit 3, naming the process) when another download holds a file, instead of waiting for it')
     .addOption(new Option('--retries <n>', 'attempts per request before giving up').argParser(intArg('--retries')).default(6))
