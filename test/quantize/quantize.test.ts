@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCheckpoint } from '../../src/core/fixture/generate.js';
 import { runConversion } from '../../src/core/convert/run.js';
 import { listSchemes } from '../../src/core/quantize/list.js';
+import { ctShouldIgnoreLayer } from '../../src/core/engines/vllm-rules.js';
 import { fp8e4m3Decode, quantizeFp8Band } from '../../src/core/quant/fp8.js';
 import { dequantizeInt8Rows, quantizeInt8Rows } from '../../src/core/quant/int8.js';
 import { quantizeInt4Rows } from '../../src/core/quant/int4.js';
@@ -131,7 +132,8 @@ describe('int8-channel and w4a16 (compressed-tensors)', () => {
     // targets=experts: attention stays BF16 and is listed in `ignore`
     expect(get(res.q, QKV).bytes.equals(get(orig, QKV).bytes)).toBe(true);
     expect(res.cfg.quantization_config).toMatchObject({ quant_method: 'compressed-tensors', format: 'int-quantized' });
-    expect(res.cfg.quantization_config.ignore).toContain('model.layers.0.self_attn.qkv_proj');
+    expect(ctShouldIgnoreLayer('model.layers.0.self_attn.qkv_proj', res.cfg.quantization_config.ignore)).toBe(true);
+    expect(ctShouldIgnoreLayer('model.layers.4.block_sparse_moe.experts.2.w2', res.cfg.quantization_config.ignore)).toBe(false);
     expect(res.cfg.quantization_config.config_groups.group_0.weights).toMatchObject({ num_bits: 8, strategy: 'channel', symmetric: true });
   });
   it('w4a16 group 32: weight_packed/weight_scale/weight_shape equal the reference; budget holds', async () => {

@@ -9,7 +9,8 @@
  * - `fp8-block` (DeepSeek-V3 block FP8, `quant_method: "fp8"`):
  *   - `<module>.weight`            F8_E4M3 [out, in]  (E4M3FN codes, saturating at ±448)
  *   - `<module>.weight_scale_inv`  F32 [⌈out/128⌉, ⌈in/128⌉]; w ≈ decode(code) · weight_scale_inv[⌊r/128⌋, ⌊c/128⌋]
- * - `int8-channel` (compressed-tensors W8A16, `format: "int-quantized"`):
+ * - `int8-channel` (compressed-tensors W8A8 int8 with dynamic per-token activations, `format: "int-quantized"`;
+ *   the file holds int8 weights and per-channel scales only, an engine quantizes activations at run time):
  *   - `<module>.weight`            I8 [out, in]
  *   - `<module>.weight_scale`      BF16 [out, 1];  w ≈ q · weight_scale[r, 0]
  * - `w4a16` (compressed-tensors W4A16 symmetric, `format: "pack-quantized"`, group g = 128 by default):
@@ -68,7 +69,7 @@ export const SCHEMES: Record<SchemeName, Scheme> = {
   },
   'int8-channel': {
     name: 'int8-channel',
-    summary: 'INT8 symmetric per output channel, BF16 scales (compressed-tensors W8A16, "int-quantized")',
+    summary: 'INT8 symmetric per output channel, BF16 scales (compressed-tensors "int-quantized", dynamic per-token int8 activations)',
     defaultGroup: 0,
     bitsPerWeight: (_o, i) => 8 + 16 / i,
     // step = amax/127.5 with amax ≈ 4σ for rows of thousands of Gaussian weights: rms = step/√12 ≈ 0.9 % of σ
@@ -78,7 +79,7 @@ export const SCHEMES: Record<SchemeName, Scheme> = {
       { suffix: 'weight', dtype: 'I8', shape: (o, i) => [o, i] },
       { suffix: 'weight_scale', dtype: 'BF16', shape: (o) => [o, 1] },
     ],
-    loader: 'compressed-tensors int-quantized (m1kit runtime; vLLM not verified)',
+    loader: 'compressed-tensors int-quantized (vLLM W8A8 int8 for Linear layers; m1kit runtime computes W8A16)',
   },
   w4a16: {
     name: 'w4a16',

@@ -1,13 +1,21 @@
 /**
- * `quantization_config` written into config.json for each scheme (docs/ecosystem.md §2.3–§2.4).
- * - fp8-block: DeepSeek-V3 keys plus `modules_to_not_convert` listing FULL module names (vLLM matches by
- *   full prefix), so the bare word "gate" never appears and `self_attn.output_gate` is not caught.
- * - compressed-tensors: one config group targeting "Linear"; `ignore` lists full module names of every
- *   Linear left unquantized (routers, LM head, attention or experts when not targeted).
+ * `quantization_config` written into config.json for each scheme (docs/ecosystem.md §2.3–§2.4). The
+ * lists of unquantized modules must hold under the engines' own matching rules, which see the engines'
+ * layer names (`model.layers.N.qkv_proj`, `model.layers.N.experts`; see engines/layers.ts), not only HF's:
+ * - fp8-block: DeepSeek-V3 keys plus `modules_to_not_convert`, which vLLM matches exactly (no patterns;
+ *   `quant_utils.is_layer_skipped`) and, for the fused experts, by substring. It lists the full HF module
+ *   names and the engine names of the same modules; never a bare word, so `self_attn.output_gate` is
+ *   never caught by "gate".
+ * - compressed-tensors: one config group targeting "Linear"; `ignore` holds `re:` patterns (start-anchored
+ *   `re.match`, compressed-tensors' `check_equal_or_regex_match`) that match a module under both its HF and
+ *   its engine name, plus `lm_head`.
+ * - int8-channel is written as W8A8 with dynamic per-token int8 activations: vLLM's compressed-tensors
+ *   parser rejects int weights with no activation scheme; the weights and scales are the same bytes.
  */
 import type { M1Config } from '../checkpoint/config.js';
 import { expectedTensors } from '../checkpoint/layout.js';
 import { classify } from '../convert/names.js';
+import { engineNamesOf } from '../engines/layers.js';
 import type { SchemeName } from './formats.js';
 import { isTarget, type Targets } from './targets.js';
 
@@ -22,23 +30,47 @@ export function unquantizedLinears(c: M1Config, targets: Targets): string[] {
   return out;
 }
 
+/** `modules_to_not_convert` for Fp8Config: HF names then the engine names of the same modules. */
+function fp8Skip(hf: string[]): string[] {
+  const engine = new Set<string>();
+  for (const m of hf) for (const e of engineNamesOf(m)) engine.add(e);
+  return [...hf, ...[...engine].filter((e) => !hf.includes(e))];
+}
+
+/** compressed-tensors patterns, each matching HF (`self_attn.`, `block_sparse_moe.`) and engine names. */
+export const CT_IGNORE = {
+  router: 're:model\\.layers\\.\\d+\\.(block_sparse_moe\\.)?gate$',
+  attention: 're:model\\.layers\\.\\d+\\.(self_attn\\.)?(qkv_proj|q_proj|k_proj|v_proj|o_proj|output_gate|out_proj)$',
+  experts: 're:model\\.layers\\.\\d+\\.(block_sparse_moe\\.)?experts\\.\\d+\\.(w1|w2|w3|gate_proj|up_proj|down_proj)$',
+} as const;
+
+function ctIgnore(c: M1Config, targets: Targets): string[] {
+  const out: string[] = [CT_IGNORE.router];
+  if (targets === 'experts') out.push(CT_IGNORE.attention);
+  if (targets === 'attention') out.push(CT_IGNORE.experts);
+  if (!c.tieWordEmbeddings) out.push('lm_head');
+  return out;
+}
+
+/** Dynamic symmetric per-token int8 activations (what vLLM's W8A8 int8 schemes require). */
+const INT8_TOKEN_ACTIVATIONS = { num_bits: 8, type: 'int', symmetric: true, strategy: 'token', group_size: null, block_structure: null, dynamic: true, actorder: null, observer: null, observer_kwargs: {} };
+
 /**
  * @example quantizationConfig(config, 'fp8-block', 'all', 128).quant_method // 'fp8'
  */
 export function quantizationConfig(c: M1Config, scheme: SchemeName, targets: Targets, group: number): Record<string, unknown> {
-  const skip = unquantizedLinears(c, targets);
   if (scheme === 'fp8-block') {
-    return { quant_method: 'fp8', fmt: 'e4m3', activation_scheme: 'dynamic', weight_block_size: [group, group], modules_to_not_convert: skip };
+    return { quant_method: 'fp8', fmt: 'e4m3', activation_scheme: 'dynamic', weight_block_size: [group, group], modules_to_not_convert: fp8Skip(unquantizedLinears(c, targets)) };
   }
-  const weights =
-    scheme === 'int8-channel'
-      ? { num_bits: 8, type: 'int', symmetric: true, strategy: 'channel', group_size: null, block_structure: null, dynamic: false, actorder: null, observer: 'minmax', observer_kwargs: {} }
-      : { num_bits: 4, type: 'int', symmetric: true, strategy: 'group', group_size: group, block_structure: null, dynamic: false, actorder: null, observer: 'minmax', observer_kwargs: {} };
+  const int8 = scheme === 'int8-channel';
+  const weights = int8
+    ? { num_bits: 8, type: 'int', symmetric: true, strategy: 'channel', group_size: null, block_structure: null, dynamic: false, actorder: null, observer: 'minmax', observer_kwargs: {} }
+    : { num_bits: 4, type: 'int', symmetric: true, strategy: 'group', group_size: group, block_structure: null, dynamic: false, actorder: null, observer: 'minmax', observer_kwargs: {} };
   return {
     quant_method: 'compressed-tensors',
-    format: scheme === 'int8-channel' ? 'int-quantized' : 'pack-quantized',
-    config_groups: { group_0: { targets: ['Linear'], weights, input_activations: null, output_activations: null } },
-    ignore: skip,
+    format: int8 ? 'int-quantized' : 'pack-quantized',
+    config_groups: { group_0: { targets: ['Linear'], weights, input_activations: int8 ? INT8_TOKEN_ACTIVATIONS : null, output_activations: null } },
+    ignore: ctIgnore(c, targets),
     kv_cache_scheme: null,
     quantization_status: 'compressed',
   };
