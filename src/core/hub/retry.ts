@@ -3,6 +3,7 @@
  * honouring Retry-After (capped so a server cannot park the download for hours).
  */
 import { InterruptedError, NetworkError } from '../errors.js';
+import { count as plural } from '../plural.js';
 
 export interface RetryPolicy {
   /** Attempts per request including the first (≥ 1). */
@@ -148,10 +149,8 @@ export async function withRetry<T>(
   }
 }
 
-/** "1 attempt", "6 attempts". */
-export function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
+/** "1 attempt", "6 attempts" (one counted-noun rule for all of m1kit: core/plural.ts). */
+export { plural };
 
 /** Short reason for a network failure: the system error code when fetch wraps one (ECONNREFUSED, …). */
 export function describeNetworkFailure(err: unknown): string {
