@@ -195,7 +195,7 @@ export function compareResults(baseline: BenchResult, run: BenchResult, maxRegre
   }
   const noisy = rows.filter((r) => r.status === 'noisy');
   if (noisy.length > 0) {
-    notes.push(`${count(noisy.length, 'change')} beyond the ${maxRegressionPct}% gate but within ${NOISE_FACTOR}× the repeats' noise: not counted as regressions; rerun both with more --repeat on a quieter machine for a tighter gate`);
+    notes.push(`${count(noisy.length, 'change')} beyond the ${maxRegressionPct}% gate but within ${NOISE_FACTOR}× the repeats' noise: not counted as ${noisy.length === 1 ? 'a regression' : 'regressions'}; rerun both with more --repeat on a quieter machine for a tighter gate`);
   }
   const counts: Record<DeltaStatus, number> = { ok: 0, improved: 0, regressed: 0, noisy: 0, missing: 0, new: 0, changed: 0 };
   for (const r of rows) counts[r.status]++;
