@@ -83,6 +83,14 @@ describe('revisions and repo ids never become unchecked path components', () => 
     expect(await tree(parent)).toEqual(['a', 'a/b', 'a/b/c', 'a/b/c/cache']);
   });
 
+  it('a hub that answers another commit than the one asked for is refused (no refs/<sha> naming another snapshot)', async () => {
+    const { cache } = await sandbox();
+    const asked = 'f'.repeat(40); // unknown: the any-revision hub answers main's commit
+    await expect(downloadRepo(params(cache, { revision: asked }))).rejects.toMatchObject({ code: 'E_BAD_LISTING', exitCode: 6, message: expect.stringContaining(`asked for commit ${asked}`) });
+    expect(bodyRequests(server)).toEqual([]);
+    await expect(stat(join(cache, 'models--org--m1', 'refs', asked))).rejects.toThrow();
+  });
+
   it('HF_HUB_OFFLINE with a hostile revision reads nothing outside the cache', async () => {
     const { cache } = await sandbox();
     await expect(downloadRepo(params(cache, { revision: '../../../../etc/hostname', offline: true }))).rejects.toMatchObject({ code: 'E_BAD_REVISION' });

@@ -77,6 +77,10 @@ export async function resolveCommit(hub: HubAccess, repo: string, revision: stri
   if (typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha)) {
     throw new NetworkError('E_BAD_LISTING', `the hub returned no commit for ${repo} at "${revision}" (sha: ${JSON.stringify(sha)})`);
   }
+  // a commit asked for is the commit served: otherwise refs/<that sha> would name another snapshot
+  if (/^[0-9a-f]{40}$/.test(revision) && sha !== revision) {
+    throw new NetworkError('E_BAD_LISTING', `asked for commit ${revision} of ${repo}, the hub answered commit ${sha}`);
+  }
   return sha;
 }
 
