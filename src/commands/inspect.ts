@@ -26,7 +26,7 @@ function render(r: InspectReport): string {
     ...r.problems.slice(0, PROBLEMS_SHOWN).map((x) => `    ${x.message}`),
     ...(r.problems.length > PROBLEMS_SHOWN ? [`    … and ${r.problems.length - PROBLEMS_SHOWN} more (see --json)`] : []),
     '',
-    `Memory plan: TP ${mp.tp}, EP ${mp.ep} (${mp.gpus} GPUs), context ${mp.ctx.toLocaleString('en-US')} tokens, batch ${mp.batch}`,
+    `Memory plan: TP ${mp.tp}, EP ${mp.ep} (${count(mp.gpus, 'GPU')}), context ${mp.ctx.toLocaleString('en-US')} tokens, batch ${mp.batch}`,
     table(
       ['weights as', 'total', 'per GPU', '+ KV + state per GPU'],
       mp.formats.map((f) => [f.format, formatBytes(f.weightBytesTotal), formatBytes(f.weightBytesPerGpu), formatBytes(f.weightBytesPerGpu + mp.kvCacheBytesPerGpu + mp.lightningStateBytesPerGpu)]),
