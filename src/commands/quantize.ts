@@ -6,6 +6,7 @@ import { parsePart, parseSize } from '../core/convert/options.js';
 import type { RunParams } from '../core/convert/run.js';
 import { isSchemeName, SCHEME_NAMES } from '../core/quantize/formats.js';
 import { listSchemes } from '../core/quantize/list.js';
+import { COMPAT } from '../core/engines/compat.js';
 import { parseTargets } from '../core/quantize/targets.js';
 import { renderRun, runWithProgress } from './convert.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
@@ -55,9 +56,11 @@ Examples:
       action('quantize', async (ctx: CommandContext, input: string | undefined, output: string | undefined, o: QuantizeOpts & CheckpointArgOptions) => {
         if (o.list) {
           const rows = listSchemes();
-          ctx.reporter.result({ schemes: rows }, () =>
+          ctx.reporter.result({ schemes: rows, engines: COMPAT }, () =>
             table(['scheme', 'bits/weight', 'MiniMax-M1 size', 'expected error', 'loader'], rows.map((r) => [r.scheme, r.bitsPerWeight.toFixed(3), `${(r.m1Bytes / 1e9).toFixed(1)} GB (${formatBytes(r.m1Bytes)})`, r.expectedError, r.loader])) +
-              '\nBF16 original: 912.2 GB. Sizes: experts + attention projections quantized; embeddings, lm_head, norms, routers kept.',
+              '\nBF16 original: 912.2 GB. Sizes: experts + attention projections quantized; embeddings, lm_head, norms, routers kept.\n\n' +
+              'Engines (from their loader sources; "loads" rows are checked against m1kit\'s output by applying the engine\'s rules):\n' +
+              table(['engine', 'versions', 'scheme', 'targets', 'status', 'why'], COMPAT.map((r) => [r.engine, r.versions, r.scheme, r.targets, r.status, r.why])),
           );
           return;
         }

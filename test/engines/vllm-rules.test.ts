@@ -70,6 +70,15 @@ describe('every module of the real M1 layout gets the method m1kit meant, for ev
           }
         }
       });
+  it('the config m1kit wrote before (HF names only) is caught: vLLM would build FP8 experts from BF16 tensors', () => {
+    const attn = names.filter((n) => /self_attn\.(qkv_proj|output_gate|out_proj|[qkvo]_proj)\.weight$/.test(n));
+    const old = { quant_method: 'fp8', weight_block_size: [128, 128], modules_to_not_convert: names.filter((n) => n.includes('experts.')).map((n) => n.slice(0, -'.weight'.length)) };
+    const problems = checkVllm([...names, ...attn.map((n) => `${n}_scale_inv`)], old, config.numExperts);
+    expect(problems.length).toBe(80 * 2);
+    expect(problems[0]!.message).toMatch(/w13_weight_scale_inv/);
+    const fixed = quantizationConfig(config, 'fp8-block', 'attention', 128);
+    expect(checkVllm([...names, ...attn.map((n) => `${n}_scale_inv`)], fixed, config.numExperts)).toEqual([]);
+  });
   it('the bf16 release itself passes the vLLM name check', () => {
     expect(checkVllm(names, undefined, config.numExperts)).toEqual([]);
   });

@@ -74,12 +74,17 @@ function linearProblems(layer: EngineLayer, method: Exclude<VllmMethod, 'other'>
 
 function moeProblems(layer: EngineLayer, method: Exclude<VllmMethod, 'other'>, byModule: Map<string, string[]>, numExperts: number): EngineProblem[] {
   const out: EngineProblem[] = [];
+  const loaded = new Set<string>();
   for (const hf of layer.hf)
     for (const t of byModule.get(hf) ?? []) {
       const renamed = vllmMiniMaxExpertRename(t, numExperts);
       const param = renamed.slice(renamed.lastIndexOf('experts.') + 'experts.'.length);
+      loaded.add(param);
       if (!VLLM_PARAMS[method].moe.includes(param))
         out.push({ where: t, message: `vLLM's MiniMax load_weights renames it to "${param}", which the ${method} method of ${layer.prefix} does not register` });
     }
+  for (const s of REQUIRED[method])
+    for (const fused of ['w13', 'w2'])
+      if (!loaded.has(`${fused}_${s}`)) out.push({ where: layer.prefix, message: `missing: the ${method} method of ${layer.prefix} needs "${fused}_${s}" and no expert tensor loads into it` });
   return out;
 }
