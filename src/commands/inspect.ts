@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { action, countArg, intArg } from '../cli/action.js';
+import { action, countArg, intArg, type CommandContext } from '../cli/action.js';
 import { formatBytes, table } from '../cli/reporter.js';
-import { InputError } from '../core/errors.js';
+import { ExitCode, InputError } from '../core/errors.js';
 import { inspectCheckpoint, type InspectReport } from '../core/inspect/inspect.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
 import { count } from '../core/plural.js';
+import { checkCheckpointForEngine, ENGINE_SPECS, parseEngine, type EngineReport } from '../core/engines/inspect-engine.js';
 
 const PROBLEMS_SHOWN = 20;
 
@@ -38,6 +39,22 @@ function render(r: InspectReport): string {
   return lines.join('\n');
 }
 
+function renderEngine(dir: string, r: EngineReport): string {
+  if (r.ok) return `${dir}: no problem found for ${r.engine} at TP ${r.tp} (by the rules m1kit knows; see quantize --list)`;
+  const shown = r.problems.slice(0, PROBLEMS_SHOWN).map((p) => `  ${p.where}: ${p.message}`);
+  const more = r.problems.length > PROBLEMS_SHOWN ? [`  … and ${r.problems.length - PROBLEMS_SHOWN} more (see --json)`] : [];
+  return [`${dir}: ${count(r.problems.length, 'problem')} for ${r.engine} at TP ${r.tp}`, ...shown, ...more].join('\n');
+}
+
+/** The report goes to stdout; problems exit 3 (--json: the report, with every problem, is the document). */
+async function engineCheck(ctx: CommandContext, dir: string, engine: string, tp: number): Promise<number | void> {
+  const r = await checkCheckpointForEngine(dir, engine, tp, ctx.signal);
+  ctx.reporter.result(r, () => renderEngine(dir, r));
+  if (r.ok) return;
+  if (ctx.globals.json) return ExitCode.badInput;
+  throw new InputError('E_ENGINE', `${dir}: ${count(r.problems.length, 'problem')} for ${engine}; first: ${r.problems[0]!.where}: ${r.problems[0]!.message}`);
+}
+
 export function register(program: Command): void {
   checkpointOptions(program.command('inspect'))
     .description('headers-only view of a checkpoint: parameters, dtypes, completeness, memory plan per GPU')
@@ -46,6 +63,7 @@ export function register(program: Command): void {
     .option('--ep <n>', 'expert-parallel ranks for the memory plan (1 = experts TP-split)', intArg('--ep'), 1)
     .option('--ctx <tokens>', 'context length for KV-cache sizing (1000000, 128k, 1m = 2^20)', countArg('--ctx'), 1_000_000)
     .option('--strict', 'exit with code 3 when the checkpoint is incomplete', false)
+    .option('--engine <engine>', `check against an engine's loading rules (${ENGINE_SPECS}; vllm = vllm@0.23) at --tp ranks; exit 3 naming each problem`)
     .addHelpText(
       'after',
       `
@@ -54,11 +72,14 @@ Reads only config.json, the index and the safetensors headers (seconds, even for
 Examples:
   m1kit inspect fixtures/tiny
   m1kit inspect ~/models/MiniMax-M1-80k --tp 8 --ctx 1000000 --json
-  m1kit inspect ./partial-download --strict    # exit 3 if any tensor is missing`,
+  m1kit inspect ./partial-download --strict    # exit 3 if any tensor is missing
+  m1kit inspect ./m1-fp8 --engine vllm@0.23 --tp 8   # exit 3 if vLLM's rules find a problem`,
     )
     .action(
-      action('inspect', async (ctx, dir: string, o: { tp: number; ep: number; ctx: number; strict: boolean } & CheckpointArgOptions) => {
+      action('inspect', async (ctx, dir: string, o: { tp: number; ep: number; ctx: number; strict: boolean; engine?: string } & CheckpointArgOptions) => {
+        if (o.engine !== undefined) parseEngine(o.engine);
         dir = await checkpointPath(ctx, dir, o);
+        if (o.engine !== undefined) return engineCheck(ctx, dir, o.engine, o.tp);
         const bar = ctx.reporter.progress('headers', 1);
         const report = await inspectCheckpoint({ dir, tp: o.tp, ep: o.ep, ctx: o.ctx, signal: ctx.signal, onProgress: (d, t) => (bar.setTotal(t), bar.update(d)) });
         bar.stop();
