@@ -55,6 +55,23 @@ struct Timer {
   }
 };
 
+// Seconds taken on the device by the launches `run` queues on the default stream (run returns 0 or an error).
+template <class Run>
+int device_seconds(Run&& run, double* seconds, char* err, int errlen) {
+  Timer t;
+  M1K_CUDA_TRY(cudaEventCreate(&t.a));
+  M1K_CUDA_TRY(cudaEventCreate(&t.b));
+  M1K_CUDA_TRY(cudaEventRecord(t.a));
+  if (int rc = run()) return rc;
+  M1K_CUDA_TRY(cudaEventRecord(t.b));
+  M1K_CUDA_TRY(cudaEventSynchronize(t.b));
+  M1K_CUDA_TRY(cudaGetLastError());
+  float ms = 0;
+  M1K_CUDA_TRY(cudaEventElapsedTime(&ms, t.a, t.b));
+  *seconds = ms * 1e-3;
+  return 0;
+}
+
 }  // namespace
 }  // namespace m1kc
 
@@ -67,20 +84,12 @@ __attribute__((visibility("default"))) int m1k_cuda_bench_mma_peak(double* flops
   M1K_CUDA_TRY(cudaGetDeviceProperties(&p, 0));
   DevBuf<float> out;
   M1K_CUDA_TRY(out.alloc(1));
-  Timer t;
-  M1K_CUDA_TRY(cudaEventCreate(&t.a));
-  M1K_CUDA_TRY(cudaEventCreate(&t.b));
   const int blocks = p.multiProcessorCount * 4, threads = 256;
   mma_peak_kernel<<<blocks, threads>>>(out.p, 256);  // warm-up (clocks up)
-  M1K_CUDA_TRY(cudaEventRecord(t.a));
-  mma_peak_kernel<<<blocks, threads>>>(out.p, kPeakIters);
-  M1K_CUDA_TRY(cudaEventRecord(t.b));
-  M1K_CUDA_TRY(cudaEventSynchronize(t.b));
-  M1K_CUDA_TRY(cudaGetLastError());
-  float ms = 0;
-  M1K_CUDA_TRY(cudaEventElapsedTime(&ms, t.a, t.b));
+  double s = 0;
+  if (int rc = device_seconds([&] { mma_peak_kernel<<<blocks, threads>>>(out.p, kPeakIters); return 0; }, &s, err, errlen)) return rc;
   const double mmas = static_cast<double>(blocks) * (threads / 32) * kPeakIters * kPeakChains;
-  *flops_per_s = mmas * 2.0 * tc::kMmaM * tc::kMmaN * tc::kMmaK / (ms * 1e-3);
+  *flops_per_s = mmas * 2.0 * tc::kMmaM * tc::kMmaN * tc::kMmaK / s;
   return 0;
 }
 
@@ -90,16 +99,13 @@ __attribute__((visibility("default"))) int m1k_cuda_bench_copy(int64_t bytes, in
   M1K_CUDA_TRY(b.alloc(bytes));
   M1K_CUDA_TRY(cudaMemset(a.p, 1, bytes));
   M1K_CUDA_TRY(cudaMemcpy(b.p, a.p, bytes, cudaMemcpyDeviceToDevice));  // warm-up
-  Timer t;
-  M1K_CUDA_TRY(cudaEventCreate(&t.a));
-  M1K_CUDA_TRY(cudaEventCreate(&t.b));
-  M1K_CUDA_TRY(cudaEventRecord(t.a));
-  for (int r = 0; r < reps; ++r) M1K_CUDA_TRY(cudaMemcpyAsync(b.p, a.p, bytes, cudaMemcpyDeviceToDevice));
-  M1K_CUDA_TRY(cudaEventRecord(t.b));
-  M1K_CUDA_TRY(cudaEventSynchronize(t.b));
-  float ms = 0;
-  M1K_CUDA_TRY(cudaEventElapsedTime(&ms, t.a, t.b));
-  *seconds = ms * 1e-3 / reps;
+  double s = 0;
+  if (int rc = device_seconds([&] {
+        for (int r = 0; r < reps; ++r) M1K_CUDA_TRY(cudaMemcpyAsync(b.p, a.p, bytes, cudaMemcpyDeviceToDevice));
+        return 0;
+      }, &s, err, errlen))
+    return rc;
+  *seconds = s / reps;
   return 0;
 }
 
@@ -126,19 +132,11 @@ __attribute__((visibility("default"))) int m1k_cuda_bench_prefill(int64_t n, int
   const __nv_bfloat16 *q = qkv.p, *k = qkv.p + segElems, *v = qkv.p + 2 * segElems;
   if (int rc = prefill_segment(q, k, v, o.p, S.p, dT.p, U.p, std::min(seg, n), h, d, nullptr, err, errlen)) return rc;  // warm-up
   M1K_CUDA_TRY(cudaMemset(S.p, 0, h * dd * sizeof(float)));
-  Timer t;
-  M1K_CUDA_TRY(cudaEventCreate(&t.a));
-  M1K_CUDA_TRY(cudaEventCreate(&t.b));
-  M1K_CUDA_TRY(cudaEventRecord(t.a));
-  for (int64_t t0 = 0; t0 < n; t0 += seg)
-    if (int rc = prefill_segment(q, k, v, o.p, S.p, dT.p, U.p, std::min(seg, n - t0), h, d, nullptr, err, errlen)) return rc;
-  M1K_CUDA_TRY(cudaEventRecord(t.b));
-  M1K_CUDA_TRY(cudaEventSynchronize(t.b));
-  M1K_CUDA_TRY(cudaGetLastError());
-  float ms = 0;
-  M1K_CUDA_TRY(cudaEventElapsedTime(&ms, t.a, t.b));
-  *seconds = ms * 1e-3;
-  return 0;
+  return device_seconds([&] {
+    for (int64_t t0 = 0; t0 < n; t0 += seg)
+      if (int rc = prefill_segment(q, k, v, o.p, S.p, dT.p, U.p, std::min(seg, n - t0), h, d, nullptr, err, errlen)) return rc;
+    return 0;
+  }, seconds, err, errlen);
 }
 
 __attribute__((visibility("default"))) int m1k_cuda_bench_decode(int h, int d, int steps, double* seconds, char* err, int errlen) {
@@ -158,18 +156,14 @@ __attribute__((visibility("default"))) int m1k_cuda_bench_decode(int h, int d, i
   M1K_CUDA_TRY(cudaMemset(S.p, 0, h * dd * sizeof(float)));
   fill_bf16_kernel<<<256, 256>>>(qkv.p, 3 * hd, 777u);
   if (int rc = decode_steps(qkv.p, qkv.p + hd, qkv.p + 2 * hd, o.p, S.p, lam.p, 1, h, d, nullptr, err, errlen)) return rc;
-  Timer t;
-  M1K_CUDA_TRY(cudaEventCreate(&t.a));
-  M1K_CUDA_TRY(cudaEventCreate(&t.b));
-  M1K_CUDA_TRY(cudaEventRecord(t.a));
-  for (int s = 0; s < steps; ++s)
-    if (int rc = decode_steps(qkv.p, qkv.p + hd, qkv.p + 2 * hd, o.p, S.p, lam.p, 1, h, d, nullptr, err, errlen)) return rc;
-  M1K_CUDA_TRY(cudaEventRecord(t.b));
-  M1K_CUDA_TRY(cudaEventSynchronize(t.b));
-  M1K_CUDA_TRY(cudaGetLastError());
-  float ms = 0;
-  M1K_CUDA_TRY(cudaEventElapsedTime(&ms, t.a, t.b));
-  *seconds = ms * 1e-3 / steps;
+  double s = 0;
+  if (int rc = device_seconds([&] {
+        for (int i = 0; i < steps; ++i)
+          if (int rc2 = decode_steps(qkv.p, qkv.p + hd, qkv.p + 2 * hd, o.p, S.p, lam.p, 1, h, d, nullptr, err, errlen)) return rc2;
+        return 0;
+      }, &s, err, errlen))
+    return rc;
+  *seconds = s / steps;
   return 0;
 }
 
