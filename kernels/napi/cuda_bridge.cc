@@ -8,6 +8,7 @@
 
 #include "../cuda/api.h"
 #include "../cuda/lightning_tc_emu.h"
+#include "lightning_opts.h"
 #include "ops.h"
 #include "worker.h"
 
@@ -121,36 +122,13 @@ static Status cuda_status(int rc, const char* err) {
   return rc == 0 ? Status::Ok() : Status::Error("E_CUDA", std::string("CUDA error: ") + err);
 }
 
-// The arrays and shape of a lightning call: q, k, v, o [n, h, d], state [h, d, d], slopes [h].
-struct LightningViews {
-  const float *q, *k, *v, *slopes;
-  float *o, *state;
-  int64_t n;
-  int h, d;
-};
-
-static LightningViews lightning_views(const Napi::Object& o, Keep& keep) {
-  LightningViews a{};
-  a.n = integer(o, "n", 0, kMaxDim);
-  a.h = static_cast<int>(integer(o, "h", 1, 1 << 20));
-  a.d = static_cast<int>(integer(o, "d", 1, 128));
-  const int64_t nhd = a.n * a.h * a.d;
-  a.q = typed<float>(o, "q", napi_float32_array, nhd, keep).data;
-  a.k = typed<float>(o, "k", napi_float32_array, nhd, keep).data;
-  a.v = typed<float>(o, "v", napi_float32_array, nhd, keep).data;
-  a.o = typed<float>(o, "o", napi_float32_array, nhd, keep).data;
-  a.state = typed<float>(o, "state", napi_float32_array, int64_t{a.h} * a.d * a.d, keep).data;
-  a.slopes = typed<float>(o, "slopes", napi_float32_array, a.h, keep).data;
-  return a;
-}
-
 static Napi::Value CudaLightning(const Napi::CallbackInfo& info) {
   require_cuda(info.Env());
   Napi::Object o = options(info);
   Keep keep;
   const bool decode = str(o, "op") == "decode";
   const int block = decode ? 64 : static_cast<int>(integer(o, "block", 64, 1024));
-  const LightningViews a = lightning_views(o, keep);
+  const LightningArgs a = lightning_opts(o, keep, 128);
   return OpWorker::Run(info.Env(), [=](double&) {
     char err[512] = {0};
     int rc = decode ? g_cuda.decode(a.q, a.k, a.v, a.o, a.state, a.slopes, a.n, a.h, a.d, err, sizeof err)
@@ -180,7 +158,7 @@ static Napi::Value CudaEmulateLightning(const Napi::CallbackInfo& info) {
   Napi::Object o = options(info);
   Keep keep;
   const int64_t seg = integer(o, "segment", 0, kMaxDim);
-  const LightningViews a = lightning_views(o, keep);
+  const LightningArgs a = lightning_opts(o, keep, 128);
   return OpWorker::Run(info.Env(), [=](double&) {
     char err[512] = {0};
     const int rc = m1kc::tc::emulate_prefill(a.q, a.k, a.v, a.o, a.state, a.slopes, a.n, a.h, a.d, seg, err, sizeof err);

@@ -1,6 +1,7 @@
 // N-API entry points: lightningPrefill (bf16: true → the bf16 slot), lightningDecode, softmaxAttention
 // (outputs written in place).
 #include "../cpu/dispatch.h"
+#include "lightning_opts.h"
 #include "ops.h"
 #include "worker.h"
 
@@ -9,19 +10,9 @@ namespace m1k {
 static Napi::Value lightning(const Napi::CallbackInfo& info, bool decode) {
   Napi::Object o = options(info);
   Keep keep;
-  LightningArgs a{};
-  a.n = integer(o, "n", 0, kMaxDim);
-  a.h = static_cast<int>(integer(o, "h", 1, 1 << 20));
-  a.d = static_cast<int>(integer(o, "d", 1, 4096));
+  LightningArgs a = lightning_opts(o, keep, 4096);
   a.block = decode ? 1 : static_cast<int>(integer(o, "block", 1, 4096));
   a.threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
-  const int64_t nhd = a.n * a.h * a.d;
-  a.q = typed<float>(o, "q", napi_float32_array, nhd, keep).data;
-  a.k = typed<float>(o, "k", napi_float32_array, nhd, keep).data;
-  a.v = typed<float>(o, "v", napi_float32_array, nhd, keep).data;
-  a.o = typed<float>(o, "o", napi_float32_array, nhd, keep).data;
-  a.state = typed<float>(o, "state", napi_float32_array, int64_t{a.h} * a.d * a.d, keep).data;
-  a.slopes = typed<float>(o, "slopes", napi_float32_array, a.h, keep).data;
   const bool bf16 = !decode && flag(o, "bf16");
   const KernelTable* t = current();
   return OpWorker::Run(info.Env(), [a, t, decode, bf16](double&) {

@@ -15,6 +15,7 @@ import { mkdir, readdir, readFile, rename, rmdir, unlink, writeFile } from 'node
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, M1kitError, throwIfAborted } from '../errors.js';
+import { processAlive } from './process-alive.js';
 
 /** Name of the lock directory inside an output directory. */
 export const LOCK_DIR = '.m1kit-lock';
@@ -66,20 +67,11 @@ function startTime(pid: number): number | undefined {
   }
 }
 
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** True when the holder's process is known to be gone (only decidable on this host). */
 function stale(h: LockHolder): boolean {
   if (h.host !== hostname()) return false;
   if (h.pid === process.pid) return false; // another run of this process: alive
-  if (!running(h.pid)) return true;
+  if (!processAlive(h.pid)) return true;
   const now = startTime(h.pid);
   return h.started !== undefined && now !== undefined && now !== h.started;
 }

@@ -12,6 +12,7 @@ import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/
 import { dirname } from 'node:path';
 import { InputError } from '../errors.js';
 import { sleep } from './retry.js';
+import { processAlive } from '../fs/process-alive.js';
 
 /** How often a waiting run looks at the lock again (ms). */
 export const LOCK_POLL_MS = 500;
@@ -30,15 +31,6 @@ export interface LockOptions {
 
 /** Locks this process holds (a second download in the same process waits for the first, too). */
 const held = new Set<string>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Create `lock` holding `content`, atomically; false when it already exists. */
 async function create(lock: string, content: string): Promise<boolean> {
@@ -73,7 +65,7 @@ async function holderOf(lock: string): Promise<Holder> {
   }
   if (host !== hostname()) return { state: 'live', who: `pid ${owner} on host ${host}`, content };
   if (owner === process.pid) return held.has(lock) ? { state: 'live', who: 'another download in this process', content } : { state: 'stale', content };
-  if (!alive(owner)) return { state: 'stale', content };
+  if (!processAlive(owner)) return { state: 'stale', content };
   return { state: 'live', who: `pid ${owner}`, content };
 }
 
