@@ -28,6 +28,8 @@ export { readIndex, writeIndex, shardName } from './core/safetensors/index-json.
 export { generateCheckpoint } from './core/fixture/generate.js';
 export { inspectCheckpoint, type InspectReport } from './core/inspect/inspect.js';
 export { memoryPlan, type MemoryPlan } from './core/inspect/memory-plan.js';
+export { checkCheckpointForEngine, engineProblems, parseEngine, type EngineReport, type EngineSpec } from './core/engines/inspect-engine.js';
+export { COMPAT, type CompatRow, type CompatStatus } from './core/engines/compat.js';
 export * from './core/dtype/convert.js';
 export { DTYPES, type DType } from './core/dtype/dtypes.js';
 export { importanceStats, importanceRatios, ratioHistogram, DEFAULT_CLIP_EPS, DEFAULT_CISPO_EPS_HIGH, DEFAULT_LOW_PROB, type ImportanceStats, type ClipShares } from './core/verify/importance.js';
