@@ -3,7 +3,7 @@
  * format from a .gguf extension and refuses a contradiction; output paths are validated before the work,
  * and a plot that cannot be written still leaves the results printed.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCheckpoint } from '../../src/core/fixture/generate.js';
@@ -117,8 +117,21 @@ describe('output paths are validated before the work', () => {
     mkdirSync(dir);
     const { execa } = await import('execa');
     const { BIN } = await import('../helpers/cli.js');
-    const child = execa('node', [BIN, 'verify', input, '--train-vs-infer', '--sequences', '2', '--prompt-len', '4', '--gen-len', '40', '--plot', join(dir, 'fig.svg')], { reject: false, env: { NO_COLOR: '1' } });
-    await new Promise((r) => setTimeout(r, 1500));
+    const child = execa('node', [BIN, 'verify', input, '--train-vs-infer', '--sequences', '2', '--prompt-len', '4', '--gen-len', '300', '--plot', join(dir, 'fig.svg')], { reject: false, env: { NO_COLOR: '1' } });
+    // Replace the directory once the child has used CPU_PAST_VALIDATION_S of CPU time: start-up and the
+    // output-path checks take well under that, the pass itself several times more, on a loaded machine too
+    // (a wall-clock sleep raced with start-up there).
+    const CPU_PAST_VALIDATION_S = 2.5;
+    const USER_HZ = 100; // clock ticks of /proc/<pid>/stat on Linux
+    const cpuSeconds = () => {
+      try {
+        const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return (Number(f[11]) + Number(f[12])) / USER_HZ;
+      } catch {
+        return Infinity; // exited
+      }
+    };
+    while (cpuSeconds() < CPU_PAST_VALIDATION_S) await new Promise((r) => setTimeout(r, 50));
     rmrf(dir);
     writeFileSync(dir, 'now a file\n');
     const r = await child;
