@@ -137,7 +137,7 @@ describe('output paths are validated before the work', () => {
     const r = await child;
     if (r.exitCode === 0) {
       console.warn('skipped: the pass ended before the directory could be replaced');
-      ctx.skip();
+      ctx.skip('skipped: the pass ended before the directory could be replaced');
     }
     expect(r.exitCode).toBe(3);
     expect(String(r.stdout)).toMatch(/train vs inference/); // the table came first

@@ -106,7 +106,7 @@ describe('convert / quantize / dequantize', () => {
       execFileSync('mount', ['--bind', input, mnt], { stdio: 'pipe' });
     } catch (e) {
       console.warn(`skipped: bind mounts are not permitted here (${(e as Error).message.split('\n')[0]})`);
-      ctx.skip();
+      ctx.skip(`skipped: bind mounts are not permitted here (${(e as Error).message.split('\n')[0]})`);
     }
     try {
       await refused(['convert', input, join(mnt, 'out')], /lies inside \(another path to\) the input directory/);

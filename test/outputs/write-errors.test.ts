@@ -51,10 +51,10 @@ afterAll(() => {
   rmrf(root);
 });
 
-const skipUnlessMounted = (ctx: { skip: () => void }, dir: string | undefined): dir is string => {
+const skipUnlessMounted = (ctx: { skip: (note?: string) => void }, dir: string | undefined): dir is string => {
   if (dir === undefined) {
     console.warn(`skipped: cannot mount a tmpfs here (${whyNot}); the injected-error tests still ran`);
-    ctx.skip();
+    ctx.skip(`skipped: cannot mount a tmpfs here (${whyNot}); the injected-error tests still ran`);
   }
   return dir !== undefined;
 };
@@ -127,7 +127,7 @@ describe('a directory this user may not write (EACCES)', () => {
     const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
     if (process.getuid?.() !== 0 || !setpriv) {
       console.warn(`skipped: needs root and setpriv to run as another user (uid ${process.getuid?.()}, setpriv ${setpriv ?? 'missing'})`);
-      ctx.skip();
+      ctx.skip(`skipped: needs root and setpriv to run as another user (uid ${process.getuid?.()}, setpriv ${setpriv ?? 'missing'})`);
       return;
     }
     const dir = join(root, 'locked');
