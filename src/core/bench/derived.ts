@@ -6,7 +6,7 @@
  */
 import type { Figure } from './schema.js';
 import type { KernelTimings } from './kernels.js';
-import type { PeakResult } from './peak.js';
+import type { PeakResult } from './peak-result.js';
 import { sampledFigure } from './stats.js';
 
 export interface ScaleInfo {

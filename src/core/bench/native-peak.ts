@@ -7,7 +7,7 @@
  */
 import { nativeAvailable, nativeStatus, withNative } from '../../native/index.js';
 import { throwIfAborted } from '../errors.js';
-import type { PeakResult } from './peak.js';
+import type { PeakResult } from './peak-result.js';
 import { randomFill } from './selfcheck.js';
 
 /** Accumulator chains in the addon's FMA probe. */

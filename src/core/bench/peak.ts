@@ -9,6 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import { throwIfAborted } from '../errors.js';
 import { measureNativePeak, nativePeakAvailable } from './native-peak.js';
+import type { PeakResult } from './peak-result.js';
 import { ACCUMULATORS, FLOPS_PER_ITER, fmaModuleBytes } from './wasm-fma.js';
 
 /** Per-thread copy buffer: far larger than any last-level cache, small enough for 2-core CI machines. */
@@ -76,24 +77,6 @@ async function probe(kind: 'fma' | 'copy', threads: number, seconds: number, sig
     await Promise.all(workers.map((w) => w.terminate()));
     throwIfAborted(signal);
   }
-}
-
-export interface PeakResult {
-  /** fp32 multiply-add throughput, GFLOP/s, all threads. */
-  fmaGflops: number;
-  fmaMethod: string;
-  /** fp32 SGEMM throughput when a native GEMM exists. */
-  sgemmGflops?: number;
-  sgemmMethod?: string;
-  /** Copy bandwidth (read + write), GB/s (1e9), all threads. */
-  bandwidthGBs: number;
-  bandwidthMethod: string;
-  /** bf16 dot-product peak (vdpbf16ps or AMX loop), GFLOP/s, when the CPU has such an instruction. */
-  bf16Gflops?: number;
-  bf16Method?: string;
-  /** In-place stream (read + write) of a buffer of `streamBytes`, the roof of a decode step of that state size. */
-  streamGBs?: number;
-  streamMethod?: string;
 }
 
 /**

@@ -4,36 +4,11 @@
  * refuses to compare documents of different versions.
  */
 
+import type { Figure } from '../figure.js';
+
 export const BENCH_SCHEMA = 'm1kit.bench/1';
 
-/**
- * How a figure was obtained:
- * - `modelled`: computed from the architecture by formula (deterministic);
- * - `measured`: timed on this machine in this run;
- * - `derived`: arithmetic on measured times and modelled counts (e.g. GFLOP/s, per-layer time);
- * - `extrapolated`: a measured sample scaled beyond what was run (method in `note`).
- */
-export type FigureKind = 'modelled' | 'measured' | 'derived' | 'extrapolated';
-
-export interface Spread {
-  min: number;
-  max: number;
-  /** (max − min) / median. */
-  rel: number;
-}
-
-export interface Figure {
-  value: number;
-  /** Unit of `value`: FLOP, FLOP/token, B, B/token, tokens/s, s, GFLOP/s, GB/s, ratio, FLOP/B. */
-  unit: string;
-  kind: FigureKind;
-  /** For gated throughput metrics: which direction is better. Only `measured` figures with `better` are gated. */
-  better?: 'higher' | 'lower';
-  /** Every repeat's value when measured more than once; `value` is their median. */
-  samples?: number[];
-  spread?: Spread;
-  note?: string;
-}
+export type { Figure, FigureKind, Spread } from '../figure.js';
 
 export interface MachineInfo {
   cpu: string;

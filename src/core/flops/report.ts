@@ -2,7 +2,7 @@
  * The analytic part of `m1kit bench`: every modelled figure for a subject model and its peers at the
  * requested context lengths, as named metrics with units (schema in core/bench/schema.ts).
  */
-import type { Figure } from '../bench/schema.js';
+import type { Figure } from '../figure.js';
 import { countParams, type ArchSpec } from './arch.js';
 import { costConstants, crossover, decodeBytes, decodeFlops, evalCurve, generationCurve, kvCacheBytes, prefillFlops, type QuadraticCurve } from './model.js';
 import { figure1Curve } from './paper.js';
