@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { commands } from '../../src/commands/index.js';
 import { jsonDoc, m1kit } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { REPO_ID, repoFiles, start, type HubServer } from '../hub/helpers/repo.js';
+import { REPO_ID, repoFiles, start, type HubServer } from '../helpers/hub/repo.js';
 
 const TINY = 'fixtures/tiny';
 let server: HubServer | undefined;

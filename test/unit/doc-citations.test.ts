@@ -9,7 +9,7 @@ import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/cli.js';
 
-const SCANNED = ['src', 'test', 'bin', 'kernels', 'docs', 'fixtures', 'README.md'];
+const SCANNED = ['src', 'test', 'bench', 'bin', 'kernels', 'docs', 'fixtures', 'README.md'];
 const SKIP_DIRS = new Set(['node_modules', 'build', 'malformed', 'tiny', 'reference', 'tokenizer']);
 const TEXT = /\.(ts|mts|mjs|cjs|js|h|hpp|cc|cpp|cu|md)$/;
 /** Outside documents whose sections are cited by number (a standard, the model's tech report). */

@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/cli.js';
 
-const SCANNED = ['src', 'test', 'bin', 'fixtures/gen', 'fixtures/gguf', '.ci', 'vitest.config.ts', 'package.json'];
+const SCANNED = ['src', 'test', 'bench', 'bin', 'fixtures/gen', 'fixtures/gguf', '.ci', 'vitest.config.ts', 'package.json'];
 const TEXT = /\.(ts|mts|mjs|cjs|js|json)$|^run$/;
 
 function files(p: string): string[] {

@@ -1,6 +1,6 @@
 /**
  * Which engine loads which m1kit output, as data (printed by `quantize --list` and in the README). Every
- * row marked "loads" or "rejected" for vLLM is checked by test/engines/compat.test.ts, which applies vLLM's
+ * row marked "loads" or "rejected" for vLLM is checked by test/unit/engines/compat.test.ts, which applies vLLM's
  * rules (vllm-check.ts) to m1kit's real output on a fixture; "not known" rows are rules m1kit has not
  * re-implemented.
  */

@@ -5,7 +5,7 @@
  * - 'ts': the TypeScript reference loops of src/core/model (float64 accumulation, bit-reproducible);
  * - 'auto' (default): native when the addon is loaded, else 'ts'.
  * Norms, residuals, gates, RoPE and routing stay TypeScript loops in both (≤ a few % of a layer's
- * time at real sizes; see test/bench/runtime.mjs).
+ * time at real sizes; see bench/runtime.mjs).
  */
 import { useNative } from '../ops/common.js';
 

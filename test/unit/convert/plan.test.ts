@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/core/checkpoint/config.js';
+import { expectedTensors } from '../../../src/core/checkpoint/layout.js';
+import { M1_CONFIG } from '../../../src/core/checkpoint/presets.js';
+import { canonicalOf, jobTensors } from '../../../src/core/convert/jobs.js';
+import { classify, unitOf } from '../../../src/core/convert/names.js';
+import { parsePart, parseSize } from '../../../src/core/convert/options.js';
+import { buildPlan, partFiles } from '../../../src/core/convert/plan.js';
+import { makeGrid, rankRect } from '../../../src/core/convert/rank-split.js';
+
+const M1 = parseConfig(M1_CONFIG);
+const info = (n: string) => classify(n)!;
+
+describe('rank split rules on the real MiniMax-M1 shapes (hand-derived from docs/architecture.md §2)', () => {
+  const tp8 = makeGrid(M1, 8, 1);
+  it('qkv_proj rows go by whole heads: rank 3 of 8 holds heads 24..31 = rows [9216, 12288)', () => {
+    expect(rankRect(M1, tp8, 3, info('model.layers.0.self_attn.qkv_proj.weight'), 24576, 6144)).toEqual({ r0: 9216, r1: 12288, c0: 0, c1: 6144 });
+  });
+  it('out_proj and o_proj split on columns; output_gate and q_proj on rows', () => {
+    expect(rankRect(M1, tp8, 3, info('model.layers.0.self_attn.out_proj.weight'), 6144, 8192)).toEqual({ r0: 0, r1: 6144, c0: 3072, c1: 4096 });
+    expect(rankRect(M1, tp8, 7, info('model.layers.7.self_attn.o_proj.weight'), 6144, 8192)).toEqual({ r0: 0, r1: 6144, c0: 7168, c1: 8192 });
+    expect(rankRect(M1, tp8, 1, info('model.layers.0.self_attn.output_gate.weight'), 8192, 6144)).toEqual({ r0: 1024, r1: 2048, c0: 0, c1: 6144 });
+    expect(rankRect(M1, tp8, 1, info('model.layers.7.self_attn.q_proj.weight'), 8192, 6144)).toEqual({ r0: 1024, r1: 2048, c0: 0, c1: 6144 });
+  });
+  it('k/v: one KV head per rank at tp 8; replicated on pairs of ranks at tp 16', () => {
+    expect(rankRect(M1, tp8, 5, info('model.layers.7.self_attn.k_proj.weight'), 1024, 6144)).toEqual({ r0: 640, r1: 768, c0: 0, c1: 6144 });
+    const tp16 = makeGrid(M1, 16, 1);
+    expect(rankRect(M1, tp16, 10, info('model.layers.7.self_attn.v_proj.weight'), 1024, 6144)).toEqual({ r0: 640, r1: 768, c0: 0, c1: 6144 });
+    expect(rankRect(M1, tp16, 11, info('model.layers.7.self_attn.v_proj.weight'), 1024, 6144)).toEqual({ r0: 640, r1: 768, c0: 0, c1: 6144 });
+  });
+  it('norms and router are replicated; lightning norm follows its heads; vocab split on rows', () => {
+    expect(rankRect(M1, tp8, 6, info('model.layers.2.block_sparse_moe.gate.weight'), 32, 6144)).toEqual({ r0: 0, r1: 32, c0: 0, c1: 6144 });
+    expect(rankRect(M1, tp8, 6, info('model.layers.2.input_layernorm.weight'), 1, 6144)).toEqual({ r0: 0, r1: 1, c0: 0, c1: 6144 });
+    expect(rankRect(M1, tp8, 2, info('model.layers.2.self_attn.norm.weight'), 1, 8192)).toEqual({ r0: 0, r1: 1, c0: 2048, c1: 3072 });
+    expect(rankRect(M1, tp8, 2, info('lm_head.weight'), 200064, 6144)).toEqual({ r0: 50016, r1: 75024, c0: 0, c1: 6144 });
+  });
+  it('tp 8 without ep: every expert TP-sharded (w1 rows, w2 columns of 1152)', () => {
+    expect(rankRect(M1, tp8, 5, info('model.layers.0.block_sparse_moe.experts.31.w1.weight'), 9216, 6144)).toEqual({ r0: 5760, r1: 6912, c0: 0, c1: 6144 });
+    expect(rankRect(M1, tp8, 5, info('model.layers.0.block_sparse_moe.experts.0.w2.weight'), 6144, 9216)).toEqual({ r0: 0, r1: 6144, c0: 5760, c1: 6912 });
+  });
+  it('ep 8: whole experts, 4 per rank, contiguous', () => {
+    const ep8 = makeGrid(M1, 8, 8);
+    expect(rankRect(M1, ep8, 5, info('model.layers.0.block_sparse_moe.experts.19.w1.weight'), 9216, 6144)).toBeNull();
+    expect(rankRect(M1, ep8, 5, info('model.layers.0.block_sparse_moe.experts.20.w2.weight'), 6144, 9216)).toEqual({ r0: 0, r1: 6144, c0: 0, c1: 9216 });
+    expect(rankRect(M1, ep8, 5, info('model.layers.0.block_sparse_moe.experts.24.w3.weight'), 9216, 6144)).toBeNull();
+  });
+  it('tp 8 ep 4: expert groups of 2 ranks, each expert split in halves', () => {
+    const g = makeGrid(M1, 8, 4);
+    expect(rankRect(M1, g, 3, info('model.layers.0.block_sparse_moe.experts.8.w3.weight'), 9216, 6144)).toEqual({ r0: 4608, r1: 9216, c0: 0, c1: 6144 });
+    expect(rankRect(M1, g, 3, info('model.layers.0.block_sparse_moe.experts.16.w3.weight'), 9216, 6144)).toBeNull();
+  });
+  it('refuses impossible degrees before anything is written', () => {
+    expect(() => makeGrid(M1, 3, 1)).toThrow(/num_attention_heads 64 is not divisible by --tp 3/);
+    expect(() => makeGrid(M1, 1, 3)).toThrow(/num_local_experts 32/);
+    expect(() => makeGrid(M1, 8, 3)).toThrow(/smaller must divide/);
+    expect(() => makeGrid(M1, 128, 1)).toThrow(/num_attention_heads/);
+  });
+});
+
+describe('file plan of the real MiniMax-M1 (8,243 tensors)', () => {
+  const canon = canonicalOf(expectedTensors(M1));
+  it('5 GB shards keep every attention unit and every expert whole, each tensor exactly once', () => {
+    const plan = buildPlan({ config: M1, canon, grid: makeGrid(M1, 1, 1), experts: 'per-expert', maxShardBytes: 5e9 });
+    const fileOf = new Map<string, string>();
+    for (const f of plan.files) {
+      expect(f.bytes).toBeLessThanOrEqual(5e9);
+      for (const t of f.jobs.flatMap(jobTensors)) {
+        expect(fileOf.has(t.name)).toBe(false);
+        fileOf.set(t.name, f.name);
+      }
+    }
+    expect(fileOf.size).toBe(8243);
+    const unitFile = new Map<string, string>();
+    for (const t of canon) {
+      const u = unitOf(t.info);
+      if (unitFile.has(u)) expect(fileOf.get(t.name), t.name).toBe(unitFile.get(u));
+      unitFile.set(u, fileOf.get(t.name)!);
+    }
+    // 912,210,767,872 bytes (docs/architecture.md §2.2) in files of ≤ 5e9 bytes
+    expect(plan.totalBytes).toBe(912_210_767_872);
+    expect(plan.files.length).toBeGreaterThanOrEqual(183);
+    expect(plan.files[0]!.name).toBe(`model-00000-of-00${plan.files.length}.safetensors`);
+  });
+  it('fused-w13 stacks a layer into [32, 18432, 6144] = 7.25 GB (> 4 GiB, streamed) and tp 8 rank files hold 1/8 of the experts', () => {
+    const plan = buildPlan({ config: M1, canon, grid: makeGrid(M1, 1, 1), experts: 'fused-w13' });
+    const w13 = plan.files.flatMap((f) => f.jobs).find((j) => j.kind === 'assemble' && j.out.name === 'model.layers.0.block_sparse_moe.experts.w13.weight')!;
+    expect(w13.kind === 'assemble' && w13.out.shape).toEqual([32, 18432, 6144]);
+    const tp = buildPlan({ config: M1, canon, grid: makeGrid(M1, 8, 1), experts: 'stacked' });
+    expect(tp.dirs.map((d) => d.dir)[7]).toBe('rank-00007-of-00008');
+    const w2 = tp.dirs[0]!.files.flatMap((f) => f.jobs).find((j) => j.kind === 'assemble' && j.out.name === 'model.layers.5.block_sparse_moe.experts.w2.weight')!;
+    expect(w2.kind === 'assemble' && w2.out.shape).toEqual([32, 6144, 1152]);
+  });
+  it('--part slices are disjoint and their union is the whole plan', () => {
+    const plan = buildPlan({ config: M1, canon, grid: makeGrid(M1, 8, 8), experts: 'per-expert' });
+    const seen = new Set<string>();
+    for (let i = 1; i <= 7; i++) {
+      for (const f of partFiles(plan, i, 7)) {
+        const k = `${f.dir}/${f.name}`;
+        expect(seen.has(k)).toBe(false);
+        seen.add(k);
+      }
+    }
+    expect(seen.size).toBe(plan.files.length);
+  });
+});
+
+describe('option parsers', () => {
+  it('sizes are decimal for GB/MB (transformers) and binary for GiB', () => {
+    expect(parseSize('5GB')).toBe(5_000_000_000);
+    expect(parseSize('2GiB')).toBe(2 * 1024 ** 3);
+    expect(parseSize('1048576')).toBe(1048576);
+    expect(() => parseSize('5 parsecs')).toThrow(/--max-shard-size expects a size/);
+  });
+  it('parts are 1-based i/N', () => {
+    expect(parsePart('3/8')).toEqual({ index: 3, count: 8 });
+    expect(() => parsePart('0/8')).toThrow();
+    expect(() => parsePart('9/8')).toThrow();
+  });
+  it('role matching is on whole names: output_gate is attention, gate is the router', () => {
+    expect(classify('model.layers.1.self_attn.output_gate.weight')!.role).toBe('output_gate');
+    expect(classify('model.layers.1.block_sparse_moe.gate.weight')!.role).toBe('router');
+    expect(classify('model.layers.1.block_sparse_moe.gate.weight_scale')).toBeUndefined();
+  });
+});
