@@ -77,7 +77,7 @@ describe('docs citations resolve', () => {
   });
 
   it('docs/ has the sections the code cites', () => {
-    expect([...docs.keys()].sort()).toEqual(['architecture.md', 'ecosystem.md', 'gguf.md']);
+    expect([...docs.keys()].sort()).toEqual(['architecture.md', 'ecosystem.md', 'gguf.md', 'llama-files.md']);
     expect(docs.get('architecture.md')!.size).toBeGreaterThan(30);
   });
 

@@ -110,9 +110,10 @@ export interface VerifyAgainstOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-type RuntimeOptions = Pick<VerifyAgainstOptions, 'precision' | 'lmHead' | 'maxMemory' | 'threads' | 'kernels' | 'signal'>;
+export type RuntimeOptions = Pick<VerifyAgainstOptions, 'precision' | 'lmHead' | 'maxMemory' | 'threads' | 'kernels' | 'signal'>;
 
-function runtimeSession(checkpoint: CheckpointLike, o: RuntimeOptions, onLayer?: () => void): Session {
+/** A runtime session over `checkpoint` with the verify options (fp32 body and head by default). */
+export function runtimeSession(checkpoint: CheckpointLike, o: RuntimeOptions, onLayer?: () => void): Session {
   return createSession({
     checkpoint,
     precision: o.precision ?? 'fp32',

@@ -133,6 +133,8 @@ export interface LogitComparison {
 export class LogitComparer {
   private readonly klds: number[] = [];
   private readonly dps: number[] = [];
+  private readonly nllRefs: number[] = [];
+  private readonly nllTests: number[] = [];
   private same = 0;
   private nllRef = 0;
   private nllTest = 0;
@@ -150,9 +152,19 @@ export class LogitComparer {
     if (argmax(ref, refFrom, vocab) === argmax(test, testFrom, vocab)) this.same++;
     if (next !== undefined) {
       this.dps.push(Math.exp(lt[next]!) - Math.exp(lr[next]!));
+      this.nllRefs.push(-lr[next]!);
+      this.nllTests.push(-lt[next]!);
       this.nllRef -= lr[next]!;
       this.nllTest -= lt[next]!;
     }
+  }
+
+  /**
+   * The per-position values behind result(): KLD of every position, and for the positions with a next
+   * token Δp and both negative log-likelihoods (in the order added).
+   */
+  values(): { kld: number[]; deltaP: number[]; nllRef: number[]; nllTest: number[]; sameTop1: number } {
+    return { kld: this.klds, deltaP: this.dps, nllRef: this.nllRefs, nllTest: this.nllTests, sameTop1: this.same };
   }
 
   result(): LogitComparison {

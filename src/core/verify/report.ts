@@ -6,6 +6,8 @@ import type { CompareResult } from './against.js';
 import type { ImportanceStats } from './importance.js';
 import type { Summary } from './metrics.js';
 import type { TrainVsInferResult } from './train-vs-infer.js';
+import type { CorpusEvalResult } from './perplexity.js';
+import type { DeltaPDistribution, KldDistribution, ValueWithError } from './llama-stats.js';
 
 /** Pearson r of Figure 3 in the MiniMax-M1 report, before and after the FP32 LM head. */
 export const PAPER_PEARSON = { bf16Head: 0.987319, fp32Head: 0.997135 } as const;
@@ -103,6 +105,70 @@ export function againstJson(p: { engine: 'm1kit' | 'llama.cpp'; checkpoint: stri
     pplRatio: m.pplRatio,
     meanLnPplRatio: m.meanLnPplRatio,
     maxAbsLogitDiff: m.maxAbsLogitDiff,
+    thresholds: { maxKld: r.thresholds.maxKld ?? null, minTop1: r.thresholds.minTop1 ?? null },
+    pass: r.pass,
+    failures: r.failures,
+  };
+}
+
+export interface CorpusJson {
+  mode: 'corpus';
+  checkpoint: string;
+  /** null when the checkpoint was scored alone. */
+  reference: string | null;
+  precision: string;
+  lmHead: string;
+  ctx: number;
+  chunks: number;
+  corpusTokens: number;
+  scoredPerChunk: number;
+  scored: number;
+  bos: number | null;
+  /** Layer-major batches: each layer of each checkpoint was read this many times. */
+  batches: number;
+  /** Perplexity of the checkpoint (Q), with its standard error. */
+  ppl: ValueWithError;
+  pplReference: ValueWithError | null;
+  pplRatio: ValueWithError | null;
+  lnPplRatio: ValueWithError | null;
+  lnPplCorrelation: number | null;
+  pplDiff: ValueWithError | null;
+  kld: KldDistribution | null;
+  deltaP: DeltaPDistribution | null;
+  rmsDeltaP: ValueWithError | null;
+  sameTop1: ValueWithError | null;
+  klDivergenceBase: { path: string; bytes: number } | null;
+  thresholds: { maxKld: number | null; minTop1: number | null };
+  pass: boolean;
+  failures: string[];
+}
+
+export function corpusJson(p: { checkpoint: string; reference: string | null; precision: string; lmHead: string; klDivergenceBase: { path: string; bytes: number } | null }, r: CorpusEvalResult): CorpusJson {
+  const s = r.stats;
+  return {
+    mode: 'corpus',
+    checkpoint: p.checkpoint,
+    reference: p.reference,
+    precision: p.precision,
+    lmHead: p.lmHead,
+    ctx: r.ctx,
+    chunks: r.chunks,
+    corpusTokens: r.corpusTokens,
+    scoredPerChunk: r.scoredPerChunk,
+    scored: r.scored,
+    bos: r.bos ?? null,
+    batches: r.batches,
+    ppl: s ? s.ppl : r.ppl!,
+    pplReference: s?.pplBase ?? null,
+    pplRatio: s?.pplRatio ?? null,
+    lnPplRatio: s?.lnPplRatio ?? null,
+    lnPplCorrelation: s?.lnPplCorrelation ?? null,
+    pplDiff: s?.pplDiff ?? null,
+    kld: s?.kld ?? null,
+    deltaP: s?.deltaP ?? null,
+    rmsDeltaP: s?.rmsDeltaP ?? null,
+    sameTop1: s?.sameTop1 ?? null,
+    klDivergenceBase: p.klDivergenceBase,
     thresholds: { maxKld: r.thresholds.maxKld ?? null, minTop1: r.thresholds.minTop1 ?? null },
     pass: r.pass,
     failures: r.failures,
