@@ -18,6 +18,7 @@ import { KERNEL_CHOICES, resolveNative, type KernelChoice } from '../core/model/
 import { collectInputs, guardOutput, type GuardedOutput } from '../core/fs/output-guard.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
 import { count } from '../core/plural.js';
+import { checkCorpusUsage, corpusOptions, isCorpusMode, runCorpus, type CorpusOpts } from './verify-corpus.js';
 
 interface VerifyOpts {
   trainVsInfer?: boolean; against?: string; engine: 'm1kit' | 'llama.cpp'; tokens?: string; precision?: Precision; lmHead?: string;
@@ -64,7 +65,7 @@ function againstText(r: AgainstJson): string {
 }
 
 export function register(program: Command): void {
-  checkpointOptions(program.command('verify'))
+  corpusOptions(checkpointOptions(program.command('verify')))
     .description('numerical verification: train-vs-inference probability agreement, or checkpoint/engine vs reference checkpoint')
     .argument('<checkpoint>', 'checkpoint directory (or a .gguf file with --engine llama.cpp)')
     .option('--train-vs-infer', 'reproduce Figure 3: inference-path vs training-path probabilities of sampled tokens')
@@ -98,10 +99,32 @@ Examples:
   m1kit fixture small --preset small      # Figure 3 as in the README (minutes):
   m1kit verify small --train-vs-infer --prompt-len 300 --gen-len 300 --sequences 8 --logit-scale 40 --plot fig3.png
   m1kit verify /tmp/tiny-fp8 --against fixtures/tiny --max-kld 0.01 --min-top1 95 --json
-  m1kit verify tiny-f32.gguf --engine llama.cpp --against fixtures/tiny --tokens ids.json`)
-    .action(action('verify', async (ctx, target: string, o: VerifyOpts & CheckpointArgOptions) => {
+  m1kit verify tiny-f32.gguf --engine llama.cpp --against fixtures/tiny --tokens ids.json
+
+Corpus mode (--ctx, --chunks or --kl-divergence-base; the corpus is the one sequence of --tokens):
+the corpus is cut into chunks of --ctx tokens as llama-perplexity cuts it and the second half of each
+chunk is scored. With --against: PPL of both, their ratio, the KLD distribution, same top-1 and RMS Δp
+as llama-perplexity --kl-divergence prints them. All chunks run layer-major in one pass by default.
+  m1kit verify /tmp/tiny-q8 --against fixtures/tiny --tokens corpus-ids.json --ctx 64 --json
+  m1kit verify fixtures/tiny --tokens corpus-ids.json --ctx 64 --kl-divergence-base tiny.kld
+  llama-perplexity -m tiny-q4_0.gguf --kl-divergence-base tiny.kld --kl-divergence   # scores any GGUF against it`)
+    .action(action('verify', async (ctx, target: string, o: VerifyOpts & CheckpointArgOptions & CorpusOpts) => {
       target = await checkpointPath(ctx, target, o);
       if (o.against !== undefined) o.against = await checkpointPath(ctx, o.against, o, false);
+      if (isCorpusMode(o)) {
+        checkCorpusUsage(o);
+        if (o.lmHead === 'both') throw new UsageError('--lm-head both is only for --train-vs-infer');
+        if (o.tokens === undefined) throw new UsageError('corpus mode needs the corpus: --tokens <ids.json> (one token sequence)');
+        const seqs = await loadTokens(o.tokens);
+        if (seqs.length !== 1) throw new UsageError(`--tokens ${o.tokens}: corpus mode takes one token sequence (the whole corpus), got ${seqs.length}`);
+        await runCorpus(ctx, o, {
+          target, against: o.against, tokens: seqs[0]!, label: `--tokens ${o.tokens}`, inputs: [{ path: o.tokens, label: '--tokens file' }],
+          precision: o.precision ?? 'fp32', lmHead: (o.lmHead ?? 'fp32') as Precision, kernels: resolveNative(o.kernels) ? 'native' : 'ts',
+          maxMemory: { ...(o.maxMemory !== undefined ? { maxMemory: parseByteSize(o.maxMemory) } : {}), ...(ctx.globals.threads !== undefined ? { threads: ctx.globals.threads } : {}) },
+          thresholds: { maxKld: o.maxKld, minTop1: o.minTop1 === undefined ? undefined : o.minTop1 / 100 },
+        });
+        return;
+      }
       if (Boolean(o.trainVsInfer) === Boolean(o.against)) throw new UsageError('choose exactly one of --train-vs-infer or --against <reference>');
       if (o.engine === 'llama.cpp' && !o.against) throw new UsageError('--engine llama.cpp needs --against <hf-checkpoint>');
       if (o.plot && !o.trainVsInfer) throw new UsageError('--plot is only for --train-vs-infer');
