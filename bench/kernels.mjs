@@ -31,7 +31,7 @@ const { lightningPrefill, lightningDecode, LightningPrefillStream } = await imp(
 const { gemm } = await imp('core/ops/gemm.js');
 const { quantizeFp8Blocks, quantizeInt8, quantizeInt4 } = await imp('core/ops/quant.js');
 const { lightningNaive } = await imp('core/ops/lightning-ref.js');
-const { withNative } = await imp('native/index.js');
+const native = await imp('native/index.js');
 const { gemmGrouped } = await imp('core/ops/gemm.js');
 const { f32ToBf16 } = await imp('core/dtype/convert.js');
 
@@ -98,7 +98,7 @@ function verify(name, err, budget) {
 async function roofs() {
   const lanes = { avx512: 16, avx2: 8, scalar: 1 }[info.slots.fma_peak] ?? 1;
   const iters = info.simd === 'scalar' ? 20_000_000 : 50_000_000;
-  const tp = await best(() => withNative('fmaPeak', (a) => a.fmaPeak({ iters, threads: T })), 2);
+  const tp = await best(() => native.fmaPeak({ iters, threads: T }), 2);
   const peak = (T * iters * 12 * lanes * 2) / tp / 1e9;
   const [tg, tc] = await paired(sgemmRun, copyRun, 3);
   return { fmaPeakGflops: peak, sgemmGflops: SGEMM_FLOP / tg / 1e9, memcpyGBs: COPY_BYTES / tc / 1e9 };
@@ -110,7 +110,7 @@ const CM = 64 * 2 ** 20, COPY_BYTES = 2 * 4 * CM; // 256 MiB of fp32, read + wri
 let cbuf; // allocated on first use, after the streamed prefill has measured its peak RSS
 const copyRun = () => {
   cbuf ??= { src: rand(CM, 3), dst: new Float32Array(CM) };
-  return withNative('copy', (a) => a.copy({ src: cbuf.src, dst: cbuf.dst, n: CM, threads: T }));
+  return native.copy({ src: cbuf.src, dst: cbuf.dst, n: CM, threads: T });
 };
 
 async function prefill(roof) {
@@ -239,14 +239,14 @@ const fmaLanes = { avx512: 16, avx2: 8, scalar: 1 }[info.slots.fma_peak] ?? 1;
 /** fp32 FMA peak, GFLOP/s, from one ~0.2 s probe. */
 async function fmaNow() {
   const iters = 1e7;
-  const t = await time(() => withNative('fmaPeak', (a) => a.fmaPeak({ iters, threads: T })));
+  const t = await time(() => native.fmaPeak({ iters, threads: T }));
   return (T * iters * 12 * fmaLanes * 2) / t / 1e9;
 }
 /** bf16 dot-product peak (the level filling bf16_peak), GFLOP/s, or undefined without one. */
 async function bf16Now() {
   if (!info.slots.bf16_peak) return undefined;
   let flops = 0;
-  const t = await time(async () => { flops = await withNative('bf16Peak', (a) => a.bf16Peak({ iters: 1e7, threads: T })); });
+  const t = await time(async () => { flops = await native.bf16Peak({ iters: 1e7, threads: T }); });
   return flops / t / 1e9;
 }
 /** Median over ROUNDS of (rate of fn, peak measured right after it). */
@@ -312,7 +312,7 @@ async function decodeVsStream() {
     const res = await vsPeak(async () => {
       for (let s = 0; s < steps; s++) await lightningDecode({ q, k, v, n: 1, h, d: D, slopes, state, inPlace: true, out: o, threads: T });
     }, bytes / 1e9, async () => {
-      const t = await time(async () => { for (let s = 0; s < steps; s++) await withNative('stream', (a) => a.stream({ buf: sbuf, n: sbuf.length, threads: T })); });
+      const t = await time(async () => { for (let s = 0; s < steps; s++) await native.stream({ buf: sbuf, n: sbuf.length, threads: T }); });
       return bytes / t / 1e9;
     });
     r[`h${h}`] = { heads: h, stateMiB: (h * D * D * 4) / 2 ** 20, steps, GBs: res.rate, streamGBs: res.peak, ofStream: res.ofPeak };

@@ -1,48 +1,15 @@
 /**
- * The only module that knows the native addon exists. Core code calls `withNative(op, fn)` /
- * `nativeAvailable()`; native failures ({code, message} from C++, TypeError/RangeError from the
- * argument checks) are rewrapped here as typed m1kit errors with the caller's stack.
+ * The native facade: the only module that knows the addon exists. Core code calls one typed function per
+ * kernel (kernels.ts, re-exported here) and asks `nativeAvailable()` / `assertNative(op)` before choosing
+ * it; the addon object itself never leaves src/native. Native failures come back as typed m1kit errors.
  */
-import { ExitCode, InputError, M1kitError, UnavailableError } from '../core/errors.js';
+import { UnavailableError } from '../core/errors.js';
 import { addonPath, cudaLibPath, loadAddon, readBuildInfo } from './binding.js';
-import type { RawAddon, RawCudaInfo } from './raw.js';
+import { callSync, nativeError } from './guard.js';
+import type { RawCudaInfo } from './raw.js';
 
-export type { RawAddon } from './raw.js';
-
-/** True when the addon is loaded and usable (a failed M1KIT_SIMD request counts as unusable). */
-export function nativeAvailable(): boolean {
-  const s = loadAddon();
-  return s.addon !== undefined && s.simdError === undefined;
-}
-
-/** The loaded addon, or an UnavailableError explaining why not (with possible fixes as the hint). */
-export function requireNative(op: string): RawAddon {
-  const s = loadAddon();
-  if (s.simdError) throw new UnavailableError(s.simdError.code === 'E_SIMD_UNKNOWN' ? 'E_SIMD_UNKNOWN' : 'E_SIMD_UNSUPPORTED', `${op}: ${s.simdError.message}`);
-  if (!s.addon) throw new UnavailableError('E_NATIVE_UNAVAILABLE', `${op}: native kernels unavailable: ${s.reason}`, { hint: s.hints.join('; ') });
-  return s.addon;
-}
-
-/** Translate an error thrown or rejected by the addon into a typed m1kit error. */
-export function nativeError(op: string, e: unknown): M1kitError {
-  if (e instanceof M1kitError) return e;
-  const err = e as { code?: string; message?: string; name?: string };
-  const msg = `${op}: ${err?.message ?? String(e)}`;
-  if (err?.name === 'TypeError' || err?.name === 'RangeError') return new InputError('E_NATIVE_ARGS', msg, { cause: e });
-  if (err?.code === 'E_CUDA_UNAVAILABLE' || err?.code === 'E_CUDA') return new UnavailableError(err.code, msg, { cause: e });
-  if (err?.code?.startsWith('E_SIMD')) return new UnavailableError(err.code, msg, { cause: e });
-  return new M1kitError(err?.code ?? 'E_NATIVE_INTERNAL', ExitCode.internal, msg, { cause: e });
-}
-
-/** Run `fn` with the addon; errors come back as typed m1kit errors. */
-export async function withNative<T>(op: string, fn: (addon: RawAddon) => Promise<T>): Promise<T> {
-  const addon = requireNative(op);
-  try {
-    return await fn(addon);
-  } catch (e) {
-    throw nativeError(op, e);
-  }
-}
+export { assertNative, nativeAvailable } from './guard.js';
+export * from './kernels.js';
 
 /**
  * Switch the SIMD path at run time ('auto' | 'amx' | 'avx512bf16' | 'avx512' | 'avx2' | 'scalar'), as M1KIT_SIMD does at
@@ -73,7 +40,7 @@ export interface FpModeReport {
 
 /** Probe the compute kernels' FTZ/DAZ region on `threads` workers (synchronous). */
 export function fpModeReport(threads: number): FpModeReport {
-  const r = requireNative('fpModeReport').fpModeProbe({ threads });
+  const r = callSync('fpModeReport', (x) => x.fpModeProbe({ threads }));
   const both = r.ftzBit | r.dazBit;
   return {
     workersFlush: r.workers.every((m) => (m & both) === both),

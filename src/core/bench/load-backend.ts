@@ -2,7 +2,7 @@
  * Pick the kernels the benchmark times: the native CPU kernels (through core/ops, which fall back to the
  * TypeScript reference when the addon is missing — then the run says so), or CUDA when a device exists.
  */
-import { cudaStatus, nativeAvailable, nativeStatus, withNative } from '../../native/index.js';
+import { cudaStatus, nativeAvailable, nativeStatus } from '../../native/index.js';
 import { lightningDecode, lightningPrefill } from '../ops/lightning.js';
 import { softmaxAttention } from '../ops/softmax-attention.js';
 import { UnavailableError } from '../errors.js';
@@ -28,18 +28,12 @@ function cpuBackend(): KernelBackend {
 
 function cudaBackend(devices: string[]): KernelBackend {
   const cpu = cpuBackend();
-  const run = async (op: 'prefill' | 'decode', p: { q: Float32Array; k: Float32Array; v: Float32Array; n: number; h: number; d: number; slopes: Float32Array; state?: Float32Array; blockSize: number }) => {
-    const o = new Float32Array(p.n * p.h * p.d);
-    const state = p.state ? Float32Array.from(p.state) : new Float32Array(p.h * p.d * p.d);
-    await withNative(`cuda lightning ${op}`, (x) => x.cudaLightning({ op, q: p.q, k: p.k, v: p.v, o, state, slopes: p.slopes, n: p.n, h: p.h, d: p.d, block: p.blockSize }));
-    return { o, state };
-  };
   return {
     name: `cuda (${devices[0] ?? 'device 0'}); softmax on ${cpu.name}`,
     device: 'cuda',
     info: { ...cpu.info, cuda: devices },
-    lightningPrefill: (p) => run('prefill', p),
-    lightningDecode: (p) => run('decode', { ...p, n: 1, blockSize: 256 }),
+    lightningPrefill: (p) => lightningPrefill({ ...p, backend: 'cuda' }),
+    lightningDecode: (p) => lightningDecode({ ...p, n: 1, backend: 'cuda' }),
     softmaxAttention: cpu.softmaxAttention,
   };
 }

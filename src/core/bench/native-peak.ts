@@ -5,7 +5,7 @@
  * - SGEMM: y[m, n] = x[m, k] · W[n, k]ᵀ in fp32, 2·m·n·k FLOPs per call;
  * - copy bandwidth: threaded memcpy, read + write bytes.
  */
-import { nativeAvailable, nativeStatus, withNative } from '../../native/index.js';
+import * as native from '../../native/index.js';
 import { throwIfAborted } from '../errors.js';
 import type { PeakResult } from './peak-result.js';
 import { randomFill } from './selfcheck.js';
@@ -34,53 +34,53 @@ async function rate(seconds: number, work: number, fn: () => Promise<unknown>, s
   return done / (now() - t0);
 }
 
-export const nativePeakAvailable = (): boolean => nativeAvailable();
+export const nativePeakAvailable = (): boolean => native.nativeAvailable();
 
 export async function measureNativePeak(p: { threads: number; seconds: number; signal?: AbortSignal; streamBytes?: number }): Promise<PeakResult & { sgemmGflops: number; sgemmMethod: string }> {
-  const st = nativeStatus();
+  const st = native.nativeStatus();
   const simd = st.slots.fma_peak ?? st.simd; // the level whose FMA probe runs
   const lanes = LANES[simd] ?? 1;
   const threads = p.threads;
   let iters = 1 << 16;
   for (;;) {
     const t = now();
-    await withNative('fmaPeak', (x) => x.fmaPeak({ iters, threads }));
+    await native.fmaPeak({ iters, threads });
     if (now() - t > 0.05 || iters > 2 ** 36) break;
     iters *= 4;
   }
-  const fmaCalls = await rate(p.seconds, 1, () => withNative('fmaPeak', (x) => x.fmaPeak({ iters, threads })), p.signal);
+  const fmaCalls = await rate(p.seconds, 1, () => native.fmaPeak({ iters, threads }), p.signal);
   const fmaGflops = (fmaCalls * iters * FMA_CHAINS * lanes * 2 * threads) / 1e9;
 
   const x = randomFill(new Float32Array(GEMM.m * GEMM.k), 41, 0.1);
   const w = randomFill(new Float32Array(GEMM.n * GEMM.k), 42, 0.1);
   const y = new Float32Array(GEMM.m * GEMM.n);
-  const gemmCalls = await rate(p.seconds, 1, () => withNative('gemm', (a) => a.gemm({ x, w, y, m: GEMM.m, k: GEMM.k, nOut: GEMM.n, threads })), p.signal);
+  const gemmCalls = await rate(p.seconds, 1, () => native.gemm({ x, w, y, m: GEMM.m, k: GEMM.k, nOut: GEMM.n, threads }), p.signal);
   const sgemmGflops = (gemmCalls * 2 * GEMM.m * GEMM.n * GEMM.k) / 1e9;
 
   const n = Math.min(COPY_FLOATS_MAX, COPY_FLOATS_PER_THREAD * threads);
   const src = new Float32Array(n).fill(1);
   const dst = new Float32Array(n);
-  const copies = await rate(p.seconds, 1, () => withNative('copy', (a) => a.copy({ src, dst, n, threads })), p.signal);
+  const copies = await rate(p.seconds, 1, () => native.copy({ src, dst, n, threads }), p.signal);
   const extra: Partial<PeakResult> = {};
   const bf16Level = st.slots.bf16_peak;
   if (bf16Level) {
     let bi = 1 << 16;
     for (;;) {
       const t = now();
-      await withNative('bf16Peak', (x) => x.bf16Peak({ iters: bi, threads }));
+      await native.bf16Peak({ iters: bi, threads });
       if (now() - t > 0.05 || bi > 2 ** 36) break;
       bi *= 4;
     }
     let flops = 0;
     const t0 = now();
-    while (flops === 0 || now() - t0 < p.seconds) flops += await withNative('bf16Peak', (x) => x.bf16Peak({ iters: bi, threads }));
+    while (flops === 0 || now() - t0 < p.seconds) flops += await native.bf16Peak({ iters: bi, threads });
     extra.bf16Gflops = flops / (now() - t0) / 1e9;
     extra.bf16Method = `native ${bf16Level} bf16 dot-product probe (${bf16Level === 'amx' ? 'tdpbf16ps, 4 tiles' : 'vdpbf16ps, 12 chains × 16 lanes × 2 pairs'} per thread), ${threads} threads`;
   }
   if (p.streamBytes) {
     const sn = Math.max(16, Math.floor(p.streamBytes / 4));
     const buf = new Float32Array(sn).fill(1);
-    const streams = await rate(p.seconds, 1, () => withNative('stream', (a) => a.stream({ buf, n: sn, threads })), p.signal);
+    const streams = await rate(p.seconds, 1, () => native.stream({ buf, n: sn, threads }), p.signal);
     extra.streamGBs = (streams * 2 * sn * 4) / 1e9;
     extra.streamMethod = `native in-place stream (x ← x·1, read + write) of ${(sn * 4 / 2 ** 20).toFixed(1)} MiB, the decode state's size, ${threads} threads`;
   }

@@ -4,7 +4,7 @@
  */
 import { bf16ToF32, f32ToBf16, f32ToF16 } from '../dtype/convert.js';
 import { threadsOf, useNative, type KernelOptions } from './common.js';
-import { withNative } from '../../native/index.js';
+import * as native from '../../native/index.js';
 
 /** Below this many elements the TypeScript loop is cheaper than a native round trip. */
 const NATIVE_MIN_ELEMENTS = 4096;
@@ -14,7 +14,7 @@ export async function convertBf16ToF32(src: Uint16Array, o: KernelOptions & { ou
   const dst = o.out ?? new Float32Array(src.length);
   if (src.length >= NATIVE_MIN_ELEMENTS || o.backend === 'native') {
     if (useNative(o, 'convertBf16ToF32')) {
-      await withNative('convertBf16ToF32', (x) => x.convert({ kind: 'bf16-f32', src, dst, n: src.length, threads: threadsOf(o) }));
+      await native.convert({ kind: 'bf16-f32', src, dst, n: src.length, threads: threadsOf(o) }, 'convertBf16ToF32');
       return dst;
     }
   }
@@ -26,7 +26,7 @@ async function toHalf(kind: 'f32-bf16' | 'f32-f16', src: Float32Array, o: Kernel
   const op = kind === 'f32-bf16' ? 'convertF32ToBf16' : 'convertF32ToF16';
   if (src.length >= NATIVE_MIN_ELEMENTS || o.backend === 'native') {
     if (useNative(o, op)) {
-      await withNative(op, (x) => x.convert({ kind, src, dst, n: src.length, threads: threadsOf(o) }));
+      await native.convert({ kind, src, dst, n: src.length, threads: threadsOf(o) }, op);
       return dst;
     }
   }

@@ -8,7 +8,7 @@ import { read, write } from 'node:fs';
 import { promisify } from 'node:util';
 import { InputError } from '../errors.js';
 import { DEFAULT_CHUNK_BYTES } from '../limits.js';
-import { withNative } from '../../native/index.js';
+import * as native from '../../native/index.js';
 import { useNative, type Backend } from './common.js';
 
 const readAsync = promisify(read);
@@ -73,7 +73,7 @@ export async function copyRange(fdIn: FileHandle | number, offIn: number, fdOut:
   const a = fdOf(fdIn);
   const b = fdOf(fdOut);
   const copied = useNative(o, 'copyRange')
-    ? await withNative('copyRange', (x) => x.copyFileRange({ fdIn: a, offIn, fdOut: b, offOut, length, writeback: o.writeback === true, paced: o.paced === true }))
+    ? await native.copyFileRange({ fdIn: a, offIn, fdOut: b, offOut, length, writeback: o.writeback === true, paced: o.paced === true }, 'copyRange')
     : await copyLoop(a, offIn, b, offOut, length);
   if (copied !== length) {
     throw new InputError('E_TRUNCATED', `${o.label ?? `fd ${a}`}: input ends after ${copied} of ${length} bytes copied from offset ${offIn}`);
@@ -90,7 +90,7 @@ export async function copyRange(fdIn: FileHandle | number, offIn: number, fdOut:
 export async function startWriteback(fd: FileHandle | number, offset: number, length: number): Promise<void> {
   checkRange('startWriteback', { offset, length });
   if (length === 0 || !useNative({}, 'writeback')) return;
-  await withNative('writeback', (x) => x.writeback({ fd: fdOf(fd), offset, length }));
+  await native.writeback({ fd: fdOf(fd), offset, length });
 }
 
 /**
@@ -102,7 +102,7 @@ export async function startWriteback(fd: FileHandle | number, offset: number, le
 export async function preallocate(fd: FileHandle | number, offset: number, length: number, o: { keepSize?: boolean } = {}): Promise<boolean> {
   checkRange('preallocate', { offset, length });
   if (length === 0 || !useNative({}, 'fallocate')) return false;
-  return (await withNative('fallocate', (x) => x.fallocate({ fd: fdOf(fd), offset, length, keepSize: o.keepSize === true }))) === 1;
+  return (await native.fallocate({ fd: fdOf(fd), offset, length, keepSize: o.keepSize === true })) === 1;
 }
 
 /**

@@ -1,40 +1,25 @@
 /**
- * CUDA kernels (kernels/cuda): lightning prefill on tensor cores and batched decode (bf16 inputs, fp32
- * state), block FP8 quantization, and the same-run measurements of `bench kernels --device cuda`.
- * Available only when the CUDA library was compiled and a device exists; otherwise each call throws
- * UnavailableError (exit code 5). Inputs are fp32 and rounded to bf16 on upload.
+ * CUDA kernels (kernels/cuda) beyond lightning attention (whose tensor-core prefill and batched decode
+ * are `lightningPrefill` / `lightningDecode` with `backend: 'cuda'`, core/ops/lightning.ts): block FP8
+ * quantization and the same-run measurements of `bench kernels --device cuda`. Available only when the
+ * CUDA library was compiled and a device exists; otherwise each call throws UnavailableError (exit code
+ * 5). Inputs are fp32 and rounded to bf16 on upload.
  *
  * `cudaLightningPrefillEmulated` needs no device: it runs the GPU prefill's tile decomposition
  * (kernels/cuda/lightning_tc_plan.h: chunks of 64 rows, segments, the state scan, the bf16 rounding
  * points) on the host, so the decomposition is tested on every machine.
  */
-import { cudaStatus, withNative } from '../../native/index.js';
-import { InputError, UnavailableError } from '../errors.js';
+import * as native from '../../native/index.js';
+import { InputError } from '../errors.js';
+import { requireCuda } from './common.js';
 import type { LightningInput, LightningOutput } from './lightning.js';
 
 /** Rows of one chunk of the tensor-core prefill (kernels/cuda/lightning_tc_plan.h kChunk). */
 export const CUDA_LIGHTNING_CHUNK = 64;
 
-function requireCuda(op: string): void {
-  const c = cudaStatus();
-  if (!c.loaded) throw new UnavailableError('E_CUDA_UNAVAILABLE', `${op}: CUDA unavailable: ${c.reason ?? 'unknown reason'}`);
-}
-
 function buffers(a: LightningInput): { o: Float32Array; state: Float32Array } {
   return { o: a.out ?? new Float32Array(a.n * a.h * a.d), state: a.state ? a.state.slice() : new Float32Array(a.h * a.d * a.d) };
 }
-
-async function lightning(op: 'prefill' | 'decode', a: LightningInput): Promise<LightningOutput> {
-  const name = op === 'prefill' ? 'cudaLightningPrefill' : 'cudaLightningDecode';
-  requireCuda(name);
-  const { o, state } = buffers(a);
-  await withNative(name, (x) =>
-    x.cudaLightning({ op, q: a.q, k: a.k, v: a.v, o, state, slopes: a.slopes, n: a.n, h: a.h, d: a.d, block: a.blockSize ?? 256 }));
-  return { o, state };
-}
-
-export const cudaLightningPrefill = (a: LightningInput) => lightning('prefill', a);
-export const cudaLightningDecode = (a: LightningInput) => lightning('decode', a);
 
 /**
  * The tensor-core prefill computed on the host with the GPU's decomposition. `segmentTokens` (a
@@ -46,8 +31,7 @@ export async function cudaLightningPrefillEmulated(a: LightningInput & { segment
   if (!Number.isInteger(seg) || seg < 0 || seg % CUDA_LIGHTNING_CHUNK !== 0)
     throw new InputError('E_KERNEL_SHAPE', `cudaLightningPrefillEmulated: segmentTokens must be a multiple of ${CUDA_LIGHTNING_CHUNK}, got ${seg}`);
   const { o, state } = buffers(a);
-  await withNative('cudaLightningPrefillEmulated', (x) =>
-    x.cudaEmulateLightning({ q: a.q, k: a.k, v: a.v, o, state, slopes: a.slopes, n: a.n, h: a.h, d: a.d, segment: seg }));
+  await native.cudaEmulateLightning({ q: a.q, k: a.k, v: a.v, o, state, slopes: a.slopes, n: a.n, h: a.h, d: a.d, segment: seg }, 'cudaLightningPrefillEmulated');
   return { o, state };
 }
 
@@ -55,7 +39,7 @@ export async function cudaQuantizeFp8Blocks(w: Float32Array, rows: number, cols:
   requireCuda('cudaQuantizeFp8Blocks');
   const codes = new Uint8Array(rows * cols);
   const scaleInv = new Float32Array(Math.ceil(rows / block) * Math.ceil(cols / block));
-  await withNative('cudaQuantizeFp8Blocks', (x) => x.cudaQuantFp8({ w, codes, scale: scaleInv, rows, cols, group: block }));
+  await native.cudaQuantFp8({ w, codes, scale: scaleInv, rows, cols, group: block }, 'cudaQuantizeFp8Blocks');
   return { codes, scaleInv };
 }
 
@@ -85,7 +69,7 @@ export interface CudaBenchResult {
 export async function cudaBench(a: CudaBenchInput): Promise<CudaBenchResult> {
   requireCuda('cudaBench');
   const out = new Float64Array(5);
-  await withNative('cudaBench', (x) => x.cudaBench({ n: a.n, h: a.h, d: a.d, decodeHeads: a.decodeHeads, out }));
+  await native.cudaBench({ n: a.n, h: a.h, d: a.d, decodeHeads: a.decodeHeads, out });
   const [peak, copy, pre, dec, stateBytes] = out as unknown as [number, number, number, number, number];
   const prefillFlops = a.n * a.h * (4 * a.d * a.d + 4 * CUDA_LIGHTNING_CHUNK * a.d);
   return {

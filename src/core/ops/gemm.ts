@@ -15,7 +15,7 @@
  * the stable API the runtime calls.
  */
 import { checkDims, checkLength, threadsOf, useNative, type KernelOptions } from './common.js';
-import { withNative } from '../../native/index.js';
+import * as native from '../../native/index.js';
 import { roundBf16 } from '../dtype/convert.js';
 import { InputError } from '../errors.js';
 
@@ -75,7 +75,7 @@ export async function gemm(a: GemmInput): Promise<Float32Array> {
   const y = a.out ?? new Float32Array(a.m * a.nOut);
   if (useNative(a, op)) {
     const threads = threadsOf(a);
-    await withNative(op, (x) => x.gemm({ x: a.x, w: a.w, y, m: a.m, k: a.k, nOut: a.nOut, threads, bf16: precision === 'bf16' }));
+    await native.gemm({ x: a.x, w: a.w, y, m: a.m, k: a.k, nOut: a.nOut, threads, bf16: precision === 'bf16' }, op);
     return y;
   }
   y.set(gemmRef(a));
@@ -142,7 +142,7 @@ export async function gemmGrouped(a: GemmGroupedInput): Promise<Float32Array> {
   if (useNative(a, op)) {
     const threads = threadsOf(a);
     const offset = Float64Array.from(a.offset), rows = Float64Array.from(a.rows);
-    await withNative(op, (x) => x.gemmGrouped({ x: a.x, w: a.w, y, offset, rows, experts: a.experts, rowsTotal: total, k: a.k, nOut: a.nOut, threads, bf16: precision === 'bf16' }));
+    await native.gemmGrouped({ x: a.x, w: a.w, y, offset, rows, experts: a.experts, rowsTotal: total, k: a.k, nOut: a.nOut, threads, bf16: precision === 'bf16' }, op);
     return y;
   }
   const ref = gemmGroupedRef(a);

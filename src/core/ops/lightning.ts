@@ -1,18 +1,20 @@
 /**
  * Lightning attention entry points (docs/architecture.md §3.3): native block-form prefill and recurrent
  * decode when the addon is loaded, the TypeScript recurrence otherwise. fp32 in/out, fp32 state.
+ * `backend: 'cuda'` runs the GPU kernels of kernels/cuda instead (q, k, v rounded to bf16 on upload,
+ * fp32 state; `precision` and `threads` do not apply there).
  *
  * Layouts (token-major): q, k, v, o [n, h, d]; state [h, d, d] with o_t = q_t · S_t (inclusive:
  * S_t = λ S_{t−1} + k_tᵀ v_t); slopes [h] with per-head decay λ = exp(−s).
  * To batch several sequences, stack them as extra heads (h = batch · heads, slopes repeated).
  */
-import { checkDims, checkLength, threadsOf, useNative, type KernelOptions } from './common.js';
+import { checkDims, checkLength, requireCuda, threadsOf, useNative, type Backend, type KernelOptions } from './common.js';
 import { roundActivationsBf16 } from './gemm.js';
 import { lightningRecurrent } from './lightning-ref.js';
-import { withNative } from '../../native/index.js';
+import * as native from '../../native/index.js';
 import { InputError } from '../errors.js';
 
-export interface LightningInput extends KernelOptions {
+export interface LightningInput extends KernelOptions<Backend> {
   /** [n, h, d] */ q: Float32Array;
   /** [n, h, d] */ k: Float32Array;
   /** [n, h, d] */ v: Float32Array;
@@ -57,19 +59,23 @@ function prepare(op: string, a: LightningInput): { o: Float32Array; state: Float
 }
 
 async function run(op: 'prefill' | 'decode', a: LightningInput): Promise<LightningOutput> {
-  const name = op === 'prefill' ? 'lightningPrefill' : 'lightningDecode';
+  const cuda = a.backend === 'cuda';
+  const name = `${cuda ? 'cudaL' : 'l'}ightning${op === 'prefill' ? 'Prefill' : 'Decode'}`;
   const { o, state } = prepare(name, a);
   const block = a.blockSize ?? 256;
   if (!Number.isInteger(block) || block < 1 || block > 4096) throw new InputError('E_KERNEL_SHAPE', `${name}: blockSize must be in [1, 4096], got ${block}`);
   const precision = a.precision ?? 'fp32';
   if (precision !== 'fp32' && precision !== 'bf16') throw new InputError('E_KERNEL_SHAPE', `${name}: precision must be 'fp32' or 'bf16', got ${String(precision)}`);
   const bf16 = op === 'prefill' && precision === 'bf16';
+  if (cuda) {
+    requireCuda(name);
+    await native.cudaLightning({ op, q: a.q, k: a.k, v: a.v, o, state, slopes: a.slopes, n: a.n, h: a.h, d: a.d, block }, name);
+    return { o, state };
+  }
   if (useNative(a, name)) {
     const threads = threadsOf(a);
-    await withNative(name, (x) => {
-      const opts = { q: a.q, k: a.k, v: a.v, o, state, slopes: a.slopes, n: a.n, h: a.h, d: a.d, block, threads };
-      return op === 'prefill' ? x.lightningPrefill({ ...opts, bf16 }) : x.lightningDecode(opts);
-    });
+    const opts = { q: a.q, k: a.k, v: a.v, o, state, slopes: a.slopes, n: a.n, h: a.h, d: a.d, block, threads };
+    await (op === 'prefill' ? native.lightningPrefill({ ...opts, bf16 }, name) : native.lightningDecode(opts, name));
     return { o, state };
   }
   const qkv = bf16 ? { q: roundActivationsBf16(a.q), k: roundActivationsBf16(a.k), v: roundActivationsBf16(a.v) } : {};
@@ -109,11 +115,11 @@ export class LightningPrefillStream {
   readonly h: number;
   readonly d: number;
   readonly slopes: Float32Array;
-  private readonly opts: KernelOptions & { blockSize?: number; precision?: 'fp32' | 'bf16' };
+  private readonly opts: KernelOptions<Backend> & { blockSize?: number; precision?: 'fp32' | 'bf16' };
   /** Tokens consumed so far. */
   tokens = 0;
 
-  constructor(a: { h: number; d: number; slopes: Float32Array; state?: Float32Array; blockSize?: number; precision?: 'fp32' | 'bf16' } & KernelOptions) {
+  constructor(a: { h: number; d: number; slopes: Float32Array; state?: Float32Array; blockSize?: number; precision?: 'fp32' | 'bf16' } & KernelOptions<Backend>) {
     this.h = a.h;
     this.d = a.d;
     this.slopes = a.slopes;

@@ -6,7 +6,7 @@ import { dequantizeFp8Band, quantizeFp8Band } from '../quant/fp8.js';
 import { dequantizeInt8Rows, quantizeInt8Rows, checkMatrix, type ScaleDtype } from '../quant/int8.js';
 import { dequantizeInt4Rows, quantizeInt4Rows } from '../quant/int4.js';
 import { threadsOf, useNative, type KernelOptions } from './common.js';
-import { withNative } from '../../native/index.js';
+import * as native from '../../native/index.js';
 import { InputError } from '../errors.js';
 import { bf16ToF32 } from '../dtype/convert.js';
 import { addErrorSums, type ErrorSample } from '../quant/error-sums.js';
@@ -69,8 +69,7 @@ export async function quantizeFp8Blocks(
   const codes = buf(o.out?.codes, () => new Uint8Array(rows * cols), rows * cols, 'quantizeFp8Blocks (out.codes)');
   const scaleInv = buf(o.out?.scale, () => new Float32Array(nbr * nbc), nbr * nbc, 'quantizeFp8Blocks (out.scale)');
   if (useNative(o, 'quantizeFp8Blocks')) {
-    await withNative('quantizeFp8Blocks', (x) =>
-      x.quant({ format: 'fp8', op: 'quantize', ...nativeIn(input), codes, scale: scaleInv, rows, cols, group: block, threads: threadsOf(o), ...nativeErr(o.errors) }));
+    await native.quant({ format: 'fp8', op: 'quantize', ...nativeIn(input), codes, scale: scaleInv, rows, cols, group: block, threads: threadsOf(o), ...nativeErr(o.errors) }, 'quantizeFp8Blocks');
     return { codes, scaleInv };
   }
   const w = f32Of(input);
@@ -96,8 +95,7 @@ export async function dequantizeFp8Blocks(
   checkMatrix(scaleInv.length, nbr, nbc, 'dequantizeFp8Blocks (scaleInv)');
   const out = outBuffer(o.out, rows * cols, 'dequantizeFp8Blocks');
   if (useNative(o, 'dequantizeFp8Blocks')) {
-    await withNative('dequantizeFp8Blocks', (x) =>
-      x.quant({ format: 'fp8', op: 'dequantize', out, codes, scale: scaleInv, rows, cols, group: block, threads: threadsOf(o) }));
+    await native.quant({ format: 'fp8', op: 'dequantize', out, codes, scale: scaleInv, rows, cols, group: block, threads: threadsOf(o) }, 'dequantizeFp8Blocks');
     return out;
   }
   for (let b = 0; b < nbr; b++) {
@@ -118,8 +116,7 @@ export async function quantizeInt8(w: QuantInput, rows: number, cols: number, o:
   }
   const q = buf(o.out?.q, () => new Int8Array(rows * cols), rows * cols, 'quantizeInt8 (out.q)');
   const scale = buf(o.out?.scale, () => new Float32Array(rows), rows, 'quantizeInt8 (out.scale)');
-  await withNative('quantizeInt8', (x) =>
-    x.quant({ format: 'int8', op: 'quantize', ...nativeIn(w), codes: q, scale, rows, cols, group: 1, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16', ...nativeErr(o.errors) }));
+  await native.quant({ format: 'int8', op: 'quantize', ...nativeIn(w), codes: q, scale, rows, cols, group: 1, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16', ...nativeErr(o.errors) }, 'quantizeInt8');
   return { q, scale };
 }
 
@@ -128,7 +125,7 @@ export async function dequantizeInt8(q: Int8Array, scale: Float32Array, rows: nu
   checkMatrix(q.length, rows, cols, 'dequantizeInt8');
   checkMatrix(scale.length, rows, 1, 'dequantizeInt8 (scale)');
   const out = outBuffer(o.out, rows * cols, 'dequantizeInt8');
-  await withNative('dequantizeInt8', (x) => x.quant({ format: 'int8', op: 'dequantize', out, codes: q, scale, rows, cols, group: 1, threads: threadsOf(o) }));
+  await native.quant({ format: 'int8', op: 'dequantize', out, codes: q, scale, rows, cols, group: 1, threads: threadsOf(o) }, 'dequantizeInt8');
   return out;
 }
 
@@ -147,8 +144,7 @@ export async function quantizeInt4(
   const nw = rows * Math.ceil(cols / 8), ns = rows * Math.ceil(cols / group);
   const packed = buf(o.out?.packed, () => new Int32Array(nw), nw, 'quantizeInt4 (out.packed)');
   const scale = buf(o.out?.scale, () => new Float32Array(ns), ns, 'quantizeInt4 (out.scale)');
-  await withNative('quantizeInt4', (x) =>
-    x.quant({ format: 'int4', op: 'quantize', ...nativeIn(w), packed, scale, rows, cols, group, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16', ...nativeErr(o.errors) }));
+  await native.quant({ format: 'int4', op: 'quantize', ...nativeIn(w), packed, scale, rows, cols, group, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16', ...nativeErr(o.errors) }, 'quantizeInt4');
   return { packed, scale };
 }
 
@@ -159,7 +155,7 @@ export async function dequantizeInt4(
   checkMatrix(packed.length, rows, Math.ceil(cols / 8), 'dequantizeInt4 (packed)');
   checkMatrix(scale.length, rows, Math.ceil(cols / group), 'dequantizeInt4 (scale)');
   const out = outBuffer(o.out, rows * cols, 'dequantizeInt4');
-  await withNative('dequantizeInt4', (x) => x.quant({ format: 'int4', op: 'dequantize', out, packed, scale, rows, cols, group, threads: threadsOf(o) }));
+  await native.quant({ format: 'int4', op: 'dequantize', out, packed, scale, rows, cols, group, threads: threadsOf(o) }, 'dequantizeInt4');
   return out;
 }
 

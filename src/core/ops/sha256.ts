@@ -6,7 +6,7 @@
  * (core/ops/lane-sha256.ts). Synchronous: the caller owns the hashes on its thread.
  */
 import { InputError } from '../errors.js';
-import { nativeAvailable, nativeError, requireNative } from '../../native/index.js';
+import * as native from '../../native/index.js';
 
 /** Initial hash value H(0) (FIPS 180-4 §5.3.3). */
 export const SHA256_IV: readonly number[] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
@@ -61,7 +61,7 @@ let niAvailable: boolean | undefined;
 
 /** True when the native lanes run here (addon loaded, CPU with the SHA extensions). */
 export function sha256LanesAvailable(): boolean {
-  if (niAvailable === undefined) niAvailable = nativeAvailable() && requireNative('sha256Lanes').sha256NiAvailable();
+  if (niAvailable === undefined) niAvailable = native.nativeAvailable() && native.sha256NiAvailable();
   return niAvailable;
 }
 
@@ -75,14 +75,8 @@ export function compressLanes(states: Uint32Array[], data: Uint8Array[], o: { ba
   for (const d of data) if (d.length % 64 !== 0) throw new InputError('E_SHA_LANES', `compressLanes: ${d.length} bytes is not whole 64-byte blocks`);
   const backend = o.backend ?? 'auto';
   if (backend === 'native' || (backend === 'auto' && sha256LanesAvailable())) {
-    const addon = requireNative('sha256Lanes');
-    for (let i = 0; i < states.length; i += 64) {
-      try {
-        addon.sha256Lanes(states.slice(i, i + 64), data.slice(i, i + 64));
-      } catch (e) {
-        throw nativeError('sha256Lanes', e);
-      }
-    }
+    native.assertNative('sha256Lanes');
+    for (let i = 0; i < states.length; i += 64) native.sha256Lanes(states.slice(i, i + 64), data.slice(i, i + 64));
     return;
   }
   for (let l = 0; l < states.length; l++) compressRef(states[l]!, data[l]!);

@@ -5,7 +5,7 @@
  */
 import { checkDims, checkLength, threadsOf, useNative, type KernelOptions } from './common.js';
 import { softmaxAttentionRef } from './softmax-ref.js';
-import { withNative } from '../../native/index.js';
+import * as native from '../../native/index.js';
 import { InputError } from '../errors.js';
 
 export interface SoftmaxAttentionInput extends KernelOptions {
@@ -40,7 +40,7 @@ export async function softmaxAttention(a: SoftmaxAttentionInput): Promise<Float3
   const o = a.out ?? new Float32Array(a.n * a.hq * a.d);
   if (useNative(a, op)) {
     const threads = threadsOf(a);
-    await withNative(op, (x) => x.softmaxAttention({ q: a.q, k: a.k, v: a.v, o, n: a.n, nk: a.nk, hq: a.hq, hkv: a.hkv, d: a.d, scale, threads }));
+    await native.softmaxAttention({ q: a.q, k: a.k, v: a.v, o, n: a.n, nk: a.nk, hq: a.hq, hkv: a.hkv, d: a.d, scale, threads }, op);
     return o;
   }
   o.set(softmaxAttentionRef({ ...a, scale }));

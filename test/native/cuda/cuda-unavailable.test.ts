@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { nativeInfo } from '../../../src/core/ops/info.js';
-import { cudaLightningPrefill, cudaQuantizeFp8Blocks } from '../../../src/core/ops/cuda.js';
+import { cudaQuantizeFp8Blocks } from '../../../src/core/ops/cuda.js';
+import { lightningDecode, lightningPrefill } from '../../../src/core/ops/lightning.js';
 
 const info = nativeInfo();
 
@@ -15,8 +16,9 @@ describe('CUDA availability is reported truthfully', () => {
     expect(info.cuda.loaded).toBe(false);
     expect(typeof info.cuda.reason).toBe('string');
     await expect(cudaQuantizeFp8Blocks(new Float32Array(4), 2, 2)).rejects.toMatchObject({ code: 'E_CUDA_UNAVAILABLE', exitCode: 5 });
-    await expect(cudaLightningPrefill({ q: new Float32Array(1), k: new Float32Array(1), v: new Float32Array(1), n: 1, h: 1, d: 1, slopes: new Float32Array(1) }))
-      .rejects.toMatchObject({ code: 'E_CUDA_UNAVAILABLE' });
+    const one = { q: new Float32Array(1), k: new Float32Array(1), v: new Float32Array(1), n: 1, h: 1, d: 1, slopes: new Float32Array(1), backend: 'cuda' as const };
+    await expect(lightningPrefill(one)).rejects.toMatchObject({ code: 'E_CUDA_UNAVAILABLE', exitCode: 5 });
+    await expect(lightningDecode(one)).rejects.toMatchObject({ code: 'E_CUDA_UNAVAILABLE', exitCode: 5 });
   });
 
   it.runIf(info.cuda.deviceCount > 0 && info.cuda.compiled)('device present: library loaded and devices named', () => {

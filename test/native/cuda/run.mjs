@@ -16,7 +16,7 @@ if (!existsSync(dist('core/ops/cuda.js'))) {
   process.exit(1);
 }
 const { nativeInfo } = await import(dist('core/ops/info.js'));
-const { cudaLightningPrefill, cudaLightningDecode, cudaLightningPrefillEmulated, cudaQuantizeFp8Blocks, cudaBench } = await import(dist('core/ops/cuda.js'));
+const { cudaLightningPrefillEmulated, cudaQuantizeFp8Blocks, cudaBench } = await import(dist('core/ops/cuda.js'));
 const { lightningPrefill, lightningDecode } = await import(dist('core/ops/lightning.js'));
 const { quantizeFp8Blocks } = await import(dist('core/ops/quant.js'));
 const { f32ToBf16, bf16ToF32 } = await import(dist('core/dtype/convert.js'));
@@ -84,7 +84,7 @@ for (const [n, h, d] of [[1, 1, 128], [257, 2, 128], [513, 3, 48], [4096, 4, 128
   const q = rand(n * h * d, 1), k = rand(n * h * d, 2), v = rand(n * h * d, 3), state = rand(h * d * d, 4);
   const slopes = Float32Array.from({ length: h }, (_, j) => [0.0039, 0.92, 0.35, 2 ** -0.5][j % 4]);
   const t0 = performance.now();
-  const g = await cudaLightningPrefill({ q, k, v, n, h, d, slopes, state });
+  const g = await lightningPrefill({ q, k, v, n, h, d, slopes, state, backend: 'cuda' });
   const ms = performance.now() - t0;
   const c = await lightningPrefill({ q, k, v, n, h, d, slopes, state });
   const a = await lightningPrefill({ q: abs(q), k: abs(k), v: abs(v), n, h, d, slopes, state: abs(state) });
@@ -99,7 +99,7 @@ for (const [n, h, d] of [[1, 1, 128], [257, 2, 128], [513, 3, 48], [4096, 4, 128
 for (const [n, h, d] of [[1, 1, 128], [257, 2, 128], [513, 3, 48]]) {
   const q = rand(n * h * d, 1), k = rand(n * h * d, 2), v = rand(n * h * d, 3), state = rand(h * d * d, 4);
   const slopes = Float32Array.from({ length: h }, (_, j) => 2 ** (-(j + 1) / 8));
-  const g = await cudaLightningDecode({ q, k, v, n, h, d, slopes, state });
+  const g = await lightningDecode({ q, k, v, n, h, d, slopes, state, backend: 'cuda' });
   const c = await lightningDecode({ q, k, v, n, h, d, slopes, state });
   const eo = relErr(g.o, c.o), es = relErr(g.state, c.state);
   check(`lightning decode n=${n} h=${h} d=${d}`, eo <= CUDA_LIGHTNING_REL_BUDGET && es <= CUDA_LIGHTNING_REL_BUDGET,
