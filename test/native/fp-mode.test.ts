@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fpModeReport, selectSimdPath } from '../../src/core/ops/info.js';
 import { gemm } from '../../src/core/ops/gemm.js';
 import { lightningDecode, lightningPrefill } from '../../src/core/ops/lightning.js';
-import { DECAY_FLOOR, decayPow, lightningNaive, lightningRecurrent } from '../../src/core/ops/lightning-ref.js';
+import { DECAY_FLOOR, decayPow, lightningNaive, lightningRecurrent } from '../../src/core/ops/lightning.ref.js';
 import { quantizeFp8Blocks } from '../../src/core/ops/quant.js';
 import { announceSkip, nativeLoaded, randArray, simdPaths } from './helpers.js';
 

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { softmaxAttention } from '../../src/core/ops/softmax-attention.js';
-import { softmaxAttentionRef } from '../../src/core/ops/softmax-ref.js';
+import { softmaxAttentionRef } from '../../src/core/ops/softmax-attention.ref.js';
 import { gemm, gemmRef } from '../../src/core/ops/gemm.js';
 import { applyRope } from '../../src/core/ops/rope.js';
 import { selectSimdPath } from '../../src/core/ops/info.js';

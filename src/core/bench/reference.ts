@@ -3,7 +3,7 @@
  * the lightning recurrence of docs/architecture.md §3.3.3 and plain causal softmax attention of §3.4 step 4.
  * Layouts: q, k, v, o are [n, h, d] row-major; states [h, d, d] (row = k index, column = v index).
  */
-import { decayPow } from '../ops/lightning-ref.js';
+import { decayPow } from '../ops/lightning.ref.js';
 
 /** Per-step decay λ_j = exp(−s_j) of head j (0 below the kernels' DECAY_FLOOR, as every implementation). */
 export const decayOf = (slope: number): number => decayPow(slope, 1);

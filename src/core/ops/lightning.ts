@@ -10,7 +10,7 @@
  */
 import { checkDims, checkLength, requireCuda, threadsOf, useNative, type Backend, type KernelOptions } from './common.js';
 import { roundActivationsBf16 } from './gemm.js';
-import { lightningRecurrent } from './lightning-ref.js';
+import { lightningRecurrent } from './lightning.ref.js';
 import * as native from '../../native/index.js';
 import { InputError } from '../errors.js';
 

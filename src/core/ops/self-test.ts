@@ -12,10 +12,10 @@ import { quantizeInt4Rows } from '../quant/int4.js';
 import { convertF32ToBf16, convertF32ToF16, convertBf16ToF32 } from './convert.js';
 import { gemm, gemmRef } from './gemm.js';
 import { lightningDecode, lightningPrefill } from './lightning.js';
-import { lightningNaive } from './lightning-ref.js';
+import { lightningNaive } from './lightning.ref.js';
 import { quantizeFp8Blocks, quantizeInt4, quantizeInt8 } from './quant.js';
 import { softmaxAttention } from './softmax-attention.js';
-import { softmaxAttentionRef } from './softmax-ref.js';
+import { softmaxAttentionRef } from './softmax-attention.ref.js';
 import { compressLanes, compressRef, sha256LanesAvailable, SHA256_IV } from './sha256.js';
 import { nativeAvailable } from '../../native/index.js';
 

@@ -4,7 +4,7 @@
  * the float64 TypeScript reference otherwise. RoPE is applied by the caller (see rope.ts).
  */
 import { checkDims, checkLength, threadsOf, useNative, type KernelOptions } from './common.js';
-import { softmaxAttentionRef } from './softmax-ref.js';
+import { softmaxAttentionRef } from './softmax-attention.ref.js';
 import * as native from '../../native/index.js';
 import { InputError } from '../errors.js';
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cudaLightningPrefillEmulated, CUDA_LIGHTNING_CHUNK } from '../../../src/core/ops/cuda.js';
-import { lightningNaive } from '../../../src/core/ops/lightning-ref.js';
+import { lightningNaive } from '../../../src/core/ops/lightning.ref.js';
 import { f32ToBf16, bf16ToF32 } from '../../../src/core/dtype/convert.js';
 import { nativeAvailable } from '../../../src/native/index.js';
 import { mulberry32 } from '../../../src/core/verify/sampling.js';
