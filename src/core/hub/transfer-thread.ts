@@ -1,37 +1,39 @@
 /**
- * Worker-thread entry for file transfers: HTTP parsing, hashing and writing of a file run off the main
- * thread, so several files use several cores (one Node thread tops out well below a fast link plus sha256).
- * Messages: in {run, id, job} / {abort, id}; out {bytes|event|done|error, id, …}.
+ * Worker module for file transfers: HTTP parsing, hashing and writing of a file run off the main thread,
+ * so several files use several cores (one Node thread tops out well below a fast link plus sha256).
+ * One operation, `fetch`, whose events are the transfer's byte counts and retry/resume events.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { fetchFile, type FetchFileResult, type TransferEvent } from './fetch-file.js';
-import type { TransferJob } from './transfer-threads.js';
+import { workerData } from 'node:worker_threads';
+import { serve, type CallContext } from '../worker/serve.js';
+import { fetchFile, type FetchFileParams, type FetchFileResult, type TransferEvent } from './fetch-file.js';
 import { rawTransport } from './transport.js';
 
-const port = parentPort!;
-const { endpoint, token } = workerData as { endpoint: string; token?: string };
-const transport = rawTransport(token !== undefined ? { endpoint, token } : { endpoint });
-const running = new Map<number, AbortController>();
+/** What a worker needs to fetch one file (structured-clone safe). */
+export type TransferJob = Omit<FetchFileParams, 'transport' | 'signal' | 'onBytes' | 'onEvent'>;
 
-function plainError(err: unknown): Record<string, unknown> {
-  const e = err as Record<string, unknown> & Error;
-  const out: Record<string, unknown> = { name: e?.name, message: e?.message ?? String(err) };
-  for (const k of ['code', 'exitCode', 'hint', 'file', 'syscall', 'errno', 'path']) if (e && e[k] !== undefined) out[k] = e[k];
-  return out;
+/** The hub endpoint and token a transfer thread is started with. */
+export interface TransferAuth {
+  endpoint: string;
+  token?: string;
 }
 
-port.on('message', (m: { type: 'run'; id: number; job: TransferJob } | { type: 'abort'; id: number }) => {
-  if (m.type === 'abort') return running.get(m.id)?.abort();
-  const ac = new AbortController();
-  running.set(m.id, ac);
-  fetchFile({
-    ...m.job,
-    transport,
-    signal: ac.signal,
-    onBytes: (delta) => port.postMessage({ type: 'bytes', id: m.id, delta }),
-    onEvent: (event: TransferEvent) => port.postMessage({ type: 'event', id: m.id, event }),
-  }).then(
-    (result: FetchFileResult) => port.postMessage({ type: 'done', id: m.id, result }),
-    (err: unknown) => port.postMessage({ type: 'error', id: m.id, error: plainError(err) }),
-  ).finally(() => running.delete(m.id));
-});
+export type TransferProgress = { kind: 'bytes'; delta: number } | { kind: 'event'; event: TransferEvent };
+
+const auth = workerData as TransferAuth;
+const transport = rawTransport(auth.token !== undefined ? { endpoint: auth.endpoint, token: auth.token } : { endpoint: auth.endpoint });
+
+export const transferThread = {
+  fetch(job: TransferJob, ctx: CallContext<TransferProgress>): Promise<FetchFileResult> {
+    return fetchFile({
+      ...job,
+      transport,
+      signal: ctx.signal,
+      onBytes: (delta) => ctx.emit({ kind: 'bytes', delta }),
+      onEvent: (event) => ctx.emit({ kind: 'event', event }),
+    });
+  },
+};
+
+export type TransferThread = typeof transferThread;
+
+serve(transferThread);

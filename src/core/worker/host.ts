@@ -108,9 +108,12 @@ export class WorkerHost<H extends Handlers> {
     else this.worker.unref();
   }
 
-  /** Stop the thread (pending calls stay unanswered). */
+  /** Stop the thread; calls still pending reject. */
   async close(): Promise<void> {
     this.closing = true;
+    const closed = new Error('worker thread closed');
+    for (const p of this.pending.values()) p.reject(closed);
+    this.pending.clear();
     await this.worker.terminate();
   }
 }

@@ -2,8 +2,8 @@
  * The hash workers: digests mixing in-memory updates and file ranges read back by the worker equal
  * node:crypto's sha256 of the same bytes in the same order, with several digests in flight on
  * different workers; an unreadable range fails that digest with a typed error. Both kinds of worker:
- * node's sha256 (the only one the TypeScript sources can start) and the compiled lane worker, which
- * hashes all digests side by side on the SHA extensions.
+ * node's sha256 and the lane worker, which hashes all digests side by side on the SHA extensions, each
+ * started from the TypeScript sources and (the lane worker) from dist.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
@@ -34,11 +34,12 @@ afterAll(async () => {
 });
 
 type HasherLike = Pick<SrcHasher, 'begin' | 'update' | 'updateFromFile' | 'digest' | 'fileBacklogBelow' | 'close' | 'fileBacklog'>;
-/** The compiled lane worker runs from dist (built by `npm test` before the tests). */
+/** The compiled worker runs from dist (built by `npm test` before the tests). */
 const dist = (await import('../../../dist/core/convert/hasher.js')) as { Hasher: new (workers?: number, lanes?: boolean) => HasherLike };
 const variants: [string, boolean, (workers: number) => HasherLike][] = [
   ['node sha256 workers', true, (n) => new SrcHasher(n, false)],
-  ['lane worker', sha256LanesAvailable(), () => new dist.Hasher(1, true)],
+  ['lane worker from the sources', sha256LanesAvailable(), () => new SrcHasher(1, true)],
+  ['lane worker from dist', sha256LanesAvailable(), () => new dist.Hasher(1, true)],
 ];
 
 describe.each(variants)('Hasher (%s)', (_label, runs, make) => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downloadRepo, type DownloadEvent, type DownloadParams } from '../../../src/core/hub/download-repo.js';
 import { isTransientNetworkError, permanentNetworkError } from '../../../src/core/hub/retry.js';
-import { rebuildError } from '../../../src/core/hub/transfer-threads.js';
+import { rebuildError } from '../../../src/core/worker/protocol.js';
 import { NetworkError, InputError } from '../../../src/core/errors.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { REPO_ID, bodyRequests, bytes, repoFiles, start, type HubServer } from '../../helpers/hub/repo.js';
