@@ -3,7 +3,7 @@
  * machine's ceilings and the timed kernels, into one BenchResult. Pure orchestration: no printing;
  * progress through `onProgress`, cancellation through `signal`.
  */
-import type { ArchSpec } from '../flops/arch.js';
+import type { ArchSpec } from '../arch/spec.js';
 import { flopsMetrics, type Convention } from '../flops/report.js';
 import { formatTokens } from '../flops/tokens.js';
 import type { KernelBackend } from './backend.js';

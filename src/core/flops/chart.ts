@@ -4,7 +4,7 @@
  * FLOPs (linear up to 128K as in the paper, log with decade ticks beyond), and a dashed marker where the
  * subject drops below 1×, ½×, ¼× of each peer. Figures are modelled, and the title says so.
  */
-import type { ArchSpec } from './arch.js';
+import type { ArchSpec } from '../arch/spec.js';
 import { crossover, evalCurve } from './model.js';
 import { CROSSOVER_RATIOS, generationCurveOf, type Convention } from './report.js';
 

@@ -4,7 +4,7 @@
  * router excluded; decode at context n attends to n keys; prefill of n tokens has n(n+1)/2 causal pairs.
  * Pure functions of an ArchSpec.
  */
-import { countParams, type ArchSpec, type AttentionSpec } from './arch.js';
+import { countParams, type ArchSpec, type AttentionSpec } from '../arch/spec.js';
 
 /** How MLA attention is counted: expanded heads ("naive") or weight-absorbed latent attention. */
 export type MlaMode = 'naive' | 'absorbed';

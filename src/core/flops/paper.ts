@@ -6,7 +6,7 @@
  * The figure's three quirks (M1 layout 8/72, lightning 2·(h·d)², R1's extra dense FFNs) are applied from
  * `arch.figure1`; `{ quirks: false }` gives the same formulas on the real layouts (§5.5 b).
  */
-import { attentionMatmulParams, ffnActiveParams, ffnUnitParams, type ArchSpec, type AttentionSpec, type LayerGroup } from './arch.js';
+import { attentionMatmulParams, ffnActiveParams, ffnUnitParams, type ArchSpec, type AttentionSpec, type LayerGroup } from '../arch/spec.js';
 import type { QuadraticCurve } from './model.js';
 
 function quadraticPerLayer(a: AttentionSpec): number {

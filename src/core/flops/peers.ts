@@ -2,7 +2,7 @@
  * Peer models compared against MiniMax-M1, as data (docs/architecture.md §5.2, sources [DSV3], [QW3]).
  * DeepSeek-R1 has the DeepSeek-V3 architecture; Qwen3-235B-A22B from its HF config.
  */
-import type { ArchSpec } from './arch.js';
+import type { ArchSpec } from '../arch/spec.js';
 
 const R1_MLA = { kind: 'mla', heads: 128, qLoraRank: 1536, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vHeadDim: 128 } as const;
 

@@ -3,7 +3,7 @@
  * requested context lengths, as named metrics with units (schema in core/bench/schema.ts).
  */
 import type { Figure } from '../figure.js';
-import { countParams, type ArchSpec } from './arch.js';
+import { countParams, type ArchSpec } from '../arch/spec.js';
 import { costConstants, crossover, decodeBytes, decodeFlops, evalCurve, generationCurve, kvCacheBytes, prefillFlops, type QuadraticCurve } from './model.js';
 import { figure1Curve } from './paper.js';
 import { layerSizing } from './sizing.js';

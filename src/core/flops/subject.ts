@@ -7,8 +7,8 @@ import { readJsonFile } from '../safetensors/index-json.js';
 import { join } from 'node:path';
 import { parseConfig } from '../checkpoint/config.js';
 import { M1_CONFIG } from '../checkpoint/presets.js';
-import type { ArchSpec } from './arch.js';
-import { minimaxArch } from './minimax.js';
+import type { ArchSpec } from '../arch/spec.js';
+import { minimaxArch } from '../arch/minimax-m1/flops.js';
 
 export interface Subject {
   arch: ArchSpec;

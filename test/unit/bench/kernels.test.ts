@@ -12,7 +12,7 @@ import { M1kitError } from '../../../src/core/errors.js';
 import { roundBf16 } from '../../../src/core/dtype/convert.js';
 import { parseConfig } from '../../../src/core/checkpoint/config.js';
 import { M1_CONFIG } from '../../../src/core/checkpoint/presets.js';
-import { minimaxArch } from '../../../src/core/flops/minimax.js';
+import { minimaxArch } from '../../../src/core/arch/minimax-m1/flops.js';
 
 const f32 = (a: Float64Array) => Float32Array.from(a);
 

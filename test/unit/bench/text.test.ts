@@ -11,7 +11,7 @@ import { M1_CONFIG } from '../../../src/core/checkpoint/presets.js';
 import { runBench } from '../../../src/core/bench/run.js';
 import type { BenchResult, Figure } from '../../../src/core/bench/schema.js';
 import { DEFAULT_WIDTH, kernelTables, modelTables, verdict } from '../../../src/core/bench/text.js';
-import { minimaxArch } from '../../../src/core/flops/minimax.js';
+import { minimaxArch } from '../../../src/core/arch/minimax-m1/flops.js';
 import { PEERS } from '../../../src/core/flops/peers.js';
 import { DEFAULT_SWEEP } from '../../../src/core/flops/tokens.js';
 import { m1kit } from '../../helpers/cli.js';

@@ -6,7 +6,7 @@ import { M1kitError } from '../../../src/core/errors.js';
 import { parseConfig } from '../../../src/core/checkpoint/config.js';
 import { M1_CONFIG } from '../../../src/core/checkpoint/presets.js';
 import { crossoverMarks, decadeTicks, generationChartSpec, xTicks } from '../../../src/core/flops/chart.js';
-import { minimaxArch } from '../../../src/core/flops/minimax.js';
+import { minimaxArch } from '../../../src/core/arch/minimax-m1/flops.js';
 import { DEEPSEEK_R1, QWEN3_235B } from '../../../src/core/flops/peers.js';
 import { plotFormatOf, renderVegaLite } from '../../../src/core/plot/render.js';
 import { tmpDir } from '../../helpers/tmp.js';

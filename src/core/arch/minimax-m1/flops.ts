@@ -1,8 +1,8 @@
 /**
  * MiniMax-M1 (and any config with the same structure) as an ArchSpec, built from a parsed config.json.
  */
-import type { M1Config } from '../checkpoint/config.js';
-import type { ArchSpec, FfnSpec } from './arch.js';
+import type { M1Config } from '../../checkpoint/config.js';
+import type { ArchSpec, FfnSpec } from '../spec.js';
 
 /** The report's 1M-token context (2²⁰ tokens, as the spec counts "1M"). */
 export const M1_CONTEXT_LIMIT = 1_048_576;
