@@ -11,7 +11,7 @@
  */
 import { lightningBlock, lightningStep } from './lightning-core.js';
 import { bf16, rmsNorm, sigmoid, silu } from './math.js';
-import { layerDecays } from './slopes.js';
+import { layerDecays } from '../arch/minimax-m1/slopes.js';
 import { linear, maybeRound, type LayerContext } from './context.js';
 import { lightningDecode, lightningPrefill } from '../ops/lightning.js';
 

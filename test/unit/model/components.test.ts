@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { headSlopes, layerDecays, layerFactor } from '../../../src/core/model/slopes.js';
+import { headSlopes, layerDecays, layerFactor } from '../../../src/core/arch/minimax-m1/slopes.js';
 import { applyRopeRow, ropeAngles, ropeFrequencies } from '../../../src/core/model/rope.js';
 import { lightningBlock, lightningStep } from '../../../src/core/model/lightning-core.js';
 import { route } from '../../../src/core/model/moe.js';
