@@ -1,44 +1,13 @@
 /**
- * The tensor set of a MiniMax-M1 checkpoint derived from its config (names, shapes, dtypes as released:
- * BF16 everywhere except the F32 routers), and the completeness check against what a checkpoint holds.
+ * The completeness check of a checkpoint against the tensor set its config implies (the family's,
+ * arch/minimax-m1/tensors.ts).
  */
 import type { DType } from '../dtype/dtypes.js';
 import type { TensorSpec } from '../safetensors/writer.js';
 import type { M1Config } from './config.js';
+import { expectedTensors, ROUTER_SUFFIX } from '../arch/minimax-m1/tensors.js';
 
-export const layerPrefix = (l: number): string => `model.layers.${l}.`;
-export const expertPrefix = (l: number, e: number): string => `${layerPrefix(l)}block_sparse_moe.experts.${e}.`;
-export const ROUTER_SUFFIX = 'block_sparse_moe.gate.weight';
-
-/** Tensors of one decoder layer, grouped: norms, attention, router, experts in index order (w1, w3, w2). */
-export function layerTensors(c: M1Config, l: number, weightDtype: DType = 'BF16'): TensorSpec[] {
-  const H = c.hiddenSize;
-  const hd = c.numHeads * c.headDim;
-  const kvd = c.numKvHeads * c.headDim;
-  const p = layerPrefix(l);
-  const t = (name: string, shape: number[], dtype: DType = weightDtype): TensorSpec => ({ name: p + name, dtype, shape });
-  const out: TensorSpec[] = [t('input_layernorm.weight', [H])];
-  if (c.attnTypes[l] === 0) {
-    out.push(t('self_attn.qkv_proj.weight', [3 * hd, H]), t('self_attn.output_gate.weight', [hd, H]), t('self_attn.norm.weight', [hd]), t('self_attn.out_proj.weight', [H, hd]));
-  } else {
-    out.push(t('self_attn.q_proj.weight', [hd, H]), t('self_attn.k_proj.weight', [kvd, H]), t('self_attn.v_proj.weight', [kvd, H]), t('self_attn.o_proj.weight', [H, hd]));
-  }
-  out.push(t('post_attention_layernorm.weight', [H]), t(ROUTER_SUFFIX, [c.numExperts, H], 'F32'));
-  for (let e = 0; e < c.numExperts; e++) {
-    const ep = `block_sparse_moe.experts.${e}.`;
-    out.push(t(ep + 'w1.weight', [c.intermediateSize, H]), t(ep + 'w3.weight', [c.intermediateSize, H]), t(ep + 'w2.weight', [H, c.intermediateSize]));
-  }
-  return out;
-}
-
-/** Every tensor the config implies, in a locality-friendly order (embedding, layers 0..L-1, final norm, LM head). */
-export function expectedTensors(c: M1Config, weightDtype: DType = 'BF16'): TensorSpec[] {
-  const out: TensorSpec[] = [{ name: 'model.embed_tokens.weight', dtype: weightDtype, shape: [c.vocabSize, c.hiddenSize] }];
-  for (let l = 0; l < c.numLayers; l++) out.push(...layerTensors(c, l, weightDtype));
-  out.push({ name: 'model.norm.weight', dtype: weightDtype, shape: [c.hiddenSize] });
-  if (!c.tieWordEmbeddings) out.push({ name: 'lm_head.weight', dtype: weightDtype, shape: [c.vocabSize, c.hiddenSize] });
-  return out;
-}
+export { expectedTensors, expertPrefix, layerPrefix, layerTensors, ROUTER_SUFFIX } from '../arch/minimax-m1/tensors.js';
 
 export type ProblemKind = 'missing' | 'unexpected' | 'shape' | 'dtype' | 'architecture' | 'quantization';
 export interface Problem {

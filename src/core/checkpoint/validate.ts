@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import type { DType } from '../dtype/dtypes.js';
+import { FAMILIES, familyOf } from '../arch/registry.js';
 import { InputError } from '../errors.js';
 import { SCHEMES } from '../quantize/formats.js';
 import { schemeOf } from '../quantize/source-quant.js';
@@ -15,7 +16,6 @@ import { Checkpoint, type OpenOptions } from './checkpoint.js';
 import type { M1Config } from './config.js';
 import { compareTensors, expectedTensors, type Problem } from './layout.js';
 
-export const M1_ARCHITECTURES = ['MiniMaxM1ForCausalLM', 'MiniMaxText01ForCausalLM'];
 /** Weight dtypes accepted besides BF16 (a converted fp16 or fp32 checkpoint). */
 const ALLOWED_DTYPES: DType[] = ['F16', 'F32'];
 const FLOAT_DTYPES = new Set<DType>(['BF16', 'F16', 'F32']);
@@ -25,10 +25,11 @@ export interface CheckOptions {
   expected?: TensorSpec[];
 }
 
-/** A problem when `architectures` is not MiniMax-M1's, else undefined. */
+/** A problem when `architectures` names no model family m1kit knows (arch/registry.ts), else undefined. */
 export function architectureProblem(c: M1Config): Problem | undefined {
-  if (c.architectures.some((a) => M1_ARCHITECTURES.includes(a))) return undefined;
-  return { kind: 'architecture', tensor: 'config.json', expected: M1_ARCHITECTURES.join(' | '), found: JSON.stringify(c.architectures), message: `config.json: architectures ${JSON.stringify(c.architectures)} is not a MiniMax-M1 model (expected one of ${M1_ARCHITECTURES.join(', ')})` };
+  if (familyOf(c.architectures)) return undefined;
+  const known = FAMILIES.flatMap((f) => f.architectures);
+  return { kind: 'architecture', tensor: 'config.json', expected: known.join(' | '), found: JSON.stringify(c.architectures), message: `config.json: architectures ${JSON.stringify(c.architectures)} is not a MiniMax-M1 model (expected one of ${known.join(', ')})` };
 }
 
 /** Problems of the quantized weights of `ck` against the scheme its quantization_config declares. */

@@ -17,6 +17,7 @@ import { SCHEMES, type SchemeName } from '../quantize/formats.js';
 import { isTarget, type Targets } from '../quantize/targets.js';
 import { classify, EXPERT_ROLES, unitOf, view2d, type NameInfo, type Rect } from './names.js';
 import { rankRect, type Grid } from './rank-split.js';
+import { EXPERTS_MODULE, expertWeight, layerPrefix } from '../arch/minimax-m1/tensors.js';
 
 export type ExpertsLayout = 'per-expert' | 'stacked' | 'fused-w13';
 export const EXPERTS_LAYOUTS: ExpertsLayout[] = ['per-expert', 'stacked', 'fused-w13'];
@@ -50,7 +51,7 @@ export interface JobOptions {
   quant?: { scheme: SchemeName; targets: Targets; group: number } | undefined;
 }
 
-export const stackedName = (l: number, w: string): string => `model.layers.${l}.block_sparse_moe.experts.${w}.weight`;
+export const stackedName = (l: number, w: string): string => `${layerPrefix(l)}${EXPERTS_MODULE}.${w}.weight`;
 
 const specBytes = (s: TensorSpec, bytes: (d: DType) => number): number => s.shape.reduce((a, b) => a * b, 1) * bytes(s.dtype);
 export const jobBytes = (j: Job, bytes: (d: DType) => number): number => (j.kind === 'assemble' ? specBytes(j.out, bytes) : j.outs.reduce((a, s) => a + specBytes(s, bytes), 0));
@@ -104,17 +105,17 @@ function stackedJobs(c: M1Config, byName: Map<string, CanonicalTensor>, o: JobOp
   const unit = `L${l}.experts`;
   const experts: number[] = [];
   for (let e = 0; e < c.numExperts; e++) {
-    const w1 = byName.get(`model.layers.${l}.block_sparse_moe.experts.${e}.w1.weight`);
+    const w1 = byName.get(expertWeight(l, e, 'w1'));
     if (w1 && rankRect(c, o.grid, rank, w1.info, ...view2d(w1.shape))) experts.push(e);
   }
   if (experts.length === 0) return [];
-  const part = (e: number, w: string) => {
-    const t = byName.get(`model.layers.${l}.block_sparse_moe.experts.${e}.${w}.weight`)!;
+  const part = (e: number, w: 'w1' | 'w2' | 'w3') => {
+    const t = byName.get(expertWeight(l, e, w))!;
     const rect = rankRect(c, o.grid, rank, t.info, ...view2d(t.shape))!;
     return { t, rect, rows: rect.r1 - rect.r0, cols: rect.c1 - rect.c0 };
   };
   const n = experts.length;
-  const one = (w: string): Job => {
+  const one = (w: 'w1' | 'w2' | 'w3'): Job => {
     const p0 = part(experts[0]!, w);
     const items = experts.map((e, k) => ({ src: part(e, w).t.name, rect: part(e, w).rect, dst: [k * p0.rows, 0] as [number, number] }));
     return { kind: 'assemble', unit, out: { name: stackedName(l, w), dtype: outDtype(p0.t, o), shape: [n, p0.rows, p0.cols] }, items };

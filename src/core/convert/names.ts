@@ -1,86 +1,10 @@
 /**
- * Roles of MiniMax-M1 tensor names (pure). Every planning rule (TP/EP splits, locality groups,
- * quantization targets) is keyed on the role, never on substrings, so `self_attn.output_gate` can never
- * be mistaken for the router `block_sparse_moe.gate`.
+ * Geometry of a conversion (pure): 2-D views and rectangles of tensors, and the locality unit each
+ * tensor is packed with. Tensor roles are the model family's (arch/minimax-m1/tensors.ts).
  */
+import { EXPERT_ROLES, type NameInfo } from '../arch/minimax-m1/tensors.js';
 
-export type Role =
-  | 'embed'
-  | 'lm_head'
-  | 'final_norm'
-  | 'input_norm'
-  | 'post_norm'
-  | 'qkv'
-  | 'output_gate'
-  | 'attn_norm'
-  | 'out_proj'
-  | 'q'
-  | 'k'
-  | 'v'
-  | 'o'
-  | 'router'
-  | 'w1'
-  | 'w2'
-  | 'w3';
-
-export interface NameInfo {
-  role: Role;
-  /** Layer index for per-layer tensors. */
-  layer?: number;
-  /** Expert index for expert tensors. */
-  expert?: number;
-  /** Module path (the name without the trailing `.weight`). */
-  module: string;
-}
-
-const LAYER_ROLES: Record<string, Role> = {
-  'input_layernorm': 'input_norm',
-  'post_attention_layernorm': 'post_norm',
-  'self_attn.qkv_proj': 'qkv',
-  'self_attn.output_gate': 'output_gate',
-  'self_attn.norm': 'attn_norm',
-  'self_attn.out_proj': 'out_proj',
-  'self_attn.q_proj': 'q',
-  'self_attn.k_proj': 'k',
-  'self_attn.v_proj': 'v',
-  'self_attn.o_proj': 'o',
-  'block_sparse_moe.gate': 'router',
-};
-
-const LAYER_RE = /^model\.layers\.(\d+)\.(.+)$/;
-const EXPERT_RE = /^block_sparse_moe\.experts\.(\d+)\.(w[123])$/;
-
-/**
- * Role of a canonical (HF per-expert) weight name, or undefined for a name m1kit does not know.
- * @example classify('model.layers.3.block_sparse_moe.experts.7.w2.weight') // { role: 'w2', layer: 3, expert: 7, … }
- */
-export function classify(name: string): NameInfo | undefined {
-  if (!name.endsWith('.weight')) return undefined;
-  const module = name.slice(0, -'.weight'.length);
-  if (module === 'model.embed_tokens') return { role: 'embed', module };
-  if (module === 'lm_head') return { role: 'lm_head', module };
-  if (module === 'model.norm') return { role: 'final_norm', module };
-  const m = LAYER_RE.exec(module);
-  if (!m) return undefined;
-  const layer = Number(m[1]);
-  const rest = m[2]!;
-  const role = LAYER_ROLES[rest];
-  if (role) return { role, layer, module };
-  const e = EXPERT_RE.exec(rest);
-  if (e) return { role: e[2] as 'w1' | 'w2' | 'w3', layer, expert: Number(e[1]), module };
-  return undefined;
-}
-
-export const ATTENTION_PROJ_ROLES: ReadonlySet<Role> = new Set(['qkv', 'output_gate', 'out_proj', 'q', 'k', 'v', 'o']);
-export const EXPERT_ROLES: ReadonlySet<Role> = new Set(['w1', 'w2', 'w3']);
-
-/** Report group of a role: how sizes and errors are summarised. */
-export function groupOf(role: Role): 'experts' | 'attention' | 'embeddings' | 'norms+router' {
-  if (EXPERT_ROLES.has(role)) return 'experts';
-  if (ATTENTION_PROJ_ROLES.has(role)) return 'attention';
-  if (role === 'embed' || role === 'lm_head') return 'embeddings';
-  return 'norms+router';
-}
+export { ATTENTION_PROJ_ROLES, classify, EXPERT_ROLES, groupOf, type NameInfo, type Role } from '../arch/minimax-m1/tensors.js';
 
 /**
  * Locality unit of a tensor: tensors of one unit are written to the same file when they fit.

@@ -9,6 +9,7 @@
  * - `lm_head` (`ParallelLMHead`) and `embed_tokens` get no quantization config.
  */
 import { classify, type Role } from '../convert/names.js';
+import { layerPrefix } from '../arch/minimax-m1/tensors.js';
 
 export type EngineLayerKind = 'linear' | 'fused_moe' | 'never_quantized';
 
@@ -45,7 +46,7 @@ export function engineLayers(weightNames: Iterable<string>): EngineLayer[] {
   for (const name of weightNames) {
     const info = classify(name);
     if (!info) continue;
-    const layer = `model.layers.${info.layer}`;
+    const layer = info.layer === undefined ? '' : layerPrefix(info.layer).slice(0, -1);
     const attn = ATTN_TO_ENGINE[info.role];
     if (attn) add(`${layer}.${attn}`, 'linear', info.module);
     else if (info.role === 'w1' || info.role === 'w2' || info.role === 'w3') add(`${layer}.experts`, 'fused_moe', info.module);
@@ -64,7 +65,7 @@ export function engineLayers(weightNames: Iterable<string>): EngineLayer[] {
 export function engineNamesOf(hfModule: string): string[] {
   const info = classify(`${hfModule}.weight`);
   if (!info || info.layer === undefined) return [];
-  const layer = `model.layers.${info.layer}`;
+  const layer = layerPrefix(info.layer).slice(0, -1);
   if (info.role === 'qkv' || info.role === 'q' || info.role === 'k' || info.role === 'v') return ['qkv_proj', 'q_proj', 'k_proj', 'v_proj'].map((p) => `${layer}.${p}`);
   const attn = ATTN_TO_ENGINE[info.role];
   if (attn) return [`${layer}.${attn}`];

@@ -5,15 +5,14 @@
  */
 import type { M1Config } from '../checkpoint/config.js';
 import { InputError } from '../errors.js';
+import { GGUF_ARCH, GGUF_HEAD_NAMES, GGUF_LAYER_NAMES, GGUF_TAIL_NAMES, ggufLayerPrefix, type GgufName, type TensorRole } from '../arch/minimax-m1/gguf.js';
+import { EXPERT_ROLES, roleShape, roleWeight } from '../arch/minimax-m1/tensors.js';
 import { FILE_TYPE, type GgmlType, type GgufKv } from './format.js';
 import type { ResidualFold } from './fold.js';
 
-export const GGUF_ARCH = 'minimax-01';
+export { GGUF_ARCH, type TensorRole };
 export type GgufDtype = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
 export const GGUF_DTYPES: readonly GgufDtype[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
-
-/** Role of a tensor, which decides its type for a requested dtype. */
-export type TensorRole = 'norm' | 'router' | 'matrix' | 'output';
 
 /** Requested dtype → ggml type of each role. Norms and the router stay F32 in every mode; with q4_0 the LM head is Q8_0. */
 const TYPE_TABLE: Record<GgufDtype, Record<TensorRole, GgmlType>> = {
@@ -92,38 +91,18 @@ export function modelMetadata(c: M1Config, fold: ResidualFold, dtype: GgufDtype,
  * `hasLmHead` is whether `lm_head.weight` exists (if not, llama.cpp reuses token_embd).
  */
 export function tensorPlan(c: M1Config, fold: ResidualFold, dtype: GgufDtype, hasLmHead: boolean): PlannedTensor[] {
-  const H = c.hiddenSize, V = c.vocabSize, I = c.intermediateSize, E = c.numExperts;
-  const q = c.numHeads * c.headDim, kv = c.numKvHeads * c.headDim;
   const out: PlannedTensor[] = [];
-  const add = (name: string, role: TensorRole, sourceShape: number[], sources: string[], scale = 1, stacked = false): void => {
+  const add = (prefix: string, n: GgufName, l: number): void => {
+    const sourceShape = roleShape(c, n.role);
+    const stacked = EXPERT_ROLES.has(n.role);
+    const sources = stacked ? Array.from({ length: c.numExperts }, (_, e) => roleWeight(n.role, l, e)) : [roleWeight(n.role, l)];
     const ne = [...sourceShape].reverse();
     if (stacked) ne.push(sources.length);
-    out.push({ name, ne, type: tensorType(dtype, role, ne[0]!), role, sources, sourceShape, scale });
+    const scale = n.fold ? fold.layers[l]![n.fold.block][n.fold.part] : 1;
+    out.push({ name: `${prefix}${n.gguf}.weight`, ne, type: tensorType(dtype, n.type, ne[0]!), role: n.type, sources, sourceShape, scale });
   };
-  add('token_embd.weight', 'matrix', [V, H], ['model.embed_tokens.weight']);
-  for (let l = 0; l < c.numLayers; l++) {
-    const hf = `model.layers.${l}.`, g = `blk.${l}.`;
-    const f = fold.layers[l]!;
-    add(`${g}attn_norm.weight`, 'norm', [H], [`${hf}input_layernorm.weight`], f.attn.norm);
-    if (c.attnTypes[l] === 0) {
-      add(`${g}attn_qkv.weight`, 'matrix', [3 * q, H], [`${hf}self_attn.qkv_proj.weight`], f.attn.input);
-      add(`${g}attn_gate.weight`, 'matrix', [q, H], [`${hf}self_attn.output_gate.weight`], f.attn.input);
-      add(`${g}attn_norm_2.weight`, 'norm', [q], [`${hf}self_attn.norm.weight`]);
-      add(`${g}attn_output.weight`, 'matrix', [H, q], [`${hf}self_attn.out_proj.weight`], f.attn.output);
-    } else {
-      add(`${g}attn_q.weight`, 'matrix', [q, H], [`${hf}self_attn.q_proj.weight`], f.attn.input);
-      add(`${g}attn_k.weight`, 'matrix', [kv, H], [`${hf}self_attn.k_proj.weight`], f.attn.input);
-      add(`${g}attn_v.weight`, 'matrix', [kv, H], [`${hf}self_attn.v_proj.weight`], f.attn.input);
-      add(`${g}attn_output.weight`, 'matrix', [H, q], [`${hf}self_attn.o_proj.weight`], f.attn.output);
-    }
-    add(`${g}ffn_norm.weight`, 'norm', [H], [`${hf}post_attention_layernorm.weight`], f.mlp.norm);
-    add(`${g}ffn_gate_inp.weight`, 'router', [E, H], [`${hf}block_sparse_moe.gate.weight`], f.mlp.input);
-    const experts = (w: string): string[] => Array.from({ length: E }, (_, e) => `${hf}block_sparse_moe.experts.${e}.${w}.weight`);
-    add(`${g}ffn_gate_exps.weight`, 'matrix', [I, H], experts('w1'), f.mlp.input, true);
-    add(`${g}ffn_up_exps.weight`, 'matrix', [I, H], experts('w3'), f.mlp.input, true);
-    add(`${g}ffn_down_exps.weight`, 'matrix', [H, I], experts('w2'), f.mlp.output, true);
-  }
-  add('output_norm.weight', 'norm', [H], ['model.norm.weight']);
-  if (hasLmHead) add('output.weight', 'output', [V, H], ['lm_head.weight']);
+  for (const n of GGUF_HEAD_NAMES) add('', n, 0);
+  for (let l = 0; l < c.numLayers; l++) for (const n of GGUF_LAYER_NAMES[c.attnTypes[l]!]) add(ggufLayerPrefix(l), n, l);
+  for (const n of GGUF_TAIL_NAMES) if (n.role !== 'lm_head' || hasLmHead) add('', n, 0);
   return out;
 }

@@ -14,6 +14,7 @@ import { bf16, rmsNorm, sigmoid, silu } from './math.js';
 import { layerDecays } from '../arch/minimax-m1/slopes.js';
 import { linear, maybeRound, type LayerContext } from './context.js';
 import { lightningDecode, lightningPrefill } from '../ops/lightning.js';
+import { layerPrefix } from '../arch/minimax-m1/tensors.js';
 
 export interface LightningState {
   /** [h, d, d] fp32 state S. */
@@ -100,7 +101,7 @@ export async function lightningLayer(ctx: LayerContext, layer: number, u: Float3
   const { numHeads: h, headDim: d } = ctx.config;
   const hd = h * d;
   const N = segments.reduce((a, s) => a + s.n, 0);
-  const p = `model.layers.${layer}.self_attn.`;
+  const p = `${layerPrefix(layer)}self_attn.`;
   const P = await ctx.store.linear(`${p}qkv_proj.weight`, u, N, ctx.bf16 ? 'bf16' : 'fp32');
   if (ctx.bf16 && !ctx.siluFp32) {
     for (let i = 0; i < P.length; i++) P[i] = bf16(silu(bf16(P[i]!)));

@@ -6,6 +6,7 @@
  */
 import { bf16, silu } from './math.js';
 import { linear, maybeRound, type LayerContext } from './context.js';
+import { layerPrefix } from '../arch/minimax-m1/tensors.js';
 
 export interface Routing {
   /** [n, k] expert indices, best first. */
@@ -43,7 +44,7 @@ export function route(logits: Float32Array, n: number, E: number, k: number): Ro
 /** Router + experts for v [n, H] (rows of one or several sequences: every row is routed on its own); returns m [n, H]. */
 export async function moeLayer(ctx: LayerContext, layer: number, v: Float32Array, n: number): Promise<Float32Array> {
   const { hiddenSize: H, numExperts: E, expertsPerTok: k } = ctx.config;
-  const p = `model.layers.${layer}.block_sparse_moe.`;
+  const p = `${layerPrefix(layer)}block_sparse_moe.`;
   // router logits in fp32 (not rounded in bf16 emulation), on the selected GEMM
   const { experts, weights } = route(await ctx.store.linear(`${p}gate.weight`, v, n), n, E, k);
   const m = new Float64Array(n * H);

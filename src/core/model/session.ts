@@ -21,6 +21,7 @@ import { moeLayer } from './moe.js';
 import { WeightStore } from './weights.js';
 import { weightBudget } from './budget.js';
 import type { TensorMeta, WeightSource } from './source.js';
+import { EMBED_WEIGHT, FINAL_NORM_WEIGHT, layerPrefix, LM_HEAD_WEIGHT } from '../arch/minimax-m1/tensors.js';
 
 export type { Precision } from './context.js';
 
@@ -259,7 +260,7 @@ class ModelSession implements Session {
     for (let t = 0; t < tokens.length; t++) {
       const id = tokens[t]!;
       if (!Number.isInteger(id) || id < 0 || id >= V) throw new InputError('E_TOKEN', `token ${t} = ${id} is outside the vocabulary [0, ${V})`);
-      x.set(await this.ctx.store.rows('model.embed_tokens.weight', id, 1), t * H);
+      x.set(await this.ctx.store.rows(EMBED_WEIGHT, id, 1), t * H);
     }
     return x;
   }
@@ -282,7 +283,7 @@ class ModelSession implements Session {
     let x = await this.embed(tokens);
     for (let l = 0; l < c.numLayers; l++) {
       throwIfAborted(this.signal);
-      const p = `model.layers.${l}.`;
+      const p = layerPrefix(l);
       const softmax = c.attnTypes[l] === 1;
       const u = rmsNorm(x, await ctx.store.vector(`${p}input_layernorm.weight`, H), n, H, c.rmsNormEps, ctx.bf16);
       const a = softmax
@@ -315,11 +316,11 @@ class ModelSession implements Session {
   async logits(x: Float32Array, n: number): Promise<Float32Array> {
     const c = this.config;
     const ctx = this.ctx;
-    const gamma = Float32Array.from(await ctx.store.vector('model.norm.weight', c.hiddenSize), (g) => g * this.logitScale);
+    const gamma = Float32Array.from(await ctx.store.vector(FINAL_NORM_WEIGHT, c.hiddenSize), (g) => g * this.logitScale);
     if (ctx.bf16) roundBf16InPlace(gamma);
     const y = rmsNorm(x, gamma, n, c.hiddenSize, c.rmsNormEps, ctx.bf16);
     // tied models use the embedding as the head, even if a stray lm_head.weight was saved (as vLLM's loaders do)
-    const headName = c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+    const headName = c.tieWordEmbeddings ? EMBED_WEIGHT : LM_HEAD_WEIGHT;
     if (this.lmHead !== 'bf16') return ctx.store.linear(headName, y, n);
     return linear({ ...ctx, bf16: true }, headName, roundBf16InPlace(Float32Array.from(y)), n);
   }

@@ -12,6 +12,7 @@ import { applyRopeRow, ropeAngles, ropeFrequencies } from './rope.js';
 import { bf16 } from './math.js';
 import { linear, maybeRound, type LayerContext } from './context.js';
 import { softmaxAttention } from '../ops/softmax-attention.js';
+import { layerPrefix } from '../arch/minimax-m1/tensors.js';
 
 export interface KvCache {
   k: Float32Array;
@@ -43,7 +44,7 @@ export interface SoftmaxSegment {
 export async function softmaxLayer(ctx: LayerContext, layer: number, u: Float32Array, segments: SoftmaxSegment[]): Promise<Float32Array> {
   const { numHeads: h, numKvHeads: g, headDim: d } = ctx.config;
   const N = segments.reduce((a, s) => a + s.n, 0);
-  const p = `model.layers.${layer}.self_attn.`;
+  const p = `${layerPrefix(layer)}self_attn.`;
   const Q = await linear(ctx, `${p}q_proj.weight`, u, N);
   const K = await linear(ctx, `${p}k_proj.weight`, u, N);
   const V = await linear(ctx, `${p}v_proj.weight`, u, N);
