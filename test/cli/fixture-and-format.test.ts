@@ -43,7 +43,7 @@ describe('fixture into a non-empty directory', () => {
     writeFileSync(join(dir, 'notes.txt'), 'kept\n');
     const r = await m1kit(['fixture', dir, '--force', '--seed', '2']);
     expect(r.code, r.stderr).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors', 'notes.txt']);
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors', 'notes.txt', 'tokenizer.json', 'tokenizer_config.json']);
     const fresh = join(root, 'fresh');
     await generateCheckpoint({ out: fresh, preset: 'tiny', seed: 2, shards: 1 });
     const a = hashTree(dir);

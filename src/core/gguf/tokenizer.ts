@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { MAX_JSON_FILE_BYTES } from '../limits.js';
 import { TokenType, type GgufKv } from './format.js';
-import { gpt2ByteSymbols, KNOWN_PRE_PATTERNS } from './tokenizer-data.js';
+import { KNOWN_PRE_PATTERNS } from './tokenizer-data.js';
+import { gpt2ByteSymbols } from '../text/m1-tokenizer.js';
 
 export interface GgufVocab {
   kvs: GgufKv[];

@@ -93,6 +93,9 @@ describe('tokenizer.json carry-over', () => {
     const fromDir = await loadVocab(new URL('.', FIX).pathname, 320, {});
     expect(fromDir.source).toBe('tokenizer.json');
     expect(fromDir.eosId).toBe(300);
-    expect((await loadVocab(new URL('../../../fixtures/tiny/', import.meta.url).pathname, 512, {})).source).toBe('placeholder');
+    // the committed tiny checkpoint carries the M1-pattern BPE: llama.cpp's minimax-m2 pre-type, EOS <end_of_sentence> = 294
+    const tiny = await loadVocab(new URL('../../../fixtures/tiny/', import.meta.url).pathname, 512, {});
+    expect([tiny.source, tiny.pre, tiny.eosId, tiny.warnings]).toEqual(['tokenizer.json', 'minimax-m2', 294, []]);
+    expect((await loadVocab(await tmpDir(), 512, {})).source).toBe('placeholder');
   });
 });
