@@ -202,6 +202,13 @@ export async function forward(checkpoint: string | CheckpointLike, tokens: numbe
   return withCheckpoint(checkpoint, o.signal, (ck) => forwardCore({ ...o, checkpoint: ck, tokens }));
 }
 
+// ---------------------------------------------------------------- text
+
+export { loadTokenizer, TextTokenizer, type ChatMessage } from './core/text/tokenizer.js';
+export { readTextFile } from './core/text/text-file.js';
+export { resolveTextInput, type TextInput, type TextInputSpec } from './core/text/input.js';
+export { topK, type NextToken } from './core/generation/next-token.js';
+
 // ---------------------------------------------------------------- verify
 
 export interface VerifyOptions extends CommonOptions {
