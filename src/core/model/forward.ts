@@ -20,12 +20,14 @@ export interface ForwardOptions {
   kernels?: KernelChoice;
   threads?: number;
   signal?: AbortSignal;
+  /** Return only the logits after the last token ([1, vocab]; the LM head runs on that row alone). */
+  lastOnly?: boolean;
   /** (done, total) in layer passes: prefill counts layers, decode counts tokens × layers. */
   onProgress?: (done: number, total: number) => void;
 }
 
 /**
- * Logits [n, vocab] (row i = logits after token i).
+ * Logits [n, vocab] (row i = logits after token i), or [1, vocab] with `lastOnly`.
  * @example const logits = await forward({ checkpoint: await Checkpoint.open('fixtures/tiny'), tokens: [1, 2, 3] });
  */
 export async function forward(o: ForwardOptions): Promise<Float32Array> {
@@ -44,12 +46,14 @@ export async function forward(o: ForwardOptions): Promise<Float32Array> {
     ...(o.signal ? { signal: o.signal } : {}),
     onProgress: (done) => o.onProgress?.(base + done, o.mode === 'decode' ? n * L : L),
   });
-  if (o.mode !== 'decode') return session.prefill(o.tokens);
+  if (o.mode !== 'decode') return session.prefill(o.tokens, o.lastOnly ? { lastOnly: true } : {});
   const V = o.checkpoint.config.vocabSize;
-  const out = new Float32Array(n * V);
+  const out = new Float32Array((o.lastOnly ? 1 : n) * V);
   for (let t = 0; t < n; t++) {
     base = t * L;
-    out.set(await session.decodeStep(o.tokens[t]!), t * V);
+    const row = await session.decodeStep(o.tokens[t]!);
+    if (!o.lastOnly) out.set(row, t * V);
+    else if (t === n - 1) out.set(row);
   }
   return out;
 }
