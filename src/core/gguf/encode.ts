@@ -4,7 +4,7 @@
  */
 import { f32ToBf16, f32ToF16 } from '../dtype/convert.js';
 import type { GgmlType } from './format.js';
-import { quantizeQ4_0, quantizeQ8_0 } from './quants.js';
+import { quantizeQ4_0, quantizeQ8_0 } from '../quant/ggml.js';
 
 /** Encode `src` as `type`; the result views new memory (never `src`'s buffer, except for F32). */
 export function encodeF32(src: Float32Array, type: GgmlType): Uint8Array {

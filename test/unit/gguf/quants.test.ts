@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { f32BitsToF16 } from '../../../src/core/dtype/convert.js';
-import { dequantizeQ4_0, dequantizeQ8_0, quantizeQ4_0, quantizeQ8_0 } from '../../../src/core/gguf/quants.js';
+import { dequantizeQ4_0, dequantizeQ8_0, quantizeQ4_0, quantizeQ8_0 } from '../../../src/core/quant/ggml.js';
 import { refF16Bits, refQ4_0, refQ8_0 } from './ref-quant.js';
 
 /** Deterministic pseudo-random floats (xorshift32 → Box–Muller-free uniform in [-1, 1)). */
