@@ -4,7 +4,7 @@ import { formatBytes, table } from '../cli/reporter.js';
 import { UsageError } from '../core/errors.js';
 import { parsePart, parseSize } from '../core/convert/options.js';
 import type { RunParams } from '../core/convert/run.js';
-import { isSchemeName, SCHEME_NAMES } from '../core/quantize/formats.js';
+import { findFormat, QUANT_FORMATS, SCHEME_IDS } from '../core/formats/index.js';
 import { listSchemes } from '../core/quantize/list.js';
 import { COMPAT } from '../core/engines/compat.js';
 import { parseTargets } from '../core/quantize/targets.js';
@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .description('quantize a MiniMax-M1 checkpoint: block FP8 (DeepSeek-V3 layout), INT8 per channel or INT4 group-128 (compressed-tensors)')
     .argument('[in]', 'input checkpoint directory (BF16), or a repo id in the Hugging Face cache')
     .argument('[out]', 'output directory')
-    .option('--scheme <scheme>', SCHEME_NAMES.join(' | '))
+    .option('--scheme <scheme>', SCHEME_IDS.join(' | '))
     .option('--targets <targets>', 'experts | attention | all (experts + attention projections); router, embeddings, lm_head and norms are never quantized', 'all')
     .option('--group-size <n>', 'w4a16 group size (default 128; must divide every quantized input dimension)', intArg('--group-size'))
     .option('--max-shard-size <size>', 'largest output file (default: keep the input files)')
@@ -66,9 +66,10 @@ Examples:
         }
         if (!input || !output) throw new UsageError('quantize needs <in> and <out> (or --list)');
         input = await checkpointPath(ctx, input, o);
-        if (!isSchemeName(o.scheme)) throw new UsageError(`--scheme must be one of ${SCHEME_NAMES.join(', ')}${o.scheme ? `; got "${o.scheme}"` : ''}`);
-        if (o.groupSize !== undefined && o.scheme !== 'w4a16') throw new UsageError('--group-size applies to w4a16 only (fp8-block uses 128×128 blocks, int8-channel one scale per row)');
-        const quant: NonNullable<RunParams['quant']> = { scheme: o.scheme, targets: parseTargets(o.targets) };
+        const fmt = o.scheme === undefined ? undefined : findFormat(o.scheme);
+        if (!fmt) throw new UsageError(`--scheme must be one of ${SCHEME_IDS.join(', ')}${o.scheme ? `; got "${o.scheme}"` : ''}`);
+        if (o.groupSize !== undefined && !fmt.groupOption) throw new UsageError(`--group-size applies to ${QUANT_FORMATS.filter((f) => f.groupOption).map((f) => f.id).join(', ')} only (${fmt.id}: ${fmt.summary})`);
+        const quant: NonNullable<RunParams['quant']> = { scheme: fmt.id, targets: parseTargets(o.targets) };
         if (o.groupSize !== undefined) quant.group = o.groupSize;
         const params: RunParams = { kind: 'quantize', input, output, quant, force: Boolean(o.force), dryRun: Boolean(o.dryRun), finalizeOnly: Boolean(o.finalize), wait: Boolean(o.wait) };
         if (o.maxShardSize !== undefined) params.maxShardBytes = parseSize(o.maxShardSize);

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/checkpoint/config.js';
 import { inspectCheckpoint } from '../../src/core/inspect/inspect.js';
 import { CONFIG_CAPS, MAX_JSON_DEPTH } from '../../src/core/limits.js';
-import { readScale, resolveLayout } from '../../src/core/model/dequant.js';
+import { resolveStored } from '../../src/core/formats/decode.js';
 import type { WeightSource } from '../../src/core/model/source.js';
 import { parseHeader } from '../../src/core/safetensors/header.js';
 import { decodeUtf8Strict, parseJsonText, scanJson } from '../../src/core/safetensors/json-guard.js';
@@ -154,12 +154,12 @@ describe('runtime block-FP8 scales are tiled as declared, never guessed', () => 
   }
   it('refuses a [1, 3] scale for a 384×96 weight in 128-blocks (expected [3, 1])', async () => {
     const src = source(128, [1, 3]);
-    expect(await asyncCodeOf(readScale(src, await resolveLayout(src, 'w.weight')))).toBe('E_QUANT_SHAPE');
+    expect(await asyncCodeOf(resolveStored(src, 'w.weight', src.config.raw.quantization_config))).toBe('E_QUANT_SHAPE');
   });
   it('uses the declared 64-block for the columns (96 → 2 blocks of 64, not 2 of 48)', async () => {
     const src = source(64, [6, 2]);
-    const t = await readScale(src, await resolveLayout(src, 'w.weight'));
-    expect([t.spanR, t.spanC]).toEqual([64, 64]);
+    const t = await resolveStored(src, 'w.weight', src.config.raw.quantization_config);
+    expect(t.group).toBe(64);
   });
 });
 

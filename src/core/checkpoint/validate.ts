@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import type { DType } from '../dtype/dtypes.js';
 import { FAMILIES, familyOf } from '../arch/registry.js';
 import { InputError } from '../errors.js';
-import { SCHEMES } from '../quantize/formats.js';
-import { schemeOf } from '../quantize/source-quant.js';
+import { requireDeclaredFormat } from '../formats/index.js';
 import type { TensorSpec } from '../safetensors/writer.js';
 import { Checkpoint, type OpenOptions } from './checkpoint.js';
 import type { M1Config } from './config.js';
@@ -36,11 +35,11 @@ export function architectureProblem(c: M1Config): Problem | undefined {
 function quantizationProblems(ck: Checkpoint, quantCfg: unknown, expected: TensorSpec[]): Problem[] {
   let scheme;
   try {
-    scheme = schemeOf(typeof quantCfg === 'object' && quantCfg !== null ? (quantCfg as Record<string, unknown>) : {}, join(ck.dir, 'config.json'));
+    scheme = requireDeclaredFormat(typeof quantCfg === 'object' && quantCfg !== null ? (quantCfg as Record<string, unknown>) : {}, join(ck.dir, 'config.json'));
   } catch {
     return []; // a scheme m1kit does not write: the runtime's own tiling checks apply (model/dequant.ts)
   }
-  const s = SCHEMES[scheme.scheme];
+  const s = scheme.format;
   const problems: Problem[] = [];
   for (const t of expected) {
     if (t.shape.length !== 2 || !t.name.endsWith('.weight')) continue;
@@ -55,9 +54,9 @@ function quantizationProblems(ck: Checkpoint, quantCfg: unknown, expected: Tenso
       const loc = ck.tensors.get(name);
       const want = o.shape(R, C, scheme.group);
       if (!loc) {
-        problems.push({ kind: 'quantization', tensor: name, expected: `${o.dtype} ${JSON.stringify(want)}`, message: `missing tensor "${name}" (${o.dtype} ${JSON.stringify(want)}, needed to decode "${t.name}" as ${scheme.scheme})` });
+        problems.push({ kind: 'quantization', tensor: name, expected: `${o.dtype} ${JSON.stringify(want)}`, message: `missing tensor "${name}" (${o.dtype} ${JSON.stringify(want)}, needed to decode "${t.name}" as ${s.id})` });
       } else if (loc.info.dtype !== o.dtype || JSON.stringify(loc.info.shape) !== JSON.stringify(want)) {
-        problems.push({ kind: 'quantization', tensor: name, expected: `${o.dtype} ${JSON.stringify(want)}`, found: `${loc.info.dtype} ${JSON.stringify(loc.info.shape)}`, message: `tensor "${name}" is ${loc.info.dtype} ${JSON.stringify(loc.info.shape)}, expected ${o.dtype} ${JSON.stringify(want)} for ${scheme.scheme} of "${t.name}" ${JSON.stringify(t.shape)}` });
+        problems.push({ kind: 'quantization', tensor: name, expected: `${o.dtype} ${JSON.stringify(want)}`, found: `${loc.info.dtype} ${JSON.stringify(loc.info.shape)}`, message: `tensor "${name}" is ${loc.info.dtype} ${JSON.stringify(loc.info.shape)}, expected ${o.dtype} ${JSON.stringify(want)} for ${s.id} of "${t.name}" ${JSON.stringify(t.shape)}` });
       }
     });
   }

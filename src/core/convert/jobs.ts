@@ -13,7 +13,7 @@
 import type { M1Config } from '../checkpoint/config.js';
 import type { DType } from '../dtype/dtypes.js';
 import type { TensorSpec } from '../safetensors/writer.js';
-import { SCHEMES, type SchemeName } from '../quantize/formats.js';
+import { formatOf, type SchemeId } from '../formats/index.js';
 import { isTarget, type Targets } from '../quantize/targets.js';
 import { classify, EXPERT_ROLES, unitOf, view2d, type NameInfo, type Rect } from './names.js';
 import { rankRect, type Grid } from './rank-split.js';
@@ -39,7 +39,7 @@ export interface Item {
 
 export type Job =
   | { kind: 'assemble'; unit: string; out: TensorSpec; items: Item[] }
-  | { kind: 'quantize'; unit: string; scheme: SchemeName; group: number; src: string; outs: TensorSpec[] };
+  | { kind: 'quantize'; unit: string; scheme: SchemeId; group: number; src: string; outs: TensorSpec[] };
 
 export interface JobOptions {
   grid: Grid;
@@ -48,7 +48,7 @@ export interface JobOptions {
   dtype?: DType | undefined;
   /** Cast the F32 router too (default: it stays F32). */
   castRouter?: boolean;
-  quant?: { scheme: SchemeName; targets: Targets; group: number } | undefined;
+  quant?: { scheme: SchemeId; targets: Targets; group: number } | undefined;
 }
 
 export const stackedName = (l: number, w: string): string => `${layerPrefix(l)}${EXPERTS_MODULE}.${w}.weight`;
@@ -90,10 +90,10 @@ export function rankJobs(c: M1Config, canon: CanonicalTensor[], byName: Map<stri
     if (!rect) continue;
     const unit = unitOf(t.info);
     if (o.quant && isTarget(t.info.role, o.quant.targets)) {
-      const s = SCHEMES[o.quant.scheme];
+      const s = formatOf(o.quant.scheme);
       const module = t.info.module;
       const outs = s.outputs.map((x) => ({ name: `${module}.${x.suffix}`, dtype: x.dtype, shape: x.shape(R, C, o.quant!.group) }));
-      jobs.push({ kind: 'quantize', unit, scheme: s.name, group: o.quant.group, src: t.name, outs });
+      jobs.push({ kind: 'quantize', unit, scheme: s.id, group: o.quant.group, src: t.name, outs });
       continue;
     }
     jobs.push({ kind: 'assemble', unit, out: { name: t.name, dtype: outDtype(t, o), shape: rectShape(t.shape, rect) }, items: [{ src: t.name, rect, dst: [0, 0] }] });

@@ -6,7 +6,7 @@
 import { join, resolve } from 'node:path';
 import { dtypeBytes, type DType } from '../dtype/dtypes.js';
 import { throwIfAborted, UsageError, InputError } from '../errors.js';
-import { SCHEMES, type SchemeName } from '../quantize/formats.js';
+import { formatOf, type SchemeId } from '../formats/index.js';
 import { quantizationConfig } from '../quantize/qconfig.js';
 import { isTarget, type Targets } from '../quantize/targets.js';
 import { CASTABLE } from './cast.js';
@@ -45,7 +45,7 @@ export interface RunParams {
   dtype?: DType;
   castRouter?: boolean;
   maxShardBytes?: number;
-  quant?: { scheme: SchemeName; targets: Targets; group?: number };
+  quant?: { scheme: SchemeId; targets: Targets; group?: number };
   /** 1-based part index and part count. */
   part?: { index: number; count: number };
   /** Only write the index/config/manifest of a run whose parts are all done. */
@@ -109,14 +109,12 @@ function validate(p: RunParams, src: Source): void {
     if ((p.tp ?? 1) > 1 || (p.ep ?? 1) > 1 || (p.experts ?? 'per-expert') !== 'per-expert') {
       throw new UsageError('quantize writes the HF per-expert layout; re-shard the quantized output with convert is not supported, so drop --tp/--ep/--experts');
     }
-    const g = p.quant.group ?? SCHEMES[p.quant.scheme].defaultGroup;
-    if (p.quant.scheme === 'w4a16') {
-      for (const t of src.canon) {
-        const [, C] = view2d(t.shape);
-        if (isTarget(t.info.role, p.quant.targets) && C % g !== 0) {
-          throw new InputError('E_SCHEME_SHAPE', `${p.input}: "${t.name}" has ${C} input columns, not a multiple of the w4a16 group ${g} (partial groups are not defined for pack-quantized loaders); try --group-size ${[64, 32, 16, 8].find((x) => C % x === 0) ?? 8}`);
-        }
-      }
+    const g = p.quant.group ?? formatOf(p.quant.scheme).defaultGroup;
+    const fmt = formatOf(p.quant.scheme);
+    for (const t of src.canon) {
+      const [R, C] = view2d(t.shape);
+      const problem = isTarget(t.info.role, p.quant.targets) ? fmt.shapeProblem?.(R, C, g) : undefined;
+      if (problem) throw new InputError('E_SCHEME_SHAPE', `${p.input}: "${t.name}" ${problem}`);
     }
   }
 }
@@ -144,7 +142,7 @@ export async function runConversion(p: RunParams): Promise<RunResult> {
     validate(p, src);
     const grid = makeGrid(src.config, p.tp ?? 1, p.ep ?? 1);
     const experts = p.experts ?? 'per-expert';
-    const group = p.quant ? (p.quant.group ?? SCHEMES[p.quant.scheme].defaultGroup) : 0;
+    const group = p.quant ? (p.quant.group ?? formatOf(p.quant.scheme).defaultGroup) : 0;
     const dtype = p.dtype ?? (p.kind === 'dequantize' ? 'BF16' : undefined);
     const plan: Plan = buildPlan({
       config: src.config,

@@ -116,7 +116,7 @@ export async function openSource(dir: string, signal?: AbortSignal): Promise<Sou
     for (const spec of expectedTensors(ck.config)) {
       const t = canonicalOf([spec])[0]!;
       if (quantCfg !== undefined) {
-        const q = quantSourceOf(ck, quantCfg, t, dir);
+        const q = await quantSourceOf(ck, quantCfg, t, dir);
         if (q) {
           canon.push({ ...t, dtype: 'BF16', pieces: [], quant: q });
           continue;

@@ -11,22 +11,15 @@
  */
 import type { M1Config } from '../checkpoint/config.js';
 import { layerTensors } from '../checkpoint/layout.js';
+import { formatOf, SCHEME_IDS, storedBytes, type SchemeId } from '../formats/index.js';
 
-export type StorageFormat = 'bf16' | 'fp8-block' | 'int8-channel' | 'w4a16';
-export const STORAGE_FORMATS: StorageFormat[] = ['bf16', 'fp8-block', 'int8-channel', 'w4a16'];
+/** `bf16` or a quant format's registry id. */
+export type StorageFormat = 'bf16' | SchemeId;
+export const STORAGE_FORMATS: StorageFormat[] = ['bf16', ...SCHEME_IDS];
 
-/** Bytes of one [out, in] matrix stored in `fmt` (scales included; layouts of docs/ecosystem.md §2.3–§2.4). */
+/** Bytes of one [out, in] matrix stored in `fmt` (scales included: the format's stored tensors at its default group). */
 export function matrixBytes(out: number, inp: number, fmt: StorageFormat): number {
-  switch (fmt) {
-    case 'bf16':
-      return out * inp * 2;
-    case 'fp8-block': // F8_E4M3 codes + F32 weight_scale_inv per 128×128 block
-      return out * inp + 4 * Math.ceil(out / 128) * Math.ceil(inp / 128);
-    case 'int8-channel': // I8 codes + BF16 weight_scale [out, 1]
-      return out * inp + 2 * out;
-    case 'w4a16': // I32 weight_packed (8 nibbles each) + BF16 weight_scale [out, in/128] + I32 weight_shape [2]
-      return out * Math.ceil(inp / 8) * 4 + 2 * out * Math.ceil(inp / 128) + 8;
-  }
+  return fmt === 'bf16' ? out * inp * 2 : storedBytes(formatOf(fmt), out, inp);
 }
 
 export interface MemoryPlanParams {

@@ -1,6 +1,6 @@
 /**
- * Lazy, memory-bounded weight access for the runtime. Every weight goes through `readWeightRows`
- * (dequant.ts), except that with native kernels plain BF16 weights go to the GEMM kernel as the stored
+ * Lazy, memory-bounded weight access for the runtime. Every weight goes through the one decoder of
+ * stored weights (formats/decode.ts, convert's too), except that with native kernels plain BF16 weights go to the GEMM kernel as the stored
  * bf16 bits (widened exactly inside the kernel, half the bytes of fp32). Operands are kept in an LRU
  * cache bounded by `cacheBytes`; a tensor larger than a quarter of the budget (or than 4 chunks) is
  * never held whole: `linear` streams it in row chunks, so peak memory stays ≈ cache budget + one chunk
@@ -10,7 +10,8 @@ import { InputError, throwIfAborted } from '../errors.js';
 import { bf16ToF32 } from '../dtype/convert.js';
 import { gemm } from './math.js';
 import { gemm as nativeGemm, type GemmPrecision } from '../ops/gemm.js';
-import { readScale, readWeightRows, resolveLayout, type ScaleTable, type WeightLayout } from './dequant.js';
+import { decodeStoredRows, resolveStored } from '../formats/decode.js';
+import type { StoredLayout as WeightLayout } from '../formats/index.js';
 import { resolveNative, type KernelChoice } from './kernels.js';
 import type { WeightSource } from './source.js';
 
@@ -50,7 +51,6 @@ export class WeightStore {
   readonly threads: number | undefined;
   private readonly signal: AbortSignal | undefined;
   private readonly layouts = new Map<string, Promise<WeightLayout>>();
-  private readonly scales = new Map<string, Promise<ScaleTable | undefined>>();
   /** LRU of whole tensors: fp32 under the tensor name, bf16 GEMM operands under "bf16:" + name. */
   private readonly cache = new Map<string, Operand>();
   private cached = 0;
@@ -95,17 +95,8 @@ export class WeightStore {
   layout(name: string): Promise<WeightLayout> {
     let p = this.layouts.get(name);
     if (!p) {
-      p = resolveLayout(this.src, name);
+      p = resolveStored(this.src, name, this.src.config.raw.quantization_config);
       this.layouts.set(name, p);
-    }
-    return p;
-  }
-
-  private scale(lay: WeightLayout): Promise<ScaleTable | undefined> {
-    let p = this.scales.get(lay.name);
-    if (!p) {
-      p = lay.scale ? readScale(this.src, lay) : Promise.resolve(undefined);
-      this.scales.set(lay.name, p);
     }
     return p;
   }
@@ -116,14 +107,14 @@ export class WeightStore {
     const hit = this.cache.get(name) as Float32Array | undefined;
     const lay = await this.layout(name);
     if (hit) return hit.subarray(row0 * lay.cols, (row0 + n) * lay.cols);
-    const out = await readWeightRows(this.src, lay, row0, n, await this.scale(lay));
+    const out = await decodeStoredRows(this.src, lay, row0, n, { backend: this.native ? 'auto' : 'ref', ...(this.threads !== undefined ? { threads: this.threads } : {}) });
     this.bytesDecoded += out.byteLength;
     return out;
   }
 
   /** Plain BF16 weights go to the native GEMM as stored bits. */
   private bf16Operand(lay: WeightLayout): boolean {
-    return this.native && lay.kind === 'plain' && lay.dtype === 'BF16';
+    return this.native && lay.format === 'plain' && lay.dtype === 'BF16';
   }
 
   private operandBytes(lay: WeightLayout): number {
@@ -134,7 +125,7 @@ export class WeightStore {
   private async operandRows(name: string, lay: WeightLayout, row0: number, n: number): Promise<Operand> {
     if (!this.bf16Operand(lay)) return this.rows(name, row0, n);
     throwIfAborted(this.signal);
-    const raw = await this.src.read(lay.data, row0 * lay.cols * 2, n * lay.cols * 2);
+    const raw = await this.src.read(lay.tensors[0]!, row0 * lay.cols * 2, n * lay.cols * 2);
     const out = new Uint16Array(n * lay.cols);
     new Uint8Array(out.buffer).set(raw);
     this.bytesDecoded += out.byteLength;

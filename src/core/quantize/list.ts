@@ -9,10 +9,10 @@ import { M1_CONFIG } from '../checkpoint/presets.js';
 import { canonicalOf } from '../convert/jobs.js';
 import { buildPlan } from '../convert/plan.js';
 import { makeGrid } from '../convert/rank-split.js';
-import { SCHEMES, SCHEME_NAMES, type SchemeName } from './formats.js';
+import { QUANT_FORMATS, type SchemeId } from '../formats/index.js';
 
 export interface SchemeRow {
-  scheme: SchemeName;
+  scheme: SchemeId;
   summary: string;
   /** Bits per weight of an expert w1 [9216, 6144] including its scales. */
   bitsPerWeight: number;
@@ -28,8 +28,8 @@ export function listSchemes(): SchemeRow[] {
   const config = parseConfig(M1_CONFIG, 'MiniMax-M1 config');
   const canon = canonicalOf(expectedTensors(config));
   const grid = makeGrid(config, 1, 1);
-  return SCHEME_NAMES.map((name) => {
-    const s = SCHEMES[name];
+  return QUANT_FORMATS.map((s) => {
+    const name = s.id;
     const group = s.defaultGroup;
     const plan = buildPlan({ config, canon, grid, experts: 'per-expert', quant: { scheme: name, targets: 'all', group }, maxShardBytes: 5e9 });
     return {

@@ -1,7 +1,7 @@
 /**
- * `quantization_config` written into config.json for each scheme (docs/ecosystem.md §2.3–§2.4). The
- * lists of unquantized modules must hold under the engines' own matching rules, which see the engines'
- * layer names (`model.layers.N.qkv_proj`, `model.layers.N.experts`; see engines/layers.ts), not only HF's:
+ * What `quantization_config` lists as unquantized (each format writes its own fragment from these, see
+ * formats/; docs/ecosystem.md §2.3–§2.4). The lists of unquantized modules must hold under the engines'
+ * own matching rules, which see the engines' layer names (`model.layers.N.qkv_proj`, `model.layers.N.experts`; see engines/layers.ts), not only HF's:
  * - fp8-block: DeepSeek-V3 keys plus `modules_to_not_convert`, which vLLM matches exactly (no patterns;
  *   `quant_utils.is_layer_skipped`) and, for the fused experts, by substring. It lists the full HF module
  *   names and the engine names of the same modules; never a bare word, so `self_attn.output_gate` is
@@ -9,14 +9,12 @@
  * - compressed-tensors: one config group targeting "Linear"; `ignore` holds `re:` patterns (start-anchored
  *   `re.match`, compressed-tensors' `check_equal_or_regex_match`) that match a module under both its HF and
  *   its engine name, plus `lm_head`.
- * - int8-channel is written as W8A8 with dynamic per-token int8 activations: vLLM's compressed-tensors
- *   parser rejects int weights with no activation scheme; the weights and scales are the same bytes.
  */
 import type { M1Config } from '../checkpoint/config.js';
 import { expectedTensors } from '../checkpoint/layout.js';
 import { classify } from '../convert/names.js';
 import { engineNamesOf } from '../engines/layers.js';
-import type { SchemeName } from './formats.js';
+import { formatOf, type ConfigContext, type SchemeId } from '../formats/index.js';
 import { isTarget, type Targets } from './targets.js';
 
 /** Linear modules (2-D weights other than the embedding) left unquantized, as full module names. */
@@ -52,26 +50,14 @@ function ctIgnore(c: M1Config, targets: Targets): string[] {
   return out;
 }
 
-/** Dynamic symmetric per-token int8 activations (what vLLM's W8A8 int8 schemes require). */
-const INT8_TOKEN_ACTIVATIONS = { num_bits: 8, type: 'int', symmetric: true, strategy: 'token', group_size: null, block_structure: null, dynamic: true, actorder: null, observer: null, observer_kwargs: {} };
+/** What every format's config fragment is built from: the unquantized modules under `targets`. */
+export function configContext(c: M1Config, targets: Targets, group: number): ConfigContext {
+  return { group, skipModules: fp8Skip(unquantizedLinears(c, targets)), ignorePatterns: ctIgnore(c, targets) };
+}
 
 /**
  * @example quantizationConfig(config, 'fp8-block', 'all', 128).quant_method // 'fp8'
  */
-export function quantizationConfig(c: M1Config, scheme: SchemeName, targets: Targets, group: number): Record<string, unknown> {
-  if (scheme === 'fp8-block') {
-    return { quant_method: 'fp8', fmt: 'e4m3', activation_scheme: 'dynamic', weight_block_size: [group, group], modules_to_not_convert: fp8Skip(unquantizedLinears(c, targets)) };
-  }
-  const int8 = scheme === 'int8-channel';
-  const weights = int8
-    ? { num_bits: 8, type: 'int', symmetric: true, strategy: 'channel', group_size: null, block_structure: null, dynamic: false, actorder: null, observer: 'minmax', observer_kwargs: {} }
-    : { num_bits: 4, type: 'int', symmetric: true, strategy: 'group', group_size: group, block_structure: null, dynamic: false, actorder: null, observer: 'minmax', observer_kwargs: {} };
-  return {
-    quant_method: 'compressed-tensors',
-    format: int8 ? 'int-quantized' : 'pack-quantized',
-    config_groups: { group_0: { targets: ['Linear'], weights, input_activations: int8 ? INT8_TOKEN_ACTIVATIONS : null, output_activations: null } },
-    ignore: ctIgnore(c, targets),
-    kv_cache_scheme: null,
-    quantization_status: 'compressed',
-  };
+export function quantizationConfig(c: M1Config, scheme: SchemeId, targets: Targets, group: number): Record<string, unknown> {
+  return formatOf(scheme).quantizationConfig(configContext(c, targets, group));
 }

@@ -7,9 +7,9 @@
  * caller may start a tensor's first read while the previous tensor is quantized) and code buffers are
  * reused rather than allocated per band.
  */
-import { f32ToBf16 } from '../dtype/convert.js';
 import { throwIfAborted } from '../errors.js';
-import { quantizeFp8Blocks, quantizeInt4, quantizeInt8, type QuantInput } from '../ops/quant.js';
+import { formatOf, type BandEncoder } from '../formats/index.js';
+import type { QuantInput } from '../ops/quant.js';
 import type { KernelOptions } from '../ops/common.js';
 import { CodePool } from './code-pool.js';
 import { toF32 } from '../convert/cast.js';
@@ -27,6 +27,12 @@ import { sampledRows, type ErrorSample } from '../quant/error-sums.js';
 const BAND_ELEMENTS = 4 * 1024 * 1024;
 
 const bytesOf = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/** The encoder's small tensors (scales, shape), written after the codes in the job's output order. */
+async function putTail(job: Extract<Job, { kind: 'quantize' }>, enc: BandEncoder, sink: BandSink): Promise<void> {
+  const tail = enc.finish();
+  for (let i = 0; i < tail.length; i++) await sink.put(job.outs[i + 1]!.name, bytesOf(tail[i]!), 0);
+}
 
 /** bf16 bit patterns of a band, when it is bf16 and 2-byte aligned (the quantizers then read it as is). */
 function bf16Of(data: Buffer, dtype: DType): Uint16Array | undefined {
@@ -71,17 +77,18 @@ export interface QuantizeReads {
 
 /**
  * How a tensor is cut into bands of at most `bandElements` (default BAND_ELEMENTS) input elements:
- * whole 128-row blocks while a block of rows fits; for wider rows, fewer rows per band (int8 and w4a16
- * quantize rows independently; a power of two, so that bands tile the 128-row error blocks) or, for
- * fp8 (whose scales cover 128×128 blocks), one block of rows in column pieces of whole blocks. Bands
- * never change output bytes; memory is bounded in bytes whatever the width (one row at least for int8
- * and w4a16, one 128×128 block for fp8).
+ * whole units of rows (the format's `rowUnit`) while a unit fits; for wider rows, fewer rows per band
+ * (formats quantizing rows independently, e.g. int8 and w4a16; a power of two, so that bands tile the
+ * 128-row error blocks) or, for formats with `columnPieces` (fp8, whose scales cover 128×128 blocks),
+ * one unit of rows in column pieces of whole blocks. Bands never change output bytes; memory is bounded
+ * in bytes whatever the width (one row at least, or one block).
  */
 export function bandingOf(scheme: string, group: number, R: number, C: number, bandElements = BAND_ELEMENTS): { rows: number; cols: number } {
-  const unit = scheme === 'fp8-block' ? group : 128;
+  const fmt = formatOf(scheme);
+  const unit = fmt.rowUnit(group);
   const fit = Math.floor(bandElements / Math.max(1, C));
   if (fit >= unit || R <= fit) return { rows: Math.max(unit, Math.floor(fit / unit) * unit), cols: C };
-  if (scheme === 'fp8-block') return { rows: unit, cols: Math.min(C, Math.max(group, Math.floor(bandElements / unit / group) * group)) };
+  if (fmt.columnPieces) return { rows: unit, cols: Math.min(C, Math.max(group, Math.floor(bandElements / unit / group) * group)) };
   let rows = 1;
   while (rows * 2 <= fit && rows * 2 <= unit) rows *= 2;
   return { rows, cols: C };
@@ -127,18 +134,16 @@ export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: So
   const [R, C] = view2d(t.shape);
   const g = job.group;
   const scheme = job.scheme;
-  const [codesName, scaleName, shapeName] = job.outs.map((o) => o.name) as [string, string, string | undefined];
+  const codesName = job.outs[0]!.name;
   const stats = new ErrorStats();
-  const unit = scheme === 'fp8-block' ? g : 128;
-  const nbc = Math.ceil(C / g);
-  const words = Math.ceil(C / 8);
-  const scaleF32 = scheme === 'fp8-block' ? new Float32Array(Math.ceil(R / g) * nbc) : undefined;
-  const scaleBf16 = scheme === 'int8-channel' ? new Uint16Array(R) : scheme === 'w4a16' ? new Uint16Array(R * nbc) : undefined;
+  const fmt = formatOf(scheme);
+  const enc = fmt.encoder(R, C, g);
+  const unit = fmt.rowUnit(g);
   const pooled = !t.quant && t.pieces.length > 0;
   const banding = bandRowsOf(job, t, o);
   if (banding.cols < C) {
-    const sampledWide = await quantizeFp8Pieces(job, t, sink, { ...o, kernels: k, rows: banding.rows, cols: banding.cols, errorStride, sums: stats.sums, scale: scaleF32! });
-    await sink.put(scaleName, bytesOf(scaleF32!), 0);
+    const sampledWide = await quantizePieces(job, t, sink, enc, { ...o, kernels: k, unit, rows: banding.rows, cols: banding.cols, errorStride, sums: stats.sums });
+    await putTail(job, enc, sink);
     return { tensor: t.name, scheme, ...stats.result(), sampledRows: sampledWide, rows: R };
   }
   const rd = o.prefetched?.t === t ? o.prefetched : prefetchQuantize(job, t, o, 0);
@@ -147,7 +152,7 @@ export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: So
     for (; rd.next < R && reads.length <= READ_AHEAD; rd.next += bandRows) reads.push(rd.read(rd.next));
   };
   ahead();
-  const codeBytes = (n: number) => (scheme === 'w4a16' ? n * words * 4 : n * C);
+  const codeBytes = (n: number) => enc.codeBytes(n, C);
   let sampled = 0;
   let codeOffset = 0;
   try {
@@ -165,19 +170,7 @@ export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: So
       const w = u16 ? undefined : toF32(data, dtype);
       const input: QuantInput = u16 ? { bf16: u16 } : w!;
       const ab = codePool.take(codeBytes(n));
-      let codes: Buffer;
-      if (scheme === 'fp8-block') {
-        const scale = scaleF32!.subarray((r0 / g) * nbc, (r0 / g + Math.ceil(n / g)) * nbc);
-        codes = bytesOf((await quantizeFp8Blocks(input, n, C, g, { ...k, errors, out: { codes: new Uint8Array(ab), scale } })).codes);
-      } else if (scheme === 'int8-channel') {
-        const { q, scale } = await quantizeInt8(input, n, C, { ...k, errors, scaleDtype: 'BF16', out: { q: new Int8Array(ab) } });
-        scaleBf16!.set(f32ToBf16(scale), r0);
-        codes = bytesOf(q);
-      } else {
-        const { packed, scale } = await quantizeInt4(input, n, C, g, { ...k, errors, scaleDtype: 'BF16', out: { packed: new Int32Array(ab) } });
-        scaleBf16!.set(f32ToBf16(scale), r0 * nbc);
-        codes = bytesOf(packed);
-      }
+      const codes = bytesOf(await enc.band(input, r0, n, 0, C, ab, { kernels: k, errors }));
       if (pooled && o.pool) o.pool.give(data); // quantized and measured: the input buffer is free
       // the codes go to the hash worker after the write and come back to the pool once hashed
       await sink.put(codesName, codes, codeOffset, (b) => {
@@ -188,8 +181,7 @@ export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: So
   } finally {
     await rd.settle();
   }
-  await sink.put(scaleName, bytesOf((scaleF32 ?? scaleBf16)!), 0);
-  if (shapeName) await sink.put(shapeName, bytesOf(new Int32Array([R, C])), 0);
+  await putTail(job, enc, sink);
   return { tensor: t.name, scheme, ...stats.result(), sampledRows: sampled, rows: R };
 }
 
@@ -204,20 +196,21 @@ function errorSample(r0: number, n: number, bandRows: number, unit: number, stri
 }
 
 /**
- * fp8-block rows too wide for a band of one 128-row block: each block of rows is quantized in column
- * pieces of whole 128×128 blocks (each block's scale and codes do not depend on its neighbours), its codes
- * written in place row by row and hashed from the file; the next piece is read while one is quantized.
- * Returns the rows the error statistics were measured on.
+ * Rows too wide for a band of one unit of rows (formats with `columnPieces`, e.g. fp8-block): each unit
+ * of rows is quantized in column pieces of whole blocks (each block's scale and codes do not depend on its
+ * neighbours), its codes written in place row by row and hashed from the file; the next piece is read
+ * while one is quantized. Returns the rows the error statistics were measured on.
  */
-async function quantizeFp8Pieces(
+async function quantizePieces(
   job: Extract<Job, { kind: 'quantize' }>,
   t: SourceTensor,
   sink: BandSink,
-  o: QuantizeJobOptions & { kernels: KernelOptions; rows: number; cols: number; errorStride: number; sums: Float64Array; scale: Float32Array },
+  enc: BandEncoder,
+  o: QuantizeJobOptions & { kernels: KernelOptions; unit: number; rows: number; cols: number; errorStride: number; sums: Float64Array },
 ): Promise<number> {
   const [R, C] = view2d(t.shape);
-  const g = job.group;
-  const nbc = Math.ceil(C / g);
+  const g = o.unit;
+  const rowBytes = (w: number) => enc.codeBytes(1, w);
   const codesName = job.outs[0]!.name;
   const pieces: { r0: number; c0: number }[] = [];
   for (let r0 = 0; r0 < R; r0 += o.rows) for (let c0 = 0; c0 < C; c0 += o.cols) pieces.push({ r0, c0 });
@@ -235,7 +228,7 @@ async function quantizeFp8Pieces(
       const n = Math.min(R, r0 + o.rows) - r0;
       const errors: ErrorSample = { unit: g, stride: o.errorStride, block0: r0 / g, out: o.sums };
       sampled += sampledRows(n, errors).reduce((acc, [a, b]) => acc + b - a, 0);
-      await sink.region(codesName, r0 * C, n * C, async (write) => {
+      await sink.region(codesName, r0 * rowBytes(C), n * rowBytes(C), async (write) => {
         for (let c0 = 0; c0 < C; c0 += o.cols, i++) {
           throwIfAborted(o.signal);
           const w = Math.min(C, c0 + o.cols) - c0;
@@ -243,12 +236,10 @@ async function quantizeFp8Pieces(
           next = i + 1 < pieces.length ? read(i + 1) : undefined;
           const u16 = bf16Of(data, dtype);
           const input: QuantInput = u16 ? { bf16: u16 } : toF32(data, dtype);
-          const ab = codePool.take(n * w);
-          const scale = new Float32Array(Math.ceil(n / g) * Math.ceil(w / g));
-          const { codes } = await quantizeFp8Blocks(input, n, w, g, { ...o.kernels, errors, out: { codes: new Uint8Array(ab), scale } });
-          for (let b = 0; b < Math.ceil(n / g); b++) o.scale.set(scale.subarray(b * Math.ceil(w / g), (b + 1) * Math.ceil(w / g)), (r0 / g + b) * nbc + c0 / g);
-          const bytes = bytesOf(codes);
-          await Promise.all(Array.from({ length: n }, (_, r) => write(bytes.subarray(r * w, (r + 1) * w), r * C + c0)));
+          const ab = codePool.take(enc.codeBytes(n, w));
+          const bytes = bytesOf(await enc.band(input, r0, n, c0, w, ab, { kernels: o.kernels, errors }));
+          const rb = rowBytes(w);
+          await Promise.all(Array.from({ length: n }, (_, r) => write(bytes.subarray(r * rb, (r + 1) * rb), r * rowBytes(C) + rowBytes(c0))));
           codePool.give(ab);
         }
       });

@@ -5,7 +5,7 @@ import { classify } from '../../../src/core/convert/names.js';
 import { engineLayers } from '../../../src/core/engines/layers.js';
 import { checkVllm } from '../../../src/core/engines/vllm-check.js';
 import { ctShouldIgnoreLayer, fp8IsLayerSkipped, QKV_PACKED, vllmMiniMaxExpertRename, vllmParseProblems, vllmQuantizes } from '../../../src/core/engines/vllm-rules.js';
-import { SCHEME_NAMES, SCHEMES } from '../../../src/core/quantize/formats.js';
+import { QUANT_FORMATS } from '../../../src/core/formats/index.js';
 import { quantizationConfig } from '../../../src/core/quantize/qconfig.js';
 import { isTarget, TARGETS } from '../../../src/core/quantize/targets.js';
 
@@ -48,10 +48,10 @@ describe('every module of the real M1 layout gets the method m1kit meant, for ev
     expect(layers.filter((l) => l.kind === 'fused_moe').every((l) => l.hf.length === 96)).toBe(true);
     expect(layers.filter((l) => l.kind === 'linear')).toHaveLength(70 * 3 + 10 * 2);
   });
-  for (const scheme of SCHEME_NAMES)
+  for (const { id: scheme, defaultGroup } of QUANT_FORMATS)
     for (const targets of TARGETS)
       it(`${scheme} --targets ${targets}`, () => {
-        const qc = quantizationConfig(config, scheme, targets, SCHEMES[scheme].defaultGroup);
+        const qc = quantizationConfig(config, scheme, targets, defaultGroup);
         expect(vllmParseProblems(qc)).toEqual([]);
         let quantized = 0;
         for (const fused of [{}, QKV_PACKED])

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readScale, readWeightRows, resolveLayout } from '../../../src/core/model/dequant.js';
+import { decodeStoredRows, resolveStored } from '../../../src/core/formats/decode.js';
+import type { StoredLayout } from '../../../src/core/formats/index.js';
 import { WeightStore } from '../../../src/core/model/weights.js';
 import { gemm } from '../../../src/core/model/math.js';
 import { forward } from '../../../src/core/model/forward.js';
@@ -13,6 +14,10 @@ import { gaussian, memorySource, prng, randomTokens, smallRawConfig, type Memory
 
 type Entry = { dtype: DType; shape: number[]; bytes: Uint8Array };
 const f32Bytes = (a: Float32Array) => new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+
+const resolveLayout = (src: WeightSource, name: string) => resolveStored(src, name, src.config.raw.quantization_config);
+/** Decoded rows through the reference decoders (no addon). */
+const readRows = (src: WeightSource, lay: StoredLayout, r0: number, n: number) => decodeStoredRows(src, lay, r0, n, { backend: 'ref' });
 
 function source(entries: Record<string, Entry>, config = memorySource(smallRawConfig(), 1).config): WeightSource {
   return {
@@ -36,10 +41,10 @@ describe('weight formats (one dequantization point)', () => {
       'w.weight_scale_inv': { dtype: 'F32', shape: [2, 1], bytes: f32Bytes(Float32Array.from([0.5, 3])) },
     });
     const lay = await resolveLayout(src, 'w.weight');
-    expect(lay.kind).toBe('fp8-block');
-    const w = await readWeightRows(src, lay, 127, 3, await readScale(src, lay));
+    expect(lay.format).toBe('fp8-block');
+    const w = await readRows(src, lay, 127, 3);
     expect(Array.from(w)).toEqual([0.5, 0.5, 0.5, 3, 3, 3, 3, 3, -3]);
-    const top = await readWeightRows(src, lay, 0, 1, await readScale(src, lay));
+    const top = await readRows(src, lay, 0, 1);
     expect(Array.from(top)).toEqual([0.5, 1, 0.5]);
   });
 
@@ -58,10 +63,10 @@ describe('weight formats (one dequantization point)', () => {
       'b.weight_shape': { dtype: 'I32', shape: [2], bytes: new Uint8Array(Int32Array.from([1, 9]).buffer) },
     }, config);
     const la = await resolveLayout(src, 'a.weight');
-    expect(Array.from(await readWeightRows(src, la, 0, 2, await readScale(src, la)))).toEqual([0.5, -1, 1.5, 31.75, -32, 0]);
+    expect(Array.from(await readRows(src, la, 0, 2))).toEqual([0.5, -1, 1.5, 31.75, -32, 0]);
     const lb = await resolveLayout(src, 'b.weight');
-    expect([lb.kind, lb.rows, lb.cols]).toEqual(['int4-packed', 1, 9]);
-    expect(Array.from(await readWeightRows(src, lb, 0, 1, await readScale(src, lb)))).toEqual([-16, 14, 0, 2, 4, 6, 8, 10, -10]);
+    expect([lb.format, lb.rows, lb.cols, lb.group]).toEqual(['w4a16', 1, 9, 8]);
+    expect(Array.from(await readRows(src, lb, 0, 1))).toEqual([-16, 14, 0, 2, 4, 6, 8, 10, -10]);
   });
 
   it('rejects zero-point schemes and unknown dtypes with the tensor name', async () => {
@@ -117,7 +122,7 @@ describe('weight formats (one dequantization point)', () => {
       }
       const qsrc = source(quantEntries, base.config);
       const lay = await resolveLayout(qsrc, name);
-      deq = await readWeightRows(qsrc, lay, 0, r, await readScale(qsrc, lay));
+      deq = await readRows(qsrc, lay, 0, r);
       // the format owners' reference dequantizers agree bit for bit
       if (kind === 0) {
         for (let b = 0; b * 128 < r; b++) {
