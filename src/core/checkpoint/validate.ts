@@ -37,7 +37,7 @@ function quantizationProblems(ck: Checkpoint, quantCfg: unknown, expected: Tenso
   try {
     scheme = requireDeclaredFormat(typeof quantCfg === 'object' && quantCfg !== null ? (quantCfg as Record<string, unknown>) : {}, join(ck.dir, 'config.json'));
   } catch {
-    return []; // a scheme m1kit does not write: the runtime's own tiling checks apply (model/dequant.ts)
+    return []; // a scheme m1kit does not write: the decoder's own tiling checks apply (formats/decode.ts)
   }
   const s = scheme.format;
   const problems: Problem[] = [];

@@ -15,7 +15,7 @@ import { bf16Values, f32Values, readDir, rmrf, tmp, type NaiveTensor } from '../
 /**
  * Error budgets on the tiny fixture's N(0, 0.02) weights (rows of 64–128 values), each about 1.3× the
  * rounding-step estimate rms = step/√12 (plus bf16 output rounding, 2^-9 relative):
- * - fp8-block: E4M3 has 3 mantissa bits → ≈ 2.7 % (formats.ts); budget 3.5 %;
+ * - fp8-block: E4M3 has 3 mantissa bits → ≈ 2.7 % (formats/fp8-block.ts); budget 3.5 %;
  * - int8-channel: step = amax/127.5 with amax ≈ 2.5σ over ≤ 128 values → ≈ 0.6 %; budget 1.0 %;
  * - w4a16 group 32: step = amax/7.5 with amax ≈ 2.1σ over 32 values → ≈ 8 %; budget 11 %.
  */
