@@ -6,15 +6,15 @@
  * The rows of `u` may hold several sequences one after another (`segments`, each with its own state):
  * the projections run once over all rows, so each weight is read once per batch; only the attention
  * core runs per sequence. The core is the native kernel (core/ops/lightning, fp32 with fp32 state) or
- * the TypeScript reference of lightning-core.ts, which also emulates the official bf16 rounding points
- * (used in bf16 when `ctx.emulateLightning` asks for them).
+ * the TypeScript reference beside it (core/ops/lightning.ref.ts), which also emulates the official bf16
+ * rounding points (used in bf16 when `ctx.emulateLightning` asks for them).
  */
-import { lightningBlock, lightningStep } from './lightning-core.js';
 import { bf16, rmsNorm, sigmoid, silu } from './math.js';
 import { layerDecays } from '../arch/minimax-m1/slopes.js';
 import { linear, maybeRound, type LayerContext } from './context.js';
 import { lightningDecode, lightningPrefill } from '../ops/lightning.js';
 import { layerPrefix } from '../arch/minimax-m1/tensors.js';
+import { lightningBlock, lightningRecurrence } from '../ops/lightning.ref.js';
 
 export interface LightningState {
   /** [h, d, d] fp32 state S. */
@@ -33,48 +33,8 @@ export function newLightningState(ctx: LayerContext, layer: number): LightningSt
   return { S: new Float32Array(h * d * d), decays: layerDecays(layer, numLayers, h) };
 }
 
-/** TypeScript core on rows [n, h, 3d] of P: returns O [n, h·d]. */
-function coreTs(ctx: LayerContext, P: Float32Array, n: number, st: LightningState, recurrent: boolean): Float32Array {
-  const { numHeads: h, headDim: d } = ctx.config;
-  // split rows [n, h, 3d] → q, k, v [h, n, d]
-  const q = new Float32Array(h * n * d);
-  const k = new Float32Array(h * n * d);
-  const v = new Float32Array(h * n * d);
-  for (let t = 0; t < n; t++) {
-    for (let j = 0; j < h; j++) {
-      const src = t * 3 * h * d + j * 3 * d;
-      const dst = j * n * d + t * d;
-      q.set(P.subarray(src, src + d), dst);
-      k.set(P.subarray(src + d, src + 2 * d), dst);
-      v.set(P.subarray(src + 2 * d, src + 3 * d), dst);
-    }
-  }
-  let oh: Float32Array; // [h, n, d]
-  if (!recurrent) {
-    oh = lightningBlock({ q, k, v, n, h, d, decays: st.decays, state: st.S, bf16: ctx.bf16 }, ctx.config.blockSize);
-  } else {
-    oh = new Float32Array(h * n * d);
-    const qt = new Float32Array(h * d);
-    const kt = new Float32Array(h * d);
-    const vt = new Float32Array(h * d);
-    for (let t = 0; t < n; t++) {
-      for (let j = 0; j < h; j++) {
-        qt.set(q.subarray(j * n * d + t * d, j * n * d + (t + 1) * d), j * d);
-        kt.set(k.subarray(j * n * d + t * d, j * n * d + (t + 1) * d), j * d);
-        vt.set(v.subarray(j * n * d + t * d, j * n * d + (t + 1) * d), j * d);
-      }
-      const o = lightningStep({ q: qt, k: kt, v: vt, h, d, decays: st.decays, state: st.S, bf16: ctx.bf16 });
-      for (let j = 0; j < h; j++) oh.set(o.subarray(j * d, (j + 1) * d), j * n * d + t * d);
-    }
-  }
-  // concat heads → O [n, h·d] (head-major within a row)
-  const O = new Float32Array(n * h * d);
-  for (let j = 0; j < h; j++) for (let t = 0; t < n; t++) O.set(oh.subarray(j * n * d + t * d, j * n * d + (t + 1) * d), t * h * d + j * d);
-  return O;
-}
-
-/** Native core: q, k, v token-major [n, h, d] straight from the rows of P; O [n, h·d] is the kernel's output. */
-async function coreNative(ctx: LayerContext, P: Float32Array, n: number, st: LightningState, recurrent: boolean): Promise<Float32Array> {
+/** Split rows [n, h, 3d] of P into q, k, v token-major [n, h, d], the layout of the kernels and the reference. */
+function splitQkv(ctx: LayerContext, P: Float32Array, n: number): { q: Float32Array; k: Float32Array; v: Float32Array; h: number; d: number } {
   const { numHeads: h, headDim: d } = ctx.config;
   const q = new Float32Array(n * h * d);
   const k = new Float32Array(n * h * d);
@@ -85,6 +45,22 @@ async function coreNative(ctx: LayerContext, P: Float32Array, n: number, st: Lig
     k.set(P.subarray(src + d, src + 2 * d), r * d);
     v.set(P.subarray(src + 2 * d, src + 3 * d), r * d);
   }
+  return { q, k, v, h, d };
+}
+
+/** TypeScript core (core/ops/lightning.ref.ts, the official rounding points): O [n, h·d]. */
+function coreTs(ctx: LayerContext, P: Float32Array, n: number, st: LightningState, recurrent: boolean): Float32Array {
+  const { q, k, v, h, d } = splitQkv(ctx, P, n);
+  const numerics = ctx.bf16 ? 'bf16' : 'fp32';
+  if (!recurrent) return lightningBlock({ q, k, v, n, h, d, slopes: st.decays, state: st.S, numerics }, ctx.config.blockSize);
+  const out = new Float32Array(n * h * d);
+  lightningRecurrence({ q, k, v, n, h, d, slopes: st.decays, state: st.S, out, numerics });
+  return out;
+}
+
+/** Native core: O [n, h·d] is the kernel's output. */
+async function coreNative(ctx: LayerContext, P: Float32Array, n: number, st: LightningState, recurrent: boolean): Promise<Float32Array> {
+  const { q, k, v, h, d } = splitQkv(ctx, P, n);
   const args = { q, k, v, n, h, d, slopes: st.decays, state: st.S, inPlace: true, backend: 'native' as const, ...(ctx.store.threads !== undefined ? { threads: ctx.store.threads } : {}) };
   // q, k, v are on the bf16 grid in bf16 emulation ([HF] SiLU), so the kernel's bf16 numerics (vdpbf16ps products, fp32 sums and state) apply
   const precision = ctx.bf16 && !ctx.siluFp32 ? 'bf16' : 'fp32';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { headSlopes, layerDecays, layerFactor } from '../../../src/core/arch/minimax-m1/slopes.js';
 import { applyRopeRow, ropeAngles, ropeFrequencies } from '../../../src/core/model/rope.js';
-import { lightningBlock, lightningStep } from '../../../src/core/model/lightning-core.js';
+import { lightningBlock, lightningRecurrence } from '../../../src/core/ops/lightning.ref.js';
 import { route } from '../../../src/core/model/moe.js';
 import { rmsNorm, roundBf16InPlace } from '../../../src/core/model/math.js';
 import { gaussian, maxDiff, prng } from './helpers.js';
@@ -63,22 +63,26 @@ describe('RoPE (docs/architecture.md §3.4)', () => {
   });
 });
 
-/** Naive O(n²) decayed attention in float64: o_t = Σ_{j≤t} λ^{t−j} (q_t·k_j) v_j; state Σ λ^{n−1−j} k_jᵀv_j. */
+/**
+ * Naive O(n²) decayed attention in float64: o_t = Σ_{j≤t} λ^{t−j} (q_t·k_j) v_j; state Σ λ^{n−1−j} k_jᵀv_j.
+ * q, k, v, o token-major [n, h, d].
+ */
 function naiveLightning(q: Float32Array, k: Float32Array, v: Float32Array, n: number, h: number, d: number, s: Float32Array) {
-  const o = new Float64Array(h * n * d);
+  const o = new Float64Array(n * h * d);
   const S = new Float64Array(h * d * d);
+  const at = (t: number, j: number) => (t * h + j) * d;
   for (let j = 0; j < h; j++) {
     const lam = Math.exp(-s[j]!);
     for (let t = 0; t < n; t++) {
       for (let i = 0; i <= t; i++) {
         let qk = 0;
-        for (let e = 0; e < d; e++) qk += q[j * n * d + t * d + e]! * k[j * n * d + i * d + e]!;
+        for (let e = 0; e < d; e++) qk += q[at(t, j) + e]! * k[at(i, j) + e]!;
         const w = lam ** (t - i) * qk;
-        for (let f = 0; f < d; f++) o[j * n * d + t * d + f]! += w * v[j * n * d + i * d + f]!;
+        for (let f = 0; f < d; f++) o[at(t, j) + f]! += w * v[at(i, j) + f]!;
       }
     }
     for (let i = 0; i < n; i++) {
-      for (let e = 0; e < d; e++) for (let f = 0; f < d; f++) S[j * d * d + e * d + f]! += lam ** (n - 1 - i) * k[j * n * d + i * d + e]! * v[j * n * d + i * d + f]!;
+      for (let e = 0; e < d; e++) for (let f = 0; f < d; f++) S[j * d * d + e * d + f]! += lam ** (n - 1 - i) * k[at(i, j) + e]! * v[at(i, j) + f]!;
     }
   }
   return { o, S };
@@ -99,13 +103,12 @@ describe('lightning attention core (docs/architecture.md §3.3.3–§3.3.4)', ()
       const { q, k, v } = randomQkv(n, h, d, n);
       const ref = naiveLightning(q, k, v, n, h, d, decays);
       const S1 = new Float32Array(h * d * d);
-      const ob = lightningBlock({ q, k, v, n, h, d, decays, state: S1, bf16: false }, B);
+      const ob = lightningBlock({ q, k, v, n, h, d, slopes: decays, state: S1, numerics: 'fp32' }, B);
       const S2 = new Float32Array(h * d * d);
-      const or = new Float32Array(h * n * d);
+      const or = new Float32Array(n * h * d);
       for (let t = 0; t < n; t++) {
-        const row = (a: Float32Array) => Float32Array.from({ length: h * d }, (_, i) => a[Math.floor(i / d) * n * d + t * d + (i % d)]!);
-        const o = lightningStep({ q: row(q), k: row(k), v: row(v), h, d, decays, state: S2, bf16: false });
-        for (let i = 0; i < h * d; i++) or[Math.floor(i / d) * n * d + t * d + (i % d)] = o[i]!;
+        const row = (a: Float32Array) => a.subarray(t * h * d, (t + 1) * h * d);
+        lightningRecurrence({ q: row(q), k: row(k), v: row(v), n: 1, h, d, slopes: decays, state: S2, out: row(or), numerics: 'fp32' });
       }
       for (const [got, want] of [[ob, ref.o], [or, ref.o], [S1, ref.S], [S2, ref.S]] as const) {
         const m = maxDiff(got, want);
@@ -118,7 +121,7 @@ describe('lightning attention core (docs/architecture.md §3.3.3–§3.3.4)', ()
     const { q, k, v } = randomQkv(n, h, d, 99);
     for (const a of [q, k, v]) roundBf16InPlace(a);
     const ref = naiveLightning(q, k, v, n, h, d, decays);
-    const ob = lightningBlock({ q, k, v, n, h, d, decays, state: new Float32Array(h * d * d), bf16: true }, 16);
+    const ob = lightningBlock({ q, k, v, n, h, d, slopes: decays, state: new Float32Array(h * d * d), numerics: 'bf16' }, 16);
     expect(Array.from(ob)).toEqual(Array.from(roundBf16InPlace(ob.slice())));
     const m = maxDiff(ob, ref.o);
     // bf16 has 8 significant bits: ≤ 2% of the largest output after a few bf16 roundings
@@ -128,16 +131,12 @@ describe('lightning attention core (docs/architecture.md §3.3.3–§3.3.4)', ()
   it('continues from an incoming state (second prefill chunk)', () => {
     const n = 50;
     const { q, k, v } = randomQkv(n, h, d, 5);
-    const full = lightningBlock({ q, k, v, n, h, d, decays, state: new Float32Array(h * d * d), bf16: false }, 16);
+    const full = lightningBlock({ q, k, v, n, h, d, slopes: decays, state: new Float32Array(h * d * d), numerics: 'fp32' }, 16);
     const cut = 21;
-    const part = (a: Float32Array, t0: number, t1: number) => {
-      const out = new Float32Array(h * (t1 - t0) * d);
-      for (let j = 0; j < h; j++) out.set(a.subarray(j * n * d + t0 * d, j * n * d + t1 * d), j * (t1 - t0) * d);
-      return out;
-    };
+    const part = (a: Float32Array, t0: number, t1: number) => a.subarray(t0 * h * d, t1 * h * d);
     const S = new Float32Array(h * d * d);
-    lightningBlock({ q: part(q, 0, cut), k: part(k, 0, cut), v: part(v, 0, cut), n: cut, h, d, decays, state: S, bf16: false }, 16);
-    const tail = lightningBlock({ q: part(q, cut, n), k: part(k, cut, n), v: part(v, cut, n), n: n - cut, h, d, decays, state: S, bf16: false }, 16);
+    lightningBlock({ q: part(q, 0, cut), k: part(k, 0, cut), v: part(v, 0, cut), n: cut, h, d, slopes: decays, state: S, numerics: 'fp32' }, 16);
+    const tail = lightningBlock({ q: part(q, cut, n), k: part(k, cut, n), v: part(v, cut, n), n: n - cut, h, d, slopes: decays, state: S, numerics: 'fp32' }, 16);
     const m = maxDiff(tail, part(full, cut, n));
     expect(m.maxAbs).toBeLessThan(LIGHTNING_FP32_REL * m.maxRef);
   });
