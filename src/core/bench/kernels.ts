@@ -173,18 +173,3 @@ export async function timeKernels(p: KernelRunParams): Promise<KernelTimings> {
   const sm = await timeSoftmax(p);
   return { prefill, ...(prefillBf16 ? { prefillBf16 } : {}), decode, softmaxPrefill: sm.prefill, softmaxDecode: sm.decode };
 }
-
-/**
- * ALiBi-style decay rates for h heads (docs/architecture.md §3.3.2) times the layer factor (1 − l/(L−1) + 1e−5).
- * @example lightningSlopes(64, 0, 80)[63] // ≈ 2⁻⁸ · 1.00001
- */
-export function lightningSlopes(h: number, layer: number, numLayers: number): Float32Array {
-  const pow2 = (n: number) => {
-    const start = 2 ** -(2 ** -(Math.log2(n) - 3));
-    return Array.from({ length: n }, (_, i) => start ** (i + 1));
-  };
-  const p = 2 ** Math.floor(Math.log2(h));
-  const base = p === h ? pow2(h) : [...pow2(p), ...pow2(2 * p).filter((_, i) => i % 2 === 0).slice(0, h - p)];
-  const factor = numLayers <= 1 ? 1 + 1e-5 : 1 - layer / (numLayers - 1) + 1e-5;
-  return Float32Array.from(base, (s) => s * factor);
-}

@@ -8,11 +8,12 @@ import { flopsMetrics, type Convention } from '../flops/report.js';
 import { formatTokens } from '../flops/tokens.js';
 import type { KernelBackend } from './backend.js';
 import { kernelFigures, peakFigures } from './derived.js';
-import { lightningSlopes, SOFTMAX_GROUP, SOFTMAX_PREFILL_SAMPLE_KEYS, SOFTMAX_SAMPLE_KEYS, timeKernels, type KernelBudgets, type KernelProgress, type KernelTimings } from './kernels.js';
+import { SOFTMAX_GROUP, SOFTMAX_PREFILL_SAMPLE_KEYS, SOFTMAX_SAMPLE_KEYS, timeKernels, type KernelBudgets, type KernelProgress, type KernelTimings } from './kernels.js';
 import { gitRevision, machineInfo, toolVersion } from './machine.js';
 import { measurePeak } from './peak.js';
 import { meterBackend, type CpuMeter } from './cpu-meter.js';
 import { cpuShareFigures } from './cpu-share.js';
+import { layerDecays } from '../arch/minimax-m1/slopes.js';
 import { BENCH_SCHEMA, type BenchResult, type Figure } from './schema.js';
 import { selfCheck } from './selfcheck.js';
 import { count } from '../plural.js';
@@ -113,7 +114,7 @@ export async function runBench(p: BenchRunParams): Promise<BenchResult> {
     softmaxDecodeSeconds: BUDGET_SHARES.softmaxDecodeSeconds * seconds,
   };
   const numLayers = p.subject.layers.reduce((s, g) => s + g.count, 0);
-  const slopes = lightningSlopes(layerHeads, 0, numLayers);
+  const slopes = layerDecays(0, numLayers, layerHeads);
   result.params.kernels = { device: k.backend.device, threads: k.threads, repeat: k.repeat, heads, tokens: p.ctx };
 
   p.onProgress?.({ phase: 'self_check', done: 0, total: 1, repeat: 0 });

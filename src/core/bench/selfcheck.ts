@@ -7,7 +7,8 @@
 import { VerificationError } from '../errors.js';
 import type { KernelBackend } from './backend.js';
 import { roundBf16 } from '../dtype/convert.js';
-import { lightningRecurrenceRef, relMaxError, softmaxAttentionRef } from './reference.js';
+import { lightningRecurrent } from '../ops/lightning.ref.js';
+import { softmaxAttentionRef } from '../ops/softmax-attention.ref.js';
 
 /**
  * Error budget, relative to max |reference|: the kernels compute in fp32 (about 1e-7 relative per
@@ -45,6 +46,21 @@ export function randomFill(out: Float32Array, seed: number, scale = 1): Float32A
   return out;
 }
 
+/** max |a − ref| / max |ref| (0 when both are all zero; Infinity on NaN). */
+export function relMaxError(a: ArrayLike<number>, ref: ArrayLike<number>): number {
+  if (a.length !== ref.length) return Infinity;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const e = Math.abs(a[i]! - ref[i]!);
+    if (Number.isNaN(e)) return Infinity;
+    if (e > num) num = e;
+    const r = Math.abs(ref[i]!);
+    if (r > den) den = r;
+  }
+  return den === 0 ? num : num / den;
+}
+
 export interface SelfCheck {
   kernel: string;
   relError: number;
@@ -59,7 +75,7 @@ export async function selfCheck(b: KernelBackend, d: number, blockSize: number, 
   const q = rnd(N * h * d, 1);
   const k = rnd(N * h * d, 2);
   const v = rnd(N * h * d, 3);
-  const ref = lightningRecurrenceRef({ q, k, v, n: N, h, d, slopes: sl });
+  const ref = lightningRecurrent({ q, k, v, n: N, h, d, slopes: sl });
   const part = (a: Float32Array, t0: number, t1: number) => a.subarray(t0 * h * d, t1 * h * d);
   const first = await b.lightningPrefill({ q: part(q, 0, SPLIT), k: part(k, 0, SPLIT), v: part(v, 0, SPLIT), n: SPLIT, h, d, slopes: sl, blockSize, threads });
   const second = await b.lightningPrefill({ q: part(q, SPLIT, N), k: part(k, SPLIT, N), v: part(v, SPLIT, N), n: N - SPLIT, h, d, slopes: sl, state: first.state, blockSize, threads });
@@ -72,7 +88,7 @@ export async function selfCheck(b: KernelBackend, d: number, blockSize: number, 
 
   if (b.lightningPrefillBf16) {
     const rq = q.map(roundBf16), rk = k.map(roundBf16), rv = v.map(roundBf16);
-    const bref = lightningRecurrenceRef({ q: rq, k: rk, v: rv, n: N, h, d, slopes: sl });
+    const bref = lightningRecurrent({ q: rq, k: rk, v: rv, n: N, h, d, slopes: sl });
     const p1 = await b.lightningPrefillBf16({ q: part(q, 0, SPLIT), k: part(k, 0, SPLIT), v: part(v, 0, SPLIT), n: SPLIT, h, d, slopes: sl, blockSize, threads });
     const p2 = await b.lightningPrefillBf16({ q: part(q, SPLIT, N), k: part(k, SPLIT, N), v: part(v, SPLIT, N), n: N - SPLIT, h, d, slopes: sl, state: p1.state, blockSize, threads });
     const bo = new Float32Array(N * h * d);
@@ -87,7 +103,7 @@ export async function selfCheck(b: KernelBackend, d: number, blockSize: number, 
   const dq = rnd(DECODE_STEPS * h * d, 4);
   const dk = rnd(DECODE_STEPS * h * d, 5);
   const dv = rnd(DECODE_STEPS * h * d, 6);
-  const dref = lightningRecurrenceRef({ q: dq, k: dk, v: dv, n: DECODE_STEPS, h, d, slopes: sl, state: ref.state });
+  const dref = lightningRecurrent({ q: dq, k: dk, v: dv, n: DECODE_STEPS, h, d, slopes: sl, state: ref.state });
   const dout = new Float32Array(DECODE_STEPS * h * d);
   for (let t = 0; t < DECODE_STEPS; t++) {
     const r = await b.lightningDecode({ q: part(dq, t, t + 1), k: part(dk, t, t + 1), v: part(dv, t, t + 1), h, d, slopes: sl, state, threads });

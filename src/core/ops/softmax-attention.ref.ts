@@ -1,13 +1,14 @@
 /**
  * TypeScript reference for causal GQA softmax attention (docs/architecture.md §3.4), float64, plain
  * two-pass softmax: query i (absolute position nk − n + i) attends keys 0 … nk − n + i of kv head
- * ⌊j / (hq/hkv)⌋ with scores (q·k)·scale. q [n, hq, d], k, v [nk, hkv, d], output [n, hq, d].
+ * ⌊j / (hq/hkv)⌋ with scores (q·k)·scale (default 1/√d). q [n, hq, d], k, v [nk, hkv, d], output [n, hq, d].
  */
 export function softmaxAttentionRef(a: {
   q: Float32Array; k: Float32Array; v: Float32Array;
-  n: number; nk: number; hq: number; hkv: number; d: number; scale: number;
+  n: number; nk: number; hq: number; hkv: number; d: number; scale?: number;
 }): Float64Array {
-  const { n, nk, hq, hkv, d, scale } = a;
+  const { n, nk, hq, hkv, d } = a;
+  const scale = a.scale ?? 1 / Math.sqrt(d);
   const o = new Float64Array(n * hq * d);
   const group = hq / hkv;
   const z = new Float64Array(nk);

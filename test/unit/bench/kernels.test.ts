@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KernelBackend, LightningPrefillParams } from '../../../src/core/bench/backend.js';
-import { lightningSlopes } from '../../../src/core/bench/kernels.js';
-import { lightningRecurrenceRef, softmaxAttentionRef } from '../../../src/core/bench/reference.js';
+import { layerDecays } from '../../../src/core/arch/minimax-m1/slopes.js';
+import { lightningRecurrent } from '../../../src/core/ops/lightning.ref.js';
+import { softmaxAttentionRef } from '../../../src/core/ops/softmax-attention.ref.js';
 import { runBench } from '../../../src/core/bench/run.js';
 import { selfCheck, SELF_CHECK_REL_TOL } from '../../../src/core/bench/selfcheck.js';
 import { M1kitError } from '../../../src/core/errors.js';
@@ -26,7 +27,7 @@ function refBackend(bug: { decayScale?: number; dropState?: boolean; softmaxNoSc
     async lightningPrefill(p: LightningPrefillParams) {
       b.prefillCalls++;
       const slopes = bug.decayScale ? p.slopes.map((s) => s * bug.decayScale!) : p.slopes;
-      const r = lightningRecurrenceRef({ ...p, slopes, state: bug.dropState ? undefined : p.state });
+      const r = lightningRecurrent({ ...p, slopes, state: bug.dropState ? undefined : p.state });
       return { o: f32(r.o), state: f32(r.state) };
     },
     ...(bug.bf16
@@ -34,13 +35,13 @@ function refBackend(bug: { decayScale?: number; dropState?: boolean; softmaxNoSc
           async lightningPrefillBf16(p: LightningPrefillParams) {
             const r16 = (a: Float32Array) => a.map(roundBf16);
             const slopes = bug.bf16 === 'unrounded-decay' ? p.slopes.map((s) => s * 1.05) : p.slopes;
-            const r = lightningRecurrenceRef({ ...p, q: r16(p.q), k: r16(p.k), v: r16(p.v), slopes });
+            const r = lightningRecurrent({ ...p, q: r16(p.q), k: r16(p.k), v: r16(p.v), slopes });
             return { o: f32(r.o), state: f32(r.state) };
           },
         }
       : {}),
     async lightningDecode(p: Parameters<KernelBackend['lightningDecode']>[0]) {
-      const r = lightningRecurrenceRef({ ...p, n: 1 });
+      const r = lightningRecurrent({ ...p, n: 1 });
       return { o: f32(r.o), state: f32(r.state) };
     },
     async softmaxAttention(p: Parameters<KernelBackend['softmaxAttention']>[0]) {
@@ -51,7 +52,7 @@ function refBackend(bug: { decayScale?: number; dropState?: boolean; softmaxNoSc
   return b;
 }
 
-const slopes = lightningSlopes(64, 0, 80);
+const slopes = layerDecays(0, 80, 64);
 const m1 = minimaxArch(parseConfig(M1_CONFIG));
 
 describe('reference used by the self-check', () => {
@@ -61,7 +62,7 @@ describe('reference used by the self-check', () => {
     const k = Float32Array.from({ length: n * h * d }, (_, i) => Math.cos(i * 0.7));
     const v = Float32Array.from({ length: n * h * d }, (_, i) => Math.sin(i * 1.3 + 1));
     const s = Float32Array.from([0.5, 0.05]);
-    const r = lightningRecurrenceRef({ q, k, v, n, h, d, slopes: s });
+    const r = lightningRecurrent({ q, k, v, n, h, d, slopes: s });
     for (let j = 0; j < h; j++)
       for (let t = 0; t < n; t++)
         for (let c = 0; c < d; c++) {
@@ -78,7 +79,7 @@ describe('reference used by the self-check', () => {
   it('ALiBi slopes: slope_0 = 2^(−1/8), slope_63 = 2^(−8) at layer 0 (× 1.00001)', () => {
     expect(slopes[0]).toBeCloseTo(0.9170040432 * 1.00001, 6);
     expect(slopes[63]).toBeCloseTo(0.00390625 * 1.00001, 9);
-    expect(lightningSlopes(64, 39, 80)[0]! / 0.9170040432).toBeCloseTo(0.506339, 5);
+    expect(layerDecays(39, 80, 64)[0]! / 0.9170040432).toBeCloseTo(0.506339, 5);
   });
 });
 
