@@ -9,6 +9,7 @@
  *   M1KIT_BENCH_KEEP=1                    keep the work directory
  *   M1KIT_BENCH_ROUNDS=3                  rounds; every command runs once per round, medians are compared
  *                                         (single runs of the same command spread by ±15% on a shared VM)
+ * The CPU model and the sha256 rates measured on it are printed first (bench/machine.mjs).
  * Throughput = input tensor bytes / wall time (napkin: both sides read every input byte once; m1kit also
  * writes and fsyncs every output byte, cp writes the same amount, so ≥ 0.9× means I/O-bound).
  * Every command runs in its own process under /usr/bin/time for peak RSS; the input is read and `sync`
@@ -26,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCheckpoint } from '../dist/core/fixture/generate.js';
+import { cpuModel, hashRates, machineLine } from './machine.mjs';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const bin = join(repo, 'bin', 'm1kit.js');
@@ -99,7 +101,11 @@ async function main() {
   const [reshard, tp, fp8, int8] = commands.map(([label]) => median(label));
   const cpS = median('cp').s; // cp runs first and last in every round; the median of all is the baseline
   const ratio = (m) => cpS / m.s;
+  // measured after the rounds, so that it never competes with them: every output byte is hashed, so
+  // these rates bound the ratios on this CPU
+  const rates = hashRates();
   const result = {
+    machine: { cpu: cpuModel(), sha256GBps: rates },
     preset,
     rounds,
     inputBytes: bytes,
@@ -114,6 +120,7 @@ async function main() {
     },
     targets: { reshardVsCp: 0.9, fp8VsCp: 0.8, int8VsCp: 0.8 },
   };
+  console.log(machineLine(rates));
   console.log(`input ${fmt(bytes)} (${preset}), ${rounds} round(s): every run below, ratios from the medians`);
   for (const r of rows) console.log(`${r.label.padEnd(32)} ${r.seconds.toFixed(2).padStart(7)} s  ${r.gbPerS.toFixed(2).padStart(6)} GB/s  peak RSS ${r.peakRssMiB.toFixed(0).padStart(5)} MiB  out ${fmt(r.outBytes)}`);
   console.log(`plain Node read/write loop: ${result.ratios.nodeLoopVsCp.toFixed(2)}× cp; m1kit re-shard vs that loop: ${result.ratios.reshardVsNodeLoop.toFixed(2)}×`);

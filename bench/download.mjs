@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHubServer } from '../test/helpers/hub/hub-server.mjs';
-import { compressLanes, sha256LanesAvailable, SHA256_IV } from '../dist/core/ops/sha256.js';
+import { hashRates, machineLine } from './machine.mjs';
 
 const GB = 1e9;
 const totalGB = Number(process.env.M1KIT_BENCH_DOWNLOAD_GB ?? 2);
@@ -119,28 +119,18 @@ const results = names.map((name) => {
 });
 await server.close();
 
-// hashing cost in isolation: sha256 over 256 MiB in memory, one core
-const buf = Buffer.allocUnsafe(256 << 20);
-randomFillSync(buf);
-const h0 = performance.now();
-createHash('sha256').update(buf).digest();
-const hashGBps = buf.length / GB / ((performance.now() - h0) / 1000);
-// m1kit's own hashing: four streams interleaved on the SHA extensions (when the CPU has them)
-let laneGBps;
-if (sha256LanesAvailable()) {
-  const quarter = (buf.length / 4) & ~63;
-  const lanes = [0, 1, 2, 3].map((i) => buf.subarray(i * quarter, (i + 1) * quarter));
-  const states = lanes.map(() => Uint32Array.from(SHA256_IV));
-  const l0 = performance.now();
-  compressLanes(states, lanes);
-  laneGBps = (4 * quarter) / GB / ((performance.now() - l0) / 1000);
-}
+// hashing cost in isolation, one core: node's sha256 on one stream, and m1kit's own hashing (four
+// streams interleaved on the SHA extensions, when the CPU has them)
+const rates = hashRates();
+const hashGBps = rates.node;
+const laneGBps = rates.lanes4;
 rmSync(work, { recursive: true, force: true });
 
 const par = results[1];
 const m1 = results[2];
 const hashCpu = bytes / GB / hashGBps;
 const cpuText = (cpu) => (Number.isNaN(cpu) ? 'n/a' : `${cpu.toFixed(2)} s CPU = ${(cpu / (bytes / GB)).toFixed(2)} s/GB`);
+console.log(machineLine(rates));
 console.log(`download ${nFiles} files, ${(bytes / GB).toFixed(2)} GB over loopback (hub 302 → CDN), concurrency ${concurrency}, median of ${rounds} round(s)`);
 for (const r of results) console.log(`  ${r.name.padEnd(22)} ${r.gbps.toFixed(2)} GB/s  (${r.wall.toFixed(2)} s wall, ${cpuText(r.cpu)}; server ${r.server.toFixed(2)} s CPU)`);
 console.log(`  ratio m1kit / curl --parallel: ${(m1.gbps / par.gbps).toFixed(2)}x   (target ≥ 0.90x)`);
