@@ -55,6 +55,9 @@ struct QuantArgs {
   int32_t* packed;   // int4 [rows, ceil(cols/8)]
   float* scale;      // fp8 [ceil(rows/block), ceil(cols/block)]; int8 [rows]; int4 [rows, ceil(cols/group)]
   float* out;        // dequantize output [rows, cols]
+  // nvfp4 / mxfp4: codes = packed E2M1 pairs [rows, ceil(cols/2)]; mxfp8: codes = E4M3 [rows, cols].
+  uint8_t* scale8;   // nvfp4: E4M3 group scales [rows, ceil(cols/16)]; mx: E8M0 block scales [rows, ceil(cols/32)]
+  float gscale;      // nvfp4: the tensor's global scale
   // Quantize only, when err is set: add {Σ ref², Σ (deq − ref)², max |deq − ref|} (float64, finite
   // differences only) over the blocks of err_unit rows whose index err_block0 + b is a multiple of
   // err_stride (b counts blocks from row 0 of this call).
@@ -97,6 +100,13 @@ struct GroupedGemmArgs {
   X(dequant_int8, void, (const QuantArgs&))                                              \
   X(quant_int4, void, (const QuantArgs&))                                                \
   X(dequant_int4, void, (const QuantArgs&))                                              \
+  X(quant_nvfp4, void, (const QuantArgs&))                                               \
+  X(dequant_nvfp4, void, (const QuantArgs&))                                             \
+  X(quant_mxfp4, void, (const QuantArgs&))                                               \
+  X(dequant_mxfp4, void, (const QuantArgs&))                                             \
+  X(quant_mxfp8, void, (const QuantArgs&))                                               \
+  X(dequant_mxfp8, void, (const QuantArgs&))                                             \
+  X(quant_amax, float, (const QuantArgs&))                                               \
   X(fma_peak, double, (int64_t iters, int threads))                                      \
   X(bf16_peak, double, (int64_t iters, int threads))                                     \
   X(copy, void, (const float* src, float* dst, int64_t n, int threads))                  \

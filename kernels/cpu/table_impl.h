@@ -7,6 +7,7 @@
 #include "lightning_impl.h"
 #include "fp8_impl.h"
 #include "int_quant_impl.h"
+#include "mx_impl.h"
 #include "softmax_impl.h"
 
 namespace m1k {
@@ -63,7 +64,9 @@ static KernelTable make_table() {
   M1K_FILL(softmax_attention) M1K_FILL(gemm) M1K_FILL(gemm_bf16) M1K_FILL(gemm_grouped)
   M1K_FILL(bf16_to_f32) M1K_FILL(f32_to_bf16) M1K_FILL(f32_to_f16)
   M1K_FILL(quant_fp8) M1K_FILL(dequant_fp8) M1K_FILL(quant_int8) M1K_FILL(dequant_int8)
-  M1K_FILL(quant_int4) M1K_FILL(dequant_int4) M1K_FILL(fma_peak) M1K_FILL(copy) M1K_FILL(stream)
+  M1K_FILL(quant_int4) M1K_FILL(dequant_int4) M1K_FILL(quant_nvfp4) M1K_FILL(dequant_nvfp4)
+  M1K_FILL(quant_mxfp4) M1K_FILL(dequant_mxfp4) M1K_FILL(quant_mxfp8) M1K_FILL(dequant_mxfp8) M1K_FILL(quant_amax)
+  M1K_FILL(fma_peak) M1K_FILL(copy) M1K_FILL(stream)
 #undef M1K_FILL
   return t;  // bf16_peak: only levels with a bf16 dot-product instruction (isa_avx512bf16.cc, isa_amx.cc)
 }

@@ -23,9 +23,13 @@ export type RawConvertOpts =
   | { kind: 'bf16-f32'; src: Uint16Array; dst: Float32Array; n: number; threads: number }
   | { kind: 'f32-bf16' | 'f32-f16'; src: Float32Array; dst: Uint16Array; n: number; threads: number };
 export interface RawQuantOpts {
-  format: 'fp8' | 'int8' | 'int4'; op: 'quantize' | 'dequantize';
+  format: 'fp8' | 'int8' | 'int4' | 'nvfp4' | 'mxfp4' | 'mxfp8'; op: 'quantize' | 'dequantize';
   rows: number; cols: number; group: number; threads: number; bf16Scale?: boolean;
-  w?: Float32Array; wbf16?: Uint16Array; out?: Float32Array; err?: Float64Array; errUnit?: number; errStride?: number; errBlock0?: number; codes?: Uint8Array | Int8Array; packed?: Int32Array; scale: Float32Array;
+  w?: Float32Array; wbf16?: Uint16Array; out?: Float32Array; err?: Float64Array; errUnit?: number; errStride?: number; errBlock0?: number; codes?: Uint8Array | Int8Array; packed?: Int32Array;
+  /** F32 scales (fp8, int8, int4) or one-byte scale codes (nvfp4: E4M3, mxfp4/mxfp8: E8M0). */
+  scale: Float32Array | Uint8Array;
+  /** nvfp4: the tensor's fp32 global scale. */
+  globalScale?: number;
 }
 /**
  * Byte range between two open file descriptors; resolves with the bytes copied (< length only at end of
@@ -62,6 +66,8 @@ export interface RawAddon {
   stream(o: { buf: Float32Array; n: number; threads: number }): Promise<void>;
   convert(o: RawConvertOpts): Promise<void>;
   quant(o: RawQuantOpts): Promise<void>;
+  /** Resolves with the largest finite |w| of the rows × cols input. */
+  quantAmax(o: { w?: Float32Array; wbf16?: Uint16Array; rows: number; cols: number; threads: number }): Promise<number>;
   fmaPeak(o: { iters: number; threads: number }): Promise<number>;
   copy(o: { src: Float32Array; dst: Float32Array; n: number; threads: number }): Promise<void>;
   copyFileRange(o: RawCopyFileRangeOpts): Promise<number>;
