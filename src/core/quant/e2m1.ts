@@ -1,5 +1,5 @@
 /**
- * FP4 E2M1 elements (OCP Microscaling spec v1.0 §5.3.3; the element type of NVFP4 and MXFP4) and the
+ * FP4 E2M1 elements (OCP Microscaling Formats (MX) v1.0 spec, "FP4 E2M1"; the element type of NVFP4 and MXFP4) and the
  * nibble packing of compressed-tensors (`compressors/nvfp4/helpers.py`, `pack_fp4_to_uint8`).
  *
  * E2M1: 1 sign, 2 exponent (bias 1), 1 mantissa bit; no Inf, no NaN. Magnitudes by code 0…7:

@@ -1,8 +1,8 @@
 /**
- * E8M0 shared scales of the OCP Microscaling formats (OCP MX spec v1.0 §5.4.1), stored one per byte
+ * E8M0 shared scales of the OCP Microscaling formats (OCP Microscaling Formats (MX) v1.0 spec, scale type E8M0), stored one per byte
  * (safetensors U8, compressed-tensors `scale_dtype: torch.uint8`): code e means 2^(e − 127); 255 is NaN.
  *
- * Scale selection (OCP MX spec §6.3, "shared exponent"): for a block with largest finite magnitude
+ * Scale selection (the MX spec's conversion of a block of floats, "shared exponent"): for a block with largest finite magnitude
  * amax, X = 2^(⌊log2 amax⌋ − emax), where emax is the exponent of the element type's largest normal
  * (2 for E2M1, whose max is 6 = 1.5·2²; 8 for E4M3, 448 = 1.75·2⁸), clamped to the E8M0 range
  * [2^-127, 2^127]. m1kit's conventions where the spec leaves a choice: NaN and ±Inf are ignored for

@@ -1,7 +1,7 @@
 /**
  * TypeScript reference for the OCP Microscaling weight formats MXFP4 (E2M1 elements) and MXFP8 (E4M3
- * elements), blocks of 32 consecutive input columns of a row with one E8M0 scale each (OCP MX spec
- * v1.0 §5, §6.3), in compressed-tensors' storage (`compressors/mxfp4/base.py`, "mxfp4-pack-quantized":
+ * elements), blocks of 32 consecutive input columns of a row with one E8M0 scale each (OCP Microscaling
+ * Formats (MX) v1.0 spec), in compressed-tensors' storage (`compressors/mxfp4/base.py`, "mxfp4-pack-quantized":
  * `weight_packed` U8 [rows, cols/2] + `weight_scale` U8 [rows, cols/32]; `compressors/mxfp8/base.py`,
  * "mxfp8-quantized": `weight` F8_E4M3 [rows, cols] + `weight_scale` U8 [rows, cols/32]). Deterministic;
  * the native kernels (kernels/cpu/mx_impl.h) match it bit for bit.

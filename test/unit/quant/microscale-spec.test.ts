@@ -1,7 +1,7 @@
 /**
  * The NVFP4 / MXFP4 / MXFP8 references against the published rules, re-implemented here from the
- * texts (not from m1kit's code): the OCP Microscaling spec v1.0 (§5.3.3 E2M1, §5.3.2 E4M3, §5.4.1
- * E8M0, §6.3 the shared exponent ⌊log2 amax⌋ − emax) and compressed-tensors' NVFP4 rules (global
+ * texts (not from m1kit's code): the OCP Microscaling Formats (MX) v1.0 spec (E2M1 and E4M3 elements, the
+ * E8M0 scale, the shared exponent ⌊log2 amax⌋ − emax of its block conversion) and compressed-tensors' NVFP4 rules (global
  * scale 448·6/amax, group scale amax/6 · G stored as E4M3, dequantization q · scale / G, nibble order
  * low = even column). Decoding is compared bit for bit; each chosen code is checked to be the nearest
  * representable value (ties to an even mantissa, saturation at the largest normal) in float64.
@@ -24,14 +24,14 @@ function weights(n: number, seed: number): Float32Array {
 
 // ---- decoders written from the specs ----
 
-/** E2M1 (OCP MX §5.3.3): S.EE.M, exponent bias 1, E = 0 subnormal (M · 2^0 · 0.5). */
+/** E2M1 (OCP MX): S.EE.M, exponent bias 1, E = 0 subnormal (M · 2^0 · 0.5). */
 function specE2M1(code: number): number {
   const s = (code >> 3) & 1, e = (code >> 1) & 3, m = code & 1;
   const mag = e === 0 ? m * 0.5 : 2 ** (e - 1) * (1 + m / 2);
   return s ? -mag : mag;
 }
 
-/** E4M3 (OCP §5.3.2, "fn"): bias 7, S.1111.111 NaN, no infinities, E = 0 subnormal 2^-6 · M/8. */
+/** E4M3 (OCP FP8, as torch float8_e4m3fn): bias 7, S.1111.111 NaN, no infinities, E = 0 subnormal 2^-6 · M/8. */
 function specE4M3(code: number): number {
   const s = (code >> 7) & 1, e = (code >> 3) & 15, m = code & 7;
   if (e === 15 && m === 7) return NaN;
@@ -39,7 +39,7 @@ function specE4M3(code: number): number {
   return s ? -mag : mag;
 }
 
-/** E8M0 (OCP §5.4.1): 2^(x − 127), 0xFF NaN. */
+/** E8M0 (OCP MX): 2^(x − 127), 0xFF NaN. */
 const specE8M0 = (x: number): number => (x === 255 ? NaN : 2 ** (x - 127));
 
 /** compressed-tensors packing: byte j of a row = element 2j (bits 0–3) | element 2j+1 (bits 4–7). */
