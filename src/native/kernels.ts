@@ -27,6 +27,8 @@ export const gemmGrouped = (a: RawGemmGroupedOpts, op = 'gemmGrouped'): Promise<
 export const convert = (a: RawConvertOpts, op = 'convert'): Promise<void> => callAsync(op, (x) => x.convert(a));
 /** Quantize or dequantize one tensor in a block/channel/group format. */
 export const quant = (a: RawQuantOpts, op = 'quant'): Promise<void> => callAsync(op, (x) => x.quant(a));
+/** Largest finite |w| of a rows × cols matrix (fp32 `w` or bf16 `wbf16`). */
+export const quantAmax = (a: { w?: Float32Array; wbf16?: Uint16Array; rows: number; cols: number; threads: number }, op = 'quantAmax'): Promise<number> => callAsync(op, (x) => x.quantAmax(a));
 
 /** Resolves with the FLOPs of `iters` rounds of the FMA probe's chains on every thread. */
 export const fmaPeak = (a: { iters: number; threads: number }, op = 'fmaPeak'): Promise<number> => callAsync(op, (x) => x.fmaPeak(a));

@@ -10,7 +10,7 @@ import { checkMatrix, finiteAmax } from '../quant/int8.js';
 import type { MxElement } from '../quant/e8m0.js';
 import { dequantizeMxRows, MX_BLOCK, mxRowBytes, quantizeMxRows } from '../quant/mx.js';
 import { dequantizeNvfp4Rows, NVFP4_GROUP, quantizeNvfp4Rows } from '../quant/nvfp4.js';
-import { withNative } from '../../native/index.js';
+import * as native from '../../native/index.js';
 import { threadsOf, useNative, type KernelOptions } from './common.js';
 import type { QuantInput } from './quant.js';
 
@@ -39,7 +39,7 @@ export async function matrixAmax(w: QuantInput, rows: number, cols: number, o: K
     const f = f32Of(w);
     return finiteAmax(f, 0, f.length);
   }
-  return withNative('matrixAmax', (x) => x.quantAmax({ ...nativeIn(w), rows, cols, threads: threadsOf(o) }));
+  return native.quantAmax({ ...nativeIn(w), rows, cols, threads: threadsOf(o) }, 'matrixAmax');
 }
 
 /**
@@ -58,8 +58,7 @@ export async function quantizeNvfp4(w: QuantInput, rows: number, cols: number, g
   if (!(g > 0) || !Number.isFinite(g)) throw new InputError('E_QUANT_SCALE', `quantizeNvfp4: global scale must be a positive finite number, got ${g}`);
   const packed = buf(o.out?.codes, rows * Math.ceil(cols / 2), 'quantizeNvfp4 (out.codes)');
   const scale = buf(o.out?.scale, rows * Math.ceil(cols / NVFP4_GROUP), 'quantizeNvfp4 (out.scale)');
-  await withNative('quantizeNvfp4', (x) =>
-    x.quant({ format: 'nvfp4', op: 'quantize', ...nativeIn(w), codes: packed, scale, globalScale: g, rows, cols, group: NVFP4_GROUP, threads: threadsOf(o), ...nativeErr(o.errors) }));
+  await native.quant({ format: 'nvfp4', op: 'quantize', ...nativeIn(w), codes: packed, scale, globalScale: g, rows, cols, group: NVFP4_GROUP, threads: threadsOf(o), ...nativeErr(o.errors) }, 'quantizeNvfp4');
   return { packed, scale };
 }
 
@@ -70,7 +69,7 @@ export async function dequantizeNvfp4(packed: Uint8Array, scale: Uint8Array, g: 
   checkMatrix(scale.length, rows, Math.ceil(cols / NVFP4_GROUP), 'dequantizeNvfp4 (scale)');
   if (!(g > 0) || !Number.isFinite(g)) throw new InputError('E_QUANT_SCALE', `dequantizeNvfp4: global scale must be a positive finite number, got ${g}`);
   const out = outBuf(o.out, rows * cols, 'dequantizeNvfp4');
-  await withNative('dequantizeNvfp4', (x) => x.quant({ format: 'nvfp4', op: 'dequantize', out, codes: packed, scale, globalScale: g, rows, cols, group: NVFP4_GROUP, threads: threadsOf(o) }));
+  await native.quant({ format: 'nvfp4', op: 'dequantize', out, codes: packed, scale, globalScale: g, rows, cols, group: NVFP4_GROUP, threads: threadsOf(o) }, 'dequantizeNvfp4');
   return out;
 }
 
@@ -92,8 +91,7 @@ export async function quantizeMx(w: QuantInput, rows: number, cols: number, elem
   }
   const codes = buf(o.out?.codes, rows * bpr, 'quantizeMx (out.codes)');
   const scale = buf(o.out?.scale, rows * nb, 'quantizeMx (out.scale)');
-  await withNative('quantizeMx', (x) =>
-    x.quant({ format: formatOf(elem), op: 'quantize', ...nativeIn(w), codes, scale, rows, cols, group: MX_BLOCK, threads: threadsOf(o), ...nativeErr(o.errors) }));
+  await native.quant({ format: formatOf(elem), op: 'quantize', ...nativeIn(w), codes, scale, rows, cols, group: MX_BLOCK, threads: threadsOf(o), ...nativeErr(o.errors) }, 'quantizeMx');
   return { codes, scale };
 }
 
@@ -103,7 +101,7 @@ export async function dequantizeMx(codes: Uint8Array, scale: Uint8Array, rows: n
   checkMatrix(codes.length, rows, mxRowBytes(elem, cols), 'dequantizeMx (codes)');
   checkMatrix(scale.length, rows, Math.ceil(cols / MX_BLOCK), 'dequantizeMx (scale)');
   const out = outBuf(o.out, rows * cols, 'dequantizeMx');
-  await withNative('dequantizeMx', (x) => x.quant({ format: formatOf(elem), op: 'dequantize', out, codes, scale, rows, cols, group: MX_BLOCK, threads: threadsOf(o) }));
+  await native.quant({ format: formatOf(elem), op: 'dequantize', out, codes, scale, rows, cols, group: MX_BLOCK, threads: threadsOf(o) }, 'dequantizeMx');
   return out;
 }
 
