@@ -1,20 +1,23 @@
 /**
  * m1kit command-line entry: builds the commander program, registers one command per file, and maps
  * parse errors to exit code 2 — reported like every other error (one line with the code, or exactly one
- * JSON document under --json). Command errors are mapped in action.ts.
+ * JSON document under --json). Command errors are mapped in run.ts.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { ExitCode, M1kitError, UsageError } from '../core/errors.js';
 import { commands, selectedCommand } from '../commands/index.js';
+import type { ActionRunner } from './action.js';
 import { Reporter, type GlobalOptions } from './reporter.js';
+import { runAction } from './run.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
 
 /** Build the program; only the command `argv` selects is loaded, the rest are listed for --help. */
 export async function buildProgram(argv: string[] = []): Promise<Command> {
-  const program = new Command('m1kit')
+  const runner: ActionRunner = { runAction };
+  const program = Object.assign(new Command('m1kit'), runner)
     .description('Toolkit for MiniMax-M1 checkpoints: download, inspect, convert, quantize, verify, bench.')
     .version(pkg.version, '-V, --version')
     .option('--json', 'print exactly one JSON document on stdout (logs and progress go to stderr)', false)

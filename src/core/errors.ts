@@ -1,5 +1,5 @@
 /**
- * Typed errors with stable codes. Core throws these; only cli/main.ts turns them into exit codes.
+ * Typed errors with stable codes. Core throws these; only cli/ (run.ts, main.ts) turns them into exit codes.
  *
  * Exit codes (documented in README): 0 ok · 1 internal bug · 2 usage · 3 bad input/format ·
  * 4 verification mismatch / regression · 5 native or device unavailable · 6 network · 130 interrupted.

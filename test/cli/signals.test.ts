@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SIGNAL_GRACE_MS } from '../../src/cli/action.js';
+import { SIGNAL_GRACE_MS } from '../../src/cli/run.js';
 import { BIN, REPO } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'm1kit-signals-'));
