@@ -7,8 +7,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { ExitCode, M1kitError, UsageError } from '../core/errors.js';
 import { commands, selectedCommand } from '../commands/index.js';
-import type { ActionRunner } from './action.js';
-import { Reporter, type GlobalOptions } from './reporter.js';
+import type { ActionRunner } from '../commands/_shared/action.js';
+import { Reporter, type GlobalOptions } from '../commands/_shared/reporter.js';
 import { runAction } from './run.js';
 
 const require = createRequire(import.meta.url);

@@ -1,13 +1,13 @@
 /**
  * How a command's action runs in the process: builds the Reporter from the global options, wires
  * SIGINT/SIGTERM to the command's AbortSignal, and maps errors to documented exit codes (with main.ts,
- * the only place that sets one). Commands describe their work with `action()` (action.ts); the
- * program built by main.ts runs it through `runAction`.
+ * the only place that sets one). Commands describe their work with `action()`
+ * (commands/_shared/action.ts); the program built by main.ts runs it through `runAction`.
  */
 import type { Command } from 'commander';
 import { ExitCode, M1kitError } from '../core/errors.js';
-import type { ActionFn, CommandContext } from './action.js';
-import { Reporter } from './reporter.js';
+import type { ActionFn, CommandContext } from '../commands/_shared/action.js';
+import { Reporter } from '../commands/_shared/reporter.js';
 
 /**
  * After SIGINT/SIGTERM the command gets this long to stop at its next abort check and clean up (keeping

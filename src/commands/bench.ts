@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { action, intArg, type CommandContext } from '../cli/action.js';
-import { table, type Progress } from '../cli/reporter.js';
+import { action, intArg, type CommandContext } from './_shared/action.js';
+import { table, type Progress } from './_shared/reporter.js';
 import { loadBackend, type DeviceChoice } from '../core/bench/load-backend.js';
 import { compareResults, failureHint, failureSummary, parsePercent, readBenchResult } from '../core/bench/compare.js';
 import { runBench, BUDGET_SHARES, DEFAULT_KERNEL_SECONDS, DEFAULT_REPEAT, type BenchProgress } from '../core/bench/run.js';

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { action, intArg, type CommandContext } from '../cli/action.js';
-import { formatBytes, table, type Progress } from '../cli/reporter.js';
+import { action, intArg, type CommandContext } from './_shared/action.js';
+import { formatBytes, table, type Progress } from './_shared/reporter.js';
 import { count } from '../core/plural.js';
 import { InterruptedError, UsageError } from '../core/errors.js';
 import { parseExperts, parseGgufDtype, parsePart, parseSafetensorsDtype, parseSize } from '../core/convert/options.js';
 import { runConversion, type PlanInfo, type RunResult } from '../core/convert/run.js';
 import type { LockHolder } from '../core/fs/output-lock.js';
-import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
+import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
 import { reloadDone } from '../core/convert/state.js';
 
 interface ConvertOpts {

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { action, type CommandContext } from '../cli/action.js';
+import { action, type CommandContext } from './_shared/action.js';
 import { parsePart, parseSafetensorsDtype, parseSize } from '../core/convert/options.js';
 import type { RunParams } from '../core/convert/run.js';
 import { renderRun, runWithProgress } from './convert.js';
-import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
+import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
 
 interface DequantizeOpts {
   dtype?: string;

@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { action, intArg, type CommandContext } from '../cli/action.js';
-import { formatBytes, table, type Progress } from '../cli/reporter.js';
+import { action, intArg, type CommandContext } from './_shared/action.js';
+import { formatBytes, table, type Progress } from './_shared/reporter.js';
 import { InterruptedError, M1kitError, UsageError, VerificationError } from '../core/errors.js';
 import { downloadRepo, type DownloadDestination, type DownloadEvent, type DownloadSummary } from '../core/hub/download-repo.js';
 import { hubSettings, redactToken } from '../core/hub/env.js';

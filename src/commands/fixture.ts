@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { action, intArg } from '../cli/action.js';
-import { formatBytes } from '../cli/reporter.js';
+import { action, intArg } from './_shared/action.js';
+import { formatBytes } from './_shared/reporter.js';
 import { generateCheckpoint } from '../core/fixture/generate.js';
 import { FIXTURE_PRESETS } from '../core/checkpoint/presets.js';
 import { parseConfig } from '../core/checkpoint/config.js';

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { action, countArg, intArg, type CommandContext } from '../cli/action.js';
-import { formatBytes, table } from '../cli/reporter.js';
+import { action, countArg, intArg, type CommandContext } from './_shared/action.js';
+import { formatBytes, table } from './_shared/reporter.js';
 import { ExitCode, InputError } from '../core/errors.js';
 import { inspectCheckpoint, type InspectReport } from '../core/inspect/inspect.js';
-import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
+import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
 import { count } from '../core/plural.js';
 import { checkCheckpointForEngine, ENGINE_SPECS, parseEngine, type EngineReport } from '../core/engines/inspect-engine.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { action, intArg, type CommandContext } from '../cli/action.js';
-import { formatBytes, table } from '../cli/reporter.js';
+import { action, intArg, type CommandContext } from './_shared/action.js';
+import { formatBytes, table } from './_shared/reporter.js';
 import { UsageError } from '../core/errors.js';
 import { parsePart, parseSize } from '../core/convert/options.js';
 import type { RunParams } from '../core/convert/run.js';
@@ -9,7 +9,7 @@ import { listSchemes } from '../core/quantize/list.js';
 import { COMPAT } from '../core/engines/compat.js';
 import { parseTargets } from '../core/quantize/targets.js';
 import { renderRun, runWithProgress } from './convert.js';
-import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
+import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
 
 interface QuantizeOpts {
   scheme?: string;

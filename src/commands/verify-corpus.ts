@@ -4,9 +4,9 @@
  * and the run of the corpus mode of verify.
  */
 import type { Command } from 'commander';
-import { intArg } from '../cli/action.js';
-import type { CommandContext } from '../cli/action.js';
-import { table } from '../cli/reporter.js';
+import { intArg } from './_shared/action.js';
+import type { CommandContext } from './_shared/action.js';
+import { table } from './_shared/reporter.js';
 import { openCheckpoint } from '../core/checkpoint/validate.js';
 import { UsageError, VerificationError } from '../core/errors.js';
 import { collectInputs, guardOutput } from '../core/fs/output-guard.js';

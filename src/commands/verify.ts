@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import { action, countArg, intArg, percentArg } from '../cli/action.js';
-import { table } from '../cli/reporter.js';
+import { action, countArg, intArg, percentArg } from './_shared/action.js';
+import { table } from './_shared/reporter.js';
 import { openCheckpoint } from '../core/checkpoint/validate.js';
 import { UsageError, VerificationError } from '../core/errors.js';
 import { parseByteSize } from '../core/model/budget.js';
@@ -16,7 +16,7 @@ import { plotFormatOf, renderVegaLite } from '../core/plot/render.js';
 import type { Precision } from '../core/model/session.js';
 import { KERNEL_CHOICES, resolveNative, type KernelChoice } from '../core/model/kernels.js';
 import { collectInputs, guardOutput, type GuardedOutput } from '../core/fs/output-guard.js';
-import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from '../cli/checkpoint-arg.js';
+import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
 import { count } from '../core/plural.js';
 import { checkCorpusUsage, corpusOptions, isCorpusMode, runCorpus, type CorpusOpts } from './verify-corpus.js';
 

@@ -1,10 +1,10 @@
 /**
- * Progress bars and closing lines (src/cli/progress.ts, reporter.ts) on a fake TTY with a fake clock, and
+ * Progress bars and closing lines (src/commands/_shared/progress.ts, reporter.ts) on a fake TTY with a fake clock, and
  * on a non-TTY stream: sensible ETAs, nothing stale left on screen, no escape codes off a terminal.
  */
 import { describe, expect, it } from 'vitest';
-import { BarState, barLine, formatDuration, formatEta } from '../../src/cli/progress.js';
-import { Reporter } from '../../src/cli/reporter.js';
+import { BarState, barLine, formatDuration, formatEta } from '../../src/commands/_shared/progress.js';
+import { Reporter } from '../../src/commands/_shared/reporter.js';
 import { count, plural } from '../../src/core/plural.js';
 import { screen } from '../helpers/screen.js';
 

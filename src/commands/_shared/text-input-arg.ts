@@ -4,8 +4,8 @@
  * them through core/text/input.ts, so each command needs one line for each.
  */
 import type { Command } from 'commander';
-import { resolveTextInput, type TextInput, type TextInputOptions, type TextInputSource } from '../core/text/input.js';
-import { count } from '../core/plural.js';
+import { resolveTextInput, type TextInput, type TextInputOptions, type TextInputSource } from '../../core/text/input.js';
+import { count } from '../../core/plural.js';
 import type { CommandContext } from './action.js';
 
 export interface TextInputArgOptions {

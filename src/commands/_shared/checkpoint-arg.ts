@@ -4,8 +4,8 @@
  * and resolves the argument, so each command needs one line for each.
  */
 import type { Command } from 'commander';
-import { hubCacheDir } from '../core/hub/env.js';
-import { resolveCheckpoint } from '../core/hub/resolve-checkpoint.js';
+import { hubCacheDir } from '../../core/hub/env.js';
+import { resolveCheckpoint } from '../../core/hub/resolve-checkpoint.js';
 import type { CommandContext } from './action.js';
 
 export interface CheckpointArgOptions {

@@ -5,8 +5,8 @@
  * every command shares.
  */
 import type { Command } from 'commander';
-import { ExitCode, M1kitError } from '../core/errors.js';
-import { parseCount, parsePercent } from '../core/units.js';
+import { ExitCode, M1kitError } from '../../core/errors.js';
+import { parseCount, parsePercent } from '../../core/units.js';
 import type { GlobalOptions, Reporter } from './reporter.js';
 
 export interface CommandContext {
