@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { action, type CommandContext } from './_shared/action.js';
 import { parsePart, parseSafetensorsDtype, parseSize } from '../core/convert/options.js';
 import type { RunParams } from '../core/convert/run.js';
-import { renderRun, runWithProgress } from './convert.js';
+import { renderRun, runWithProgress } from './_shared/conversion-run.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
 
 interface DequantizeOpts {

@@ -8,7 +8,7 @@ import { findFormat, QUANT_FORMATS, SCHEME_IDS } from '../core/formats/index.js'
 import { listSchemes } from '../core/quantize/list.js';
 import { COMPAT } from '../core/engines/compat.js';
 import { parseTargets } from '../core/quantize/targets.js';
-import { renderRun, runWithProgress } from './convert.js';
+import { renderRun, runWithProgress } from './_shared/conversion-run.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
 
 interface QuantizeOpts {
