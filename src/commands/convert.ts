@@ -3,7 +3,8 @@ import { action, intArg, type CommandContext } from './_shared/action.js';
 import { formatBytes, type Progress } from './_shared/reporter.js';
 import { count } from '../core/plural.js';
 import { InterruptedError, UsageError } from '../core/errors.js';
-import { parseExperts, parseGgufDtype, parsePart, parseSafetensorsDtype, parseSize } from '../core/convert/options.js';
+import { parseExperts, parseGgufDtype, parsePart, parseSafetensorsDtype } from '../core/convert/options.js';
+import { parseSize } from '../core/units.js';
 import type { runConversion } from '../core/convert/run.js';
 import type { LockHolder } from '../core/fs/output-lock.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
@@ -104,7 +105,7 @@ Interrupted runs resume when started again with the same arguments; only unfinis
         }
         const params: Parameters<typeof runConversion>[0] = { kind: 'convert', input, output, force: Boolean(o.force), dryRun: Boolean(o.dryRun), finalizeOnly: Boolean(o.finalize), castRouter: Boolean(o.castRouter), wait: Boolean(o.wait) };
         if (o.dtype !== undefined) params.dtype = parseSafetensorsDtype(o.dtype);
-        if (o.maxShardSize !== undefined) params.maxShardBytes = parseSize(o.maxShardSize);
+        if (o.maxShardSize !== undefined) params.maxShardBytes = parseSize(o.maxShardSize, '--max-shard-size');
         if (o.tp !== undefined) params.tp = o.tp;
         if (o.ep !== undefined) params.ep = o.ep;
         if (o.experts !== undefined) params.experts = parseExperts(o.experts);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { action, type CommandContext } from './_shared/action.js';
-import { parsePart, parseSafetensorsDtype, parseSize } from '../core/convert/options.js';
+import { parsePart, parseSafetensorsDtype } from '../core/convert/options.js';
+import { parseSize } from '../core/units.js';
 import type { RunParams } from '../core/convert/run.js';
 import { renderRun, runWithProgress } from './_shared/conversion-run.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
@@ -38,7 +39,7 @@ Examples:
       action('dequantize', async (ctx: CommandContext, input: string, output: string, o: DequantizeOpts & CheckpointArgOptions) => {
         input = await checkpointPath(ctx, input, o);
         const params: RunParams = { kind: 'dequantize', input, output, dtype: parseSafetensorsDtype(o.dtype ?? 'bf16'), force: Boolean(o.force), dryRun: Boolean(o.dryRun), finalizeOnly: Boolean(o.finalize), wait: Boolean(o.wait) };
-        if (o.maxShardSize !== undefined) params.maxShardBytes = parseSize(o.maxShardSize);
+        if (o.maxShardSize !== undefined) params.maxShardBytes = parseSize(o.maxShardSize, '--max-shard-size');
         if (o.part !== undefined) params.part = parsePart(o.part);
         const r = await runWithProgress(ctx, 'dequantize', params);
         ctx.reporter.result(r, () => renderRun(r));

@@ -4,7 +4,7 @@ import { formatBytes, table } from './_shared/reporter.js';
 import { openCheckpoint } from '../core/checkpoint/validate.js';
 import { UsageError } from '../core/errors.js';
 import { forward } from '../core/model/forward.js';
-import { parseByteSize } from '../core/model/budget.js';
+import { parseSize } from '../core/units.js';
 import { writeLogits } from '../core/model/write-logits.js';
 import { KERNEL_CHOICES, resolveNative, type KernelChoice } from '../core/model/kernels.js';
 import { collectInputs, guardOutput } from '../core/fs/output-guard.js';
@@ -78,7 +78,7 @@ Examples:
     .action(
       action('forward', async (ctx, dir: string, o: ForwardOpts & CheckpointArgOptions) => {
         dir = await checkpointPath(ctx, dir, o);
-        const maxMemory = o.maxMemory !== undefined ? parseByteSize(o.maxMemory) : undefined;
+        const maxMemory = o.maxMemory !== undefined ? parseSize(o.maxMemory, '--max-memory') : undefined;
         const kernels = resolveNative(o.kernels) ? 'native' : 'ts';
         const k = o.topK ?? (o.out === undefined ? DEFAULT_TOP_K : undefined);
         // checked before the pass: never an input, a directory that exists and is writable

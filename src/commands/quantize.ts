@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { action, intArg, type CommandContext } from './_shared/action.js';
 import { formatBytes, table } from './_shared/reporter.js';
 import { UsageError } from '../core/errors.js';
-import { parsePart, parseSize } from '../core/convert/options.js';
+import { parsePart } from '../core/convert/options.js';
+import { parseSize } from '../core/units.js';
 import type { RunParams } from '../core/convert/run.js';
 import { findFormat, QUANT_FORMATS, SCHEME_IDS } from '../core/formats/index.js';
 import { listSchemes } from '../core/quantize/list.js';
@@ -72,7 +73,7 @@ Examples:
         const quant: NonNullable<RunParams['quant']> = { scheme: fmt.id, targets: parseTargets(o.targets) };
         if (o.groupSize !== undefined) quant.group = o.groupSize;
         const params: RunParams = { kind: 'quantize', input, output, quant, force: Boolean(o.force), dryRun: Boolean(o.dryRun), finalizeOnly: Boolean(o.finalize), wait: Boolean(o.wait) };
-        if (o.maxShardSize !== undefined) params.maxShardBytes = parseSize(o.maxShardSize);
+        if (o.maxShardSize !== undefined) params.maxShardBytes = parseSize(o.maxShardSize, '--max-shard-size');
         if (o.part !== undefined) params.part = parsePart(o.part);
         if (o.exactErrors) params.exactErrors = true;
         const r = await runWithProgress(ctx, 'quantize', params);

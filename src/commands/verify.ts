@@ -3,7 +3,7 @@ import { action, countArg, intArg, percentArg } from './_shared/action.js';
 import { table } from './_shared/reporter.js';
 import { openCheckpoint } from '../core/checkpoint/validate.js';
 import { UsageError, VerificationError } from '../core/errors.js';
-import { parseByteSize } from '../core/model/budget.js';
+import { parseSize } from '../core/units.js';
 import { loadTokens } from '../core/model/tokens.js';
 import { randomSequences, verifyAgainst } from '../core/verify/against.js';
 import { verifyLlamaCppAgainst } from '../core/verify/against-llama.js';
@@ -120,7 +120,7 @@ as llama-perplexity --kl-divergence prints them. All chunks run layer-major in o
         await runCorpus(ctx, o, {
           target, against: o.against, tokens: seqs[0]!, label: `--tokens ${o.tokens}`, inputs: [{ path: o.tokens, label: '--tokens file' }],
           precision: o.precision ?? 'fp32', lmHead: (o.lmHead ?? 'fp32') as Precision, kernels: resolveNative(o.kernels) ? 'native' : 'ts',
-          maxMemory: { ...(o.maxMemory !== undefined ? { maxMemory: parseByteSize(o.maxMemory) } : {}), ...(ctx.globals.threads !== undefined ? { threads: ctx.globals.threads } : {}) },
+          maxMemory: { ...(o.maxMemory !== undefined ? { maxMemory: parseSize(o.maxMemory, '--max-memory') } : {}), ...(ctx.globals.threads !== undefined ? { threads: ctx.globals.threads } : {}) },
           thresholds: { maxKld: o.maxKld, minTop1: o.minTop1 === undefined ? undefined : o.minTop1 / 100 },
         });
         return;
@@ -135,7 +135,7 @@ as llama-perplexity --kl-divergence prints them. All chunks run layer-major in o
         const inputs = await collectInputs([{ path: target, label: 'checkpoint' }, o.tokens !== undefined ? { path: o.tokens, label: '--tokens file' } : undefined]);
         plot = await guardOutput({ path: o.plot, kind: 'file', label: '--plot', extra: [`${o.plot}.incomplete`] }, inputs);
       }
-      const maxMemory = { ...(o.maxMemory !== undefined ? { maxMemory: parseByteSize(o.maxMemory) } : {}), ...(ctx.globals.threads !== undefined ? { threads: ctx.globals.threads } : {}) };
+      const maxMemory = { ...(o.maxMemory !== undefined ? { maxMemory: parseSize(o.maxMemory, '--max-memory') } : {}), ...(ctx.globals.threads !== undefined ? { threads: ctx.globals.threads } : {}) };
       const tokens = o.tokens !== undefined ? await loadTokens(o.tokens) : undefined;
       const bar = ctx.reporter.progress('verify', 1);
       const onProgress = (d: number, t: number) => { bar.setTotal(t); bar.update(d); };

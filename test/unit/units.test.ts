@@ -18,6 +18,9 @@ describe('shared quantity parsers', () => {
     expect(parseSize('2GiB')).toBe(2 ** 31);
     expect(parseSize('8G')).toBe(8 * 2 ** 30);
     expect(parseSize('1.5gb')).toBe(1.5e9);
+    expect(parseSize('1.5GB')).toBe(1.5e9);
+    expect(parseSize('512MiB')).toBe(512 * 2 ** 20);
+    expect(parseSize('8g')).toBe(8 * 2 ** 30);
     expect(parseSize('1048576')).toBe(1048576);
     for (const bad of ['0', '5XB', 'GB', '-1GB', '0.1']) expect(() => parseSize(bad, '--max-memory'), bad).toThrow(/--max-memory/);
   });

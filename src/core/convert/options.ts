@@ -3,15 +3,7 @@
  */
 import type { DType } from '../dtype/dtypes.js';
 import { UsageError } from '../errors.js';
-import { parseSize as parseUnitSize } from '../units.js';
 import { EXPERTS_LAYOUTS, type ExpertsLayout } from './jobs.js';
-
-/**
- * "5GB" → 5e9 (decimal, as transformers' max_shard_size), "2GiB" → 2^31, "1048576" → bytes (the shared
- * size parser of core/units.ts).
- * @example parseSize('500MB') // 500000000
- */
-export const parseSize = (v: string, what = '--max-shard-size'): number => parseUnitSize(v, what);
 
 /** "2/8" → { index: 2, count: 8 } (1-based index). */
 export function parsePart(v: string): { index: number; count: number } {

@@ -1,9 +1,5 @@
-/** Memory budget for the runtime's weights, from a human size ("8G", "512MiB", "1.5GB", bytes). */
-import { parseSize } from '../units.js';
+/** Memory budget for the runtime's weights (a byte count; the command line parses it with core/units.ts parseSize). */
 import { STREAM_CHUNK_BYTES } from './weights.js';
-
-/** "8G" → 8·2³⁰ (single letters and *iB are binary, kB/MB/GB/TB decimal; the shared parser of core/units.ts). */
-export const parseByteSize = (s: string, what = '--max-memory'): number => parseSize(s, what);
 
 /**
  * Split a weight-memory budget: half for the decoded-weight cache, and a streaming chunk of at most

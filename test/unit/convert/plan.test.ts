@@ -4,7 +4,7 @@ import { expectedTensors } from '../../../src/core/checkpoint/layout.js';
 import { M1_CONFIG } from '../../../src/core/checkpoint/presets.js';
 import { canonicalOf, jobTensors } from '../../../src/core/convert/jobs.js';
 import { classify, unitOf } from '../../../src/core/convert/names.js';
-import { parsePart, parseSize } from '../../../src/core/convert/options.js';
+import { parsePart } from '../../../src/core/convert/options.js';
 import { buildPlan, partFiles } from '../../../src/core/convert/plan.js';
 import { makeGrid, rankRect } from '../../../src/core/convert/rank-split.js';
 
@@ -105,12 +105,6 @@ describe('file plan of the real MiniMax-M1 (8,243 tensors)', () => {
 });
 
 describe('option parsers', () => {
-  it('sizes are decimal for GB/MB (transformers) and binary for GiB', () => {
-    expect(parseSize('5GB')).toBe(5_000_000_000);
-    expect(parseSize('2GiB')).toBe(2 * 1024 ** 3);
-    expect(parseSize('1048576')).toBe(1048576);
-    expect(() => parseSize('5 parsecs')).toThrow(/--max-shard-size expects a size/);
-  });
   it('parts are 1-based i/N', () => {
     expect(parsePart('3/8')).toEqual({ index: 3, count: 8 });
     expect(() => parsePart('0/8')).toThrow();
