@@ -6,12 +6,13 @@
  *
  * The rows of `u` may hold several sequences one after another (`segments`, each with its own cache):
  * the projections run once over all rows; RoPE and attention run per sequence, on the native
- * flash-style kernel (core/ops/softmax-attention) or the TypeScript loop below.
+ * flash-style kernel (core/ops/softmax-attention) or its TypeScript reference in the fp32 numerics.
  */
 import { applyRopeRow, ropeAngles, ropeFrequencies } from './rope.js';
 import { bf16 } from './math.js';
 import { linear, maybeRound, type LayerContext } from './context.js';
 import { softmaxAttention } from '../ops/softmax-attention.js';
+import { softmaxAttentionRef } from '../ops/softmax-attention.ref.js';
 import { layerPrefix } from '../arch/minimax-m1/tensors.js';
 
 export interface KvCache {
@@ -76,46 +77,14 @@ async function attend(ctx: LayerContext, Q: Float32Array, K: Float32Array, V: Fl
   cache.v.set(V, pos0 * w);
   cache.len = pos0 + n;
   const scale = Math.fround(1 / Math.sqrt(d));
+  const nk = pos0 + n;
+  const kv = { k: cache.k.subarray(0, nk * w), v: cache.v.subarray(0, nk * w), n, nk, hq: h, hkv: g, d, scale };
   if (ctx.store.native) {
-    const nk = pos0 + n;
-    const o = await softmaxAttention({
-      q: Q, k: cache.k.subarray(0, nk * w), v: cache.v.subarray(0, nk * w), n, nk, hq: h, hkv: g, d, scale, backend: 'native',
-      ...(ctx.store.threads !== undefined ? { threads: ctx.store.threads } : {}),
-    });
+    const o = await softmaxAttention({ q: Q, ...kv, backend: 'native', ...(ctx.store.threads !== undefined ? { threads: ctx.store.threads } : {}) });
     return maybeRound(ctx, o);
   }
-  const group = h / g;
+  const ref = softmaxAttentionRef({ q: Q, ...kv, numerics: 'fp32' });
   const out = new Float32Array(n * h * d);
-  const z = new Float64Array(pos0 + n);
-  const acc = new Float64Array(d);
-  for (let t = 0; t < n; t++) {
-    const nk = pos0 + t + 1;
-    for (let j = 0; j < h; j++) {
-      const kvh = Math.floor(j / group);
-      const qo = t * h * d + j * d;
-      let max = -Infinity;
-      for (let s = 0; s < nk; s++) {
-        const ko = s * w + kvh * d;
-        let dot = 0;
-        for (let e = 0; e < d; e++) dot += Q[qo + e]! * cache.k[ko + e]!;
-        const zz = Math.fround(Math.fround(dot) * scale);
-        z[s] = zz;
-        if (zz > max) max = zz;
-      }
-      let sum = 0;
-      for (let s = 0; s < nk; s++) {
-        const e = Math.exp(z[s]! - max);
-        z[s] = e;
-        sum += e;
-      }
-      acc.fill(0);
-      for (let s = 0; s < nk; s++) {
-        const pr = Math.fround(z[s]! / sum);
-        const vo = s * w + kvh * d;
-        for (let e = 0; e < d; e++) acc[e]! += pr * cache.v[vo + e]!;
-      }
-      for (let e = 0; e < d; e++) out[qo + e] = ctx.bf16 ? bf16(acc[e]!) : acc[e]!;
-    }
-  }
+  for (let i = 0; i < out.length; i++) out[i] = ctx.bf16 ? bf16(ref[i]!) : ref[i]!;
   return out;
 }

@@ -1,14 +1,20 @@
 /**
- * TypeScript reference for causal GQA softmax attention (docs/architecture.md §3.4), float64, plain
- * two-pass softmax: query i (absolute position nk − n + i) attends keys 0 … nk − n + i of kv head
- * ⌊j / (hq/hkv)⌋ with scores (q·k)·scale (default 1/√d). q [n, hq, d], k, v [nk, hkv, d], output [n, hq, d].
+ * TypeScript reference for causal GQA softmax attention (docs/architecture.md §3.4), plain two-pass
+ * softmax: query i (absolute position nk − n + i) attends keys 0 … nk − n + i of kv head ⌊j / (hq/hkv)⌋
+ * with scores (q·k)·scale (default 1/√d). q [n, hq, d], k, v [nk, hkv, d], output [n, hq, d] in float64.
+ *
+ * `numerics` (default 'float64'): 'float64' keeps every intermediate exact; 'fp32' rounds where the
+ * official code's fp32 attention does — the dot product, the scaled score and each probability to fp32
+ * (the model's --kernels ts path). The weighted sum of v is accumulated in float64 in both.
  */
 export function softmaxAttentionRef(a: {
   q: Float32Array; k: Float32Array; v: Float32Array;
   n: number; nk: number; hq: number; hkv: number; d: number; scale?: number;
+  numerics?: 'float64' | 'fp32';
 }): Float64Array {
   const { n, nk, hq, hkv, d } = a;
   const scale = a.scale ?? 1 / Math.sqrt(d);
+  const fp32 = a.numerics === 'fp32';
   const o = new Float64Array(n * hq * d);
   const group = hq / hkv;
   const z = new Float64Array(nk);
@@ -22,7 +28,7 @@ export function softmaxAttentionRef(a: {
         const kb = (c * hkv + jk) * d;
         let s = 0;
         for (let e = 0; e < d; e++) s += a.q[qb + e]! * a.k[kb + e]!;
-        z[c] = s * scale;
+        z[c] = fp32 ? Math.fround(Math.fround(s) * scale) : s * scale;
         if (z[c]! > m) m = z[c]!;
       }
       let sum = 0;
@@ -31,7 +37,7 @@ export function softmaxAttentionRef(a: {
         sum += z[c]!;
       }
       for (let c = 0; c <= p; c++) {
-        const w = z[c]! / sum;
+        const w = fp32 ? Math.fround(z[c]! / sum) : z[c]! / sum;
         const vb = (c * hkv + jk) * d;
         for (let e = 0; e < d; e++) o[qb + e]! += w * a.v[vb + e]!;
       }
