@@ -208,6 +208,8 @@ export { loadTokenizer, TextTokenizer, type ChatMessage } from './core/text/toke
 export { readTextFile } from './core/text/text-file.js';
 export { resolveTextInput, type TextInput, type TextInputSpec } from './core/text/input.js';
 export { topK, type NextToken } from './core/generation/next-token.js';
+export { generate, type GenerateOptions, type GenerateResult, type StopReason } from './core/generation/generate.js';
+export { sample, type SamplerOptions } from './core/generation/sampler.js';
 
 // ---------------------------------------------------------------- verify
 

@@ -111,6 +111,13 @@ export class Reporter {
     this.bars?.clear();
   }
 
+  /** Text written to stdout as it is produced (e.g. generated tokens); nothing with --json or --quiet. */
+  write(text: string): void {
+    if (this.opts.json || this.opts.quiet || text.length === 0) return;
+    this.stopProgress();
+    process.stdout.write(text);
+  }
+
   /** Emit the command's result: one JSON document with --json, else the human rendering on stdout. */
   result(result: unknown, human?: () => string): void {
     this.stopProgress();
