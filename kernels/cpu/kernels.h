@@ -79,6 +79,26 @@ struct GroupedGemmArgs {
   bool bf16;              // true: activations rounded to bf16 (the gemm_bf16 numerics), else gemm's
 };
 
+// The quantized storage formats with native kernels, one line each (the TypeScript side is one module in
+// src/core/formats/). Each gives two slots, quant_<name> and dequant_<name> (void(const QuantArgs&)),
+// that every instruction-set table fills by name, and the buffers the N-API entry checks (R rows, C cols,
+// G group):
+//   X(P, name, codes element type (int32_t: QuantArgs::packed, else the bytes of ::codes), codes count,
+//     scale element type (float: ::scale, uint8_t: ::scale8), scale count, fixed group (0: the caller's),
+//     whether it takes a global scale (::gscale))
+// P is passed through unchanged (the slot list hands its own X-macro down with it).
+#define M1K_QUANT_FORMATS(X, P)                                                                       \
+  X(P, fp8, uint8_t, R * C, float, ((R + G - 1) / G) * ((C + G - 1) / G), 0, false)                   \
+  X(P, int8, int8_t, R * C, float, R, 1, false)                                                       \
+  X(P, int4, int32_t, R * ((C + 7) / 8), float, R * ((C + G - 1) / G), 0, false)                      \
+  X(P, nvfp4, uint8_t, R * ((C + 1) / 2), uint8_t, R * ((C + G - 1) / G), 16, true)                   \
+  X(P, mxfp4, uint8_t, R * ((C + 1) / 2), uint8_t, R * ((C + G - 1) / G), 32, false)                  \
+  X(P, mxfp8, uint8_t, R * C, uint8_t, R * ((C + G - 1) / G), 32, false)
+
+#define M1K_QUANT_SLOT_PAIR(X, name, ...)         \
+  X(quant_##name, void, (const QuantArgs&))       \
+  X(dequant_##name, void, (const QuantArgs&))
+
 // The kernel slots, by name. Every instruction-set file fills slots by name (t.gemm = gemm), so a
 // slot cannot be filled with another slot's function by position; a slot an instruction set does not
 // provide stays null and is filled from the next lower level (dispatch.cc).
@@ -94,18 +114,7 @@ struct GroupedGemmArgs {
   X(bf16_to_f32, void, (const uint16_t* src, float* dst, int64_t n, int threads))        \
   X(f32_to_bf16, void, (const float* src, uint16_t* dst, int64_t n, int threads))        \
   X(f32_to_f16, void, (const float* src, uint16_t* dst, int64_t n, int threads))         \
-  X(quant_fp8, void, (const QuantArgs&))                                                 \
-  X(dequant_fp8, void, (const QuantArgs&))                                               \
-  X(quant_int8, void, (const QuantArgs&))                                                \
-  X(dequant_int8, void, (const QuantArgs&))                                              \
-  X(quant_int4, void, (const QuantArgs&))                                                \
-  X(dequant_int4, void, (const QuantArgs&))                                              \
-  X(quant_nvfp4, void, (const QuantArgs&))                                               \
-  X(dequant_nvfp4, void, (const QuantArgs&))                                             \
-  X(quant_mxfp4, void, (const QuantArgs&))                                               \
-  X(dequant_mxfp4, void, (const QuantArgs&))                                             \
-  X(quant_mxfp8, void, (const QuantArgs&))                                               \
-  X(dequant_mxfp8, void, (const QuantArgs&))                                             \
+  M1K_QUANT_FORMATS(M1K_QUANT_SLOT_PAIR, X)                                              \
   X(quant_amax, float, (const QuantArgs&))                                               \
   X(fma_peak, double, (int64_t iters, int threads))                                      \
   X(bf16_peak, double, (int64_t iters, int threads))                                     \

@@ -63,10 +63,11 @@ static KernelTable make_table() {
   M1K_FILL(lightning_prefill) M1K_FILL(lightning_prefill_bf16) M1K_FILL(lightning_decode)
   M1K_FILL(softmax_attention) M1K_FILL(gemm) M1K_FILL(gemm_bf16) M1K_FILL(gemm_grouped)
   M1K_FILL(bf16_to_f32) M1K_FILL(f32_to_bf16) M1K_FILL(f32_to_f16)
-  M1K_FILL(quant_fp8) M1K_FILL(dequant_fp8) M1K_FILL(quant_int8) M1K_FILL(dequant_int8)
-  M1K_FILL(quant_int4) M1K_FILL(dequant_int4) M1K_FILL(quant_nvfp4) M1K_FILL(dequant_nvfp4)
-  M1K_FILL(quant_mxfp4) M1K_FILL(dequant_mxfp4) M1K_FILL(quant_mxfp8) M1K_FILL(dequant_mxfp8) M1K_FILL(quant_amax)
-  M1K_FILL(fma_peak) M1K_FILL(copy) M1K_FILL(stream)
+  M1K_FILL(quant_amax) M1K_FILL(fma_peak) M1K_FILL(copy) M1K_FILL(stream)
+  // the quant slots: quant_<name> and dequant_<name> of every format in M1K_QUANT_FORMATS
+#define M1K_FILL_QUANT(P, name, ...) M1K_FILL(quant_##name) M1K_FILL(dequant_##name)
+  M1K_QUANT_FORMATS(M1K_FILL_QUANT, _)
+#undef M1K_FILL_QUANT
 #undef M1K_FILL
   return t;  // bf16_peak: only levels with a bf16 dot-product instruction (isa_avx512bf16.cc, isa_amx.cc)
 }

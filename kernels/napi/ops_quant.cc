@@ -1,4 +1,4 @@
-// N-API entry point `quant`: { format: 'fp8'|'int8'|'int4'|'nvfp4'|'mxfp4'|'mxfp8', op: 'quantize'|'dequantize', ... },
+// N-API entry point `quant`: { format: a name of M1K_QUANT_FORMATS (kernels/cpu/kernels.h), op: 'quantize'|'dequantize', ... },
 // and `quantAmax` (largest finite |w| of a matrix, resolving with it: NVFP4's global scale input).
 // Quantize reads fp32 `w`, or bf16 bit patterns `wbf16` (widened row by row inside the kernel).
 #include <cmath>
@@ -6,8 +6,36 @@
 #include "../cpu/dispatch.h"
 #include "ops.h"
 #include "worker.h"
+#include <string>
+#include <type_traits>
 
 namespace m1k {
+
+// The typed-array kind of each codes element type of M1K_QUANT_FORMATS.
+template <typename T> constexpr napi_typedarray_type kArrayOf = napi_uint8_array;
+template <> constexpr napi_typedarray_type kArrayOf<int8_t> = napi_int8_array;
+template <> constexpr napi_typedarray_type kArrayOf<int32_t> = napi_int32_array;
+
+// The scale buffer of a format: fp32 scales go to QuantArgs::scale, 8-bit ones (E4M3, E8M0) to ::scale8.
+template <typename T>
+static void scale_of(const Napi::Object& o, QuantArgs& a, int64_t n, Keep& keep) {
+  if constexpr (std::is_same_v<T, float>) a.scale = typed<float>(o, "scale", napi_float32_array, n, keep).data;
+  else a.scale8 = typed<uint8_t>(o, "scale", napi_uint8_array, n, keep).data;
+}
+
+// The codes buffer of a format: int32 words go to QuantArgs::packed (field "packed"), bytes to ::codes ("codes").
+template <typename T>
+static void codes_of(const Napi::Object& o, QuantArgs& a, int64_t n, Keep& keep) {
+  if constexpr (std::is_same_v<T, int32_t>) a.packed = typed<int32_t>(o, "packed", napi_int32_array, n, keep).data;
+  else a.codes = reinterpret_cast<uint8_t*>(typed<T>(o, "codes", kArrayOf<T>, n, keep).data);
+}
+
+// A format's tensor-wide scale (`globalScale`, nvfp4): positive and finite.
+static float global_scale_of(const Napi::CallbackInfo& info, const Napi::Object& o, const char* name) {
+  const double g = o.Get("globalScale").ToNumber().DoubleValue();
+  if (!(g > 0) || !std::isfinite(g)) throw Napi::RangeError::New(info.Env(), std::string("quant: ") + name + " needs a positive finite globalScale");
+  return static_cast<float>(g);
+}
 
 static Napi::Value Quant(const Napi::CallbackInfo& info) {
   Napi::Object o = options(info);
@@ -19,10 +47,8 @@ static Napi::Value Quant(const Napi::CallbackInfo& info) {
   a.rows = integer(o, "rows", 0, kMaxDim);
   a.cols = integer(o, "cols", 0, kMaxDim);
   a.threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
-  const bool fp4 = format == "nvfp4" || format == "mxfp4", mx = format == "mxfp4" || format == "mxfp8";
-  a.group = format == "int8" ? 1 : format == "nvfp4" ? 16 : mx ? 32 : static_cast<int>(integer(o, "group", 1, 1 << 20));
   a.bf16Scale = o.Get("bf16Scale").ToBoolean().Value();
-  const int64_t n = a.rows * a.cols, G = a.group;
+  const int64_t R = a.rows, C = a.cols, n = R * C;
   if (quant && !o.Get("wbf16").IsUndefined()) a.wbf16 = typed<uint16_t>(o, "wbf16", napi_uint16_array, n, keep).data;  // bf16 bits
   else if (quant) a.w = typed<float>(o, "w", napi_float32_array, n, keep).data;
   else a.out = typed<float>(o, "out", napi_float32_array, n, keep).data;
@@ -34,31 +60,25 @@ static Napi::Value Quant(const Napi::CallbackInfo& info) {
   }
   void (*fn)(const QuantArgs&) = nullptr;
   const KernelTable* t = current();
-  if (format == "fp8") {
-    a.codes = typed<uint8_t>(o, "codes", napi_uint8_array, n, keep).data;
-    a.scale = typed<float>(o, "scale", napi_float32_array, ((a.rows + G - 1) / G) * ((a.cols + G - 1) / G), keep).data;
-    fn = quant ? t->quant_fp8 : t->dequant_fp8;
-  } else if (format == "int8") {
-    a.codes = reinterpret_cast<uint8_t*>(typed<int8_t>(o, "codes", napi_int8_array, n, keep).data);
-    a.scale = typed<float>(o, "scale", napi_float32_array, a.rows, keep).data;
-    fn = quant ? t->quant_int8 : t->dequant_int8;
-  } else if (format == "int4") {
-    a.packed = typed<int32_t>(o, "packed", napi_int32_array, a.rows * ((a.cols + 7) / 8), keep).data;
-    a.scale = typed<float>(o, "scale", napi_float32_array, a.rows * ((a.cols + G - 1) / G), keep).data;
-    fn = quant ? t->quant_int4 : t->dequant_int4;
-  } else if (fp4 || mx) {
-    a.codes = typed<uint8_t>(o, "codes", napi_uint8_array, fp4 ? a.rows * ((a.cols + 1) / 2) : n, keep).data;
-    a.scale8 = typed<uint8_t>(o, "scale", napi_uint8_array, a.rows * ((a.cols + G - 1) / G), keep).data;
-    if (format == "nvfp4") {
-      const double g = o.Get("globalScale").ToNumber().DoubleValue();
-      if (!(g > 0) || !std::isfinite(g)) throw Napi::RangeError::New(info.Env(), "quant: nvfp4 needs a positive finite globalScale");
-      a.gscale = static_cast<float>(g);
-      fn = quant ? t->quant_nvfp4 : t->dequant_nvfp4;
-    } else {
-      fn = format == "mxfp4" ? (quant ? t->quant_mxfp4 : t->dequant_mxfp4) : (quant ? t->quant_mxfp8 : t->dequant_mxfp8);
-    }
-  } else {
-    throw Napi::RangeError::New(info.Env(), "quant: format must be fp8, int8, int4, nvfp4, mxfp4 or mxfp8");
+  // one branch per line of M1K_QUANT_FORMATS: its fixed group or the given one, its buffers, its slots
+#define M1K_QUANT_CASE(P, name, ctype, codes_n, stype, scale_n, fixed_group, global_scale)              \
+  if (!fn && format == #name) {                                                                          \
+    a.group = fixed_group ? fixed_group : static_cast<int>(integer(o, "group", 1, 1 << 20));             \
+    const int64_t G = a.group;                                                                           \
+    (void)G;                                                                                             \
+    codes_of<ctype>(o, a, codes_n, keep);                                                                \
+    scale_of<stype>(o, a, scale_n, keep);                                                                \
+    if (global_scale) a.gscale = global_scale_of(info, o, #name);                                        \
+    fn = quant ? t->quant_##name : t->dequant_##name;                                                    \
+  }
+  M1K_QUANT_FORMATS(M1K_QUANT_CASE, _)
+#undef M1K_QUANT_CASE
+  if (!fn) {
+    std::string names;
+#define M1K_QUANT_NAME(P, name, ...) names += (names.empty() ? "" : ", ") + std::string(#name);
+    M1K_QUANT_FORMATS(M1K_QUANT_NAME, _)
+#undef M1K_QUANT_NAME
+    throw Napi::RangeError::New(info.Env(), "quant: format must be one of " + names);
   }
   return OpWorker::Run(info.Env(), [a, fn](double&) {
     fn(a);
