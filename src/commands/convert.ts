@@ -6,7 +6,7 @@ import { InterruptedError, UsageError } from '../core/errors.js';
 import { parseExperts, parseGgufDtype, parsePart, parseSafetensorsDtype } from '../core/convert/options.js';
 import { parseSize } from '../core/units.js';
 import type { runConversion } from '../core/convert/run.js';
-import type { LockHolder } from '../core/fs/output-lock.js';
+import type { ConvertGgufParams } from '../core/gguf/convert.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
 import { renderRun, runWithProgress, waitingLine } from './_shared/conversion-run.js';
 
@@ -40,7 +40,8 @@ async function toGguf(ctx: CommandContext, input: string, output: string, o: Con
   for (const [flag, v] of [['--tp', o.tp], ['--ep', o.ep], ['--experts', o.experts], ['--part', o.part], ['--max-shard-size', o.maxShardSize], ['--merge', o.merge], ['--finalize', o.finalize]] as const) {
     if (v !== undefined && v !== false) throw new UsageError(`${flag} applies to safetensors output only, not GGUF (${o.to === undefined ? `${output} ends in .gguf` : "--to gguf"})`);
   }
-  const mod = (await import('../core/gguf/convert.js')) as unknown as { convertToGguf: (p: Record<string, unknown>) => Promise<{ tensors: number; bytes: number }> };
+  // loaded only for GGUF output (the exporter and its encode pool are not needed for safetensors)
+  const { convertToGguf } = await import('../core/gguf/convert.js');
   let bar: Progress | undefined;
   // the exporter has checked its input and output once bytes flow: the plan line, then the bar
   const onProgress = (d: number, t: number) => {
@@ -52,9 +53,9 @@ async function toGguf(ctx: CommandContext, input: string, output: string, o: Con
     bar.update(d);
   };
   try {
-    const params: Record<string, unknown> = { input, output, dtype, wait: Boolean(o.wait), onWait: (h: LockHolder, f: string) => ctx.reporter.info(waitingLine(h, f)), signal: ctx.signal, onProgress };
+    const params: ConvertGgufParams = { input, output, dtype, wait: Boolean(o.wait), onWait: (h, f) => ctx.reporter.info(waitingLine(h, f)), signal: ctx.signal, onProgress };
     if (ctx.globals.threads !== undefined) params.threads = ctx.globals.threads;
-    const summary = await mod.convertToGguf(params);
+    const summary = await convertToGguf(params);
     bar?.finish(`read ${formatBytes(bar.value())}`);
     ctx.reporter.result(summary, () => `wrote ${output} (${dtype}): ${count(summary.tensors, 'tensor')}, ${formatBytes(summary.bytes)}`);
   } catch (err) {

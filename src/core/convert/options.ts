@@ -3,6 +3,7 @@
  */
 import type { DType } from '../dtype/dtypes.js';
 import { UsageError } from '../errors.js';
+import { GGUF_DTYPES, type GgufDtype } from '../gguf/minimax01.js';
 import { EXPERTS_LAYOUTS, type ExpertsLayout } from './jobs.js';
 
 /** "2/8" → { index: 2, count: 8 } (1-based index). */
@@ -15,8 +16,6 @@ export function parsePart(v: string): { index: number; count: number } {
 }
 
 const SAFETENSORS_DTYPES: Record<string, DType> = { bf16: 'BF16', fp16: 'F16', f16: 'F16', fp32: 'F32', f32: 'F32' };
-export const GGUF_DTYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'] as const;
-export type GgufDtype = (typeof GGUF_DTYPES)[number];
 
 /** --dtype for safetensors output: bf16 | fp16 | fp32 (f16/f32 accepted). */
 export function parseSafetensorsDtype(v: string): DType {

@@ -46,6 +46,9 @@ export interface ConvertGgufParams {
   freeBytes?: (dir: string) => Promise<number>;
 }
 
+/** What an export wrote: the `--json` result of `convert --to gguf` (the object convertToGguf builds). */
+export type GgufExportSummary = Awaited<ReturnType<typeof convertToGguf>>;
+
 /** Lock directory beside a GGUF output file (one writer per output). */
 export const ggufLockDir = (output: string) => `${output}.m1kit-lock`;
 
@@ -131,7 +134,7 @@ async function streamSource(x: StreamContext, t: PlannedTensor, src: string, byt
  * Convert a MiniMax-M1 checkpoint to GGUF. Returns a summary (types, fold, tokenizer, sizes).
  * @example await convertToGguf({ input: 'MiniMax-M1-80k', output: 'm1-q8_0.gguf', dtype: 'q8_0' })
  */
-export async function convertToGguf(p: ConvertGgufParams): Promise<Record<string, unknown>> {
+export async function convertToGguf(p: ConvertGgufParams) {
   if (!GGUF_DTYPES.includes(p.dtype)) throw new UsageError(`--dtype ${String(p.dtype)} is not a GGUF export type; choose one of ${GGUF_DTYPES.join(', ')}`);
   const started = performance.now();
   // the output (and its temporary) must not be, hold or lie inside an input; its directory must exist and be writable
