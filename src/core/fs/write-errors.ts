@@ -5,7 +5,7 @@
  * alike. Anything else is passed through unchanged.
  */
 import { ExitCode, M1kitError } from '../errors.js';
-import { freeBytes } from '../hub/disk-space.js';
+import { freeBytes } from './disk-space.js';
 
 const DISK_FULL_HINT = 'free disk space (or choose another output) and run the same command again; finished files are kept';
 

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { InputError, NetworkError, throwIfAborted } from '../errors.js';
 import { cacheTarget, localTarget, readCachedRef, repoFolderName, type DownloadTarget } from './cache-layout.js';
-import { checkFreeSpace, freeBytes } from './disk-space.js';
+import { checkFreeSpace, freeBytes } from '../fs/disk-space.js';
 import type { FetchFileResult, TransferEvent } from './fetch-file.js';
 import { lockPartial } from './file-lock.js';
 import { filterPaths } from './glob.js';
