@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { compressLanes, compressRef, sha256LanesAvailable, SHA256_IV } from '../../src/core/ops/sha256.js';
 import { LaneSha256 } from '../../src/core/ops/lane-sha256.js';
 import { createContentHasher } from '../../src/core/hub/hashing.js';
-import { mulberry32 } from '../../src/core/verify/sampling.js';
+import { mulberry32 } from '../../src/core/generation/sampling.js';
 
 const randomBytes = (n: number, seed: number) => {
   const r = mulberry32(seed);

@@ -7,7 +7,7 @@
 import { throwIfAborted } from '../errors.js';
 import { createSession, type CheckpointLike, type Precision } from '../model/session.js';
 import type { KernelChoice } from '../model/kernels.js';
-import { mulberry32 } from '../verify/sampling.js';
+import { mulberry32 } from './sampling.js';
 import { EarlyTruncationGuard, type EarlyTruncationOptions } from './early-truncation.js';
 import { sample } from './sampler.js';
 

@@ -11,7 +11,7 @@ import { InputError, throwIfAborted } from '../errors.js';
 import { createSession, logitChunkRows, type CheckpointLike, type Precision, type Session } from '../model/session.js';
 import type { KernelChoice } from '../model/kernels.js';
 import { LogitComparer, type LogitComparison } from './metrics.js';
-import { mulberry32, randomTokens } from './sampling.js';
+import { mulberry32, randomTokens } from '../generation/sampling.js';
 
 /** Produces logits [n, vocab] for a token sequence. */
 export type LogitsFn = (tokens: number[]) => Promise<Float32Array>;

@@ -17,7 +17,7 @@ import { createSession, type CheckpointLike, type Precision } from '../model/ses
 import { EarlyTruncationGuard, type EarlyTruncationOptions } from '../generation/early-truncation.js';
 import { importanceOptions, importanceStats, type ImportanceOptions, type ImportanceStats } from './importance.js';
 import { probabilityAgreement, type ProbabilityAgreement } from './metrics.js';
-import { mulberry32, randomTokens, sampleToken, tokenProbability } from './sampling.js';
+import { mulberry32, randomTokens, sampleToken, tokenProbability } from '../generation/sampling.js';
 
 export interface TrainVsInferOptions {
   checkpoint: CheckpointLike;

@@ -9,7 +9,7 @@ import { cudaLightningPrefillEmulated, CUDA_LIGHTNING_CHUNK } from '../../../src
 import { lightningNaive } from '../../../src/core/ops/lightning.ref.js';
 import { f32ToBf16, bf16ToF32 } from '../../../src/core/dtype/convert.js';
 import { nativeAvailable } from '../../../src/native/index.js';
-import { mulberry32 } from '../../../src/core/verify/sampling.js';
+import { mulberry32 } from '../../../src/core/generation/sampling.js';
 
 /**
  * bf16 keeps 8 significant bits, so one round-to-nearest has relative error ≤ u = 2⁻⁸. Each output

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { sample } from '../../../src/core/generation/sampler.js';
 import { topK } from '../../../src/core/generation/next-token.js';
-import { mulberry32 } from '../../../src/core/verify/sampling.js';
+import { mulberry32 } from '../../../src/core/generation/sampling.js';
 
 const fixed = (u: number) => () => u;
 /** Logits whose softmax is exactly [0.5, 0.3, 0.2]. */

@@ -9,7 +9,7 @@ import type { DType } from '../../../src/core/dtype/dtypes.js';
 import type { WeightSource } from '../../../src/core/model/source.js';
 
 /** mulberry32: small seeded PRNG for test data (the same generator the verify experiments use). */
-import { mulberry32 as prng } from '../../../src/core/verify/sampling.js';
+import { mulberry32 as prng } from '../../../src/core/generation/sampling.js';
 
 export { prng };
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeText, firstInvalidUtf8, readTextFile } from '../../../src/core/text/text-file.js';
 import { resolveTextInput } from '../../../src/core/text/input.js';
-import { mulberry32 } from '../../../src/core/verify/sampling.js';
+import { mulberry32 } from '../../../src/core/generation/sampling.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const TINY = 'fixtures/tiny';
