@@ -71,6 +71,11 @@ export interface SessionOptions {
   signal?: AbortSignal;
   /** Called after each layer: (layersDone, layersTotal). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Sees the input of every matrix product before it runs: the weight's checkpoint name and the rows
+   * x [rows, cols] it multiplies (the activations an importance matrix sums). Must not modify x.
+   */
+  onLinearInput?: (name: string, x: Float32Array, rows: number) => void;
 }
 
 export interface PrefillOptions {
@@ -171,6 +176,14 @@ class ModelSession implements Session {
     this.lmHead = o.lmHead ?? 'fp32';
     this.logitScale = o.logitScale ?? 1;
     const store = new WeightStore(src, { ...(o.maxMemory !== undefined ? weightBudget(o.maxMemory) : {}), kernels: o.kernels, threads: o.threads, signal: o.signal });
+    const observe = o.onLinearInput;
+    if (observe) {
+      const product = store.linear.bind(store);
+      store.linear = (name, x, m, numerics) => {
+        observe(name, x, m);
+        return product(name, x, m, numerics);
+      };
+    }
     this.ctx = { config: this.config, store, bf16: o.precision === 'bf16', siluFp32: Boolean(o.siluFp32), emulateLightning: o.bf16Lightning === 'emulate' };
     this.reset();
   }

@@ -58,17 +58,21 @@ function readRaw(r: Record<string, unknown>): Raw {
   };
 }
 
-type Mat = { rows: number; cols: number; w: Float64Array };
+type Mat = { name: string; rows: number; cols: number; w: Float64Array };
 
 async function mat(ck: Checkpoint, name: string): Promise<Mat> {
   const { shape } = ck.info(name).info;
   const f = await ck.readF32(name);
-  return { rows: shape[0]!, cols: shape.length > 1 ? shape[1]! : 1, w: Float64Array.from(f) };
+  return { name, rows: shape[0]!, cols: shape.length > 1 ? shape[1]! : 1, w: Float64Array.from(f) };
 }
+
+/** Sees the input row of every product during a referenceForward that was given an observer. */
+let observer: ((weight: string, x: Float64Array) => void) | undefined;
 
 /** y = x·Wᵀ for one row. */
 function linear(x: Float64Array, m: Mat): Float64Array {
   if (x.length !== m.cols) throw new Error(`reference: linear in ${x.length} vs ${m.cols}`);
+  observer?.(m.name, x);
   const y = new Float64Array(m.rows);
   for (let o = 0; o < m.rows; o++) {
     let s = 0;
@@ -106,8 +110,20 @@ export function slopes(n: number, variant: Variant = 'none'): number[] {
 /** Per-layer decay factor 1 − l/(L−1) + 1e−5 (L ≤ 1: 1 + 1e−5). */
 export const layerFactor = (l: number, L: number): number => (L <= 1 ? 1 + 1e-5 : 1 - l / (L - 1) + 1e-5);
 
-/** Logits [n, V] in float64 for tokens at positions 0..n−1. */
-export async function referenceForward(ck: Checkpoint, tokens: number[], variant: Variant = 'none'): Promise<Float64Array> {
+/**
+ * Logits [n, V] in float64 for tokens at positions 0..n−1. `observe` sees the input row of every matrix
+ * product (the weight's name and x), e.g. to sum an importance matrix.
+ */
+export async function referenceForward(ck: Checkpoint, tokens: number[], variant: Variant = 'none', observe?: (weight: string, x: Float64Array) => void): Promise<Float64Array> {
+  observer = observe;
+  try {
+    return await forwardRows(ck, tokens, variant);
+  } finally {
+    observer = undefined;
+  }
+}
+
+async function forwardRows(ck: Checkpoint, tokens: number[], variant: Variant): Promise<Float64Array> {
   const c = readRaw(ck.configRaw);
   const n = tokens.length;
   const emb = await mat(ck, 'model.embed_tokens.weight');
