@@ -21,6 +21,7 @@ export const commands: CommandEntry[] = [
   { name: 'forward', summary: 'CPU reference forward pass: logits of every token', load: () => import('./forward.js') },
   { name: 'generate', summary: 'sample text on the reference runtime, streamed, with the M1 early-truncation guard', load: () => import('./generate.js') },
   { name: 'verify', summary: 'train-vs-inference agreement, or checkpoint / llama.cpp vs a reference (KLD)', load: () => import('./verify.js') },
+  { name: 'imatrix', summary: 'importance matrix over a calibration corpus, in llama.cpp\'s GGUF imatrix format', load: () => import('./imatrix.js') },
   { name: 'bench', summary: 'what 1M-token context costs (modelled vs peers) and how fast the kernels run (measured)', load: () => import('./bench.js') },
   { name: 'doctor', summary: 'native addon, SIMD path, threads, CUDA devices, kernel self-test', load: () => import('./doctor.js') },
 ];

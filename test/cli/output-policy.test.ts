@@ -39,6 +39,7 @@ describe('-q prints nothing but errors', () => {
       [['dequantize', join(d, 'q'), join(d, 'dq')]],
       [['forward', TINY, '--tokens', '1,2,3', '--out', join(d, 'logits.safetensors')]],
       [['verify', join(d, 'q'), '--against', TINY, '--sequences', '1', '--seq-len', '8']],
+      [['imatrix', TINY, '--tokens', Array.from({ length: 16 }, (_, i) => i + 1).join(','), '--ctx', '16', '--out', join(d, 'im.gguf')]],
       [['bench', 'flops']],
       [['doctor', '--no-self-test']],
     ];
