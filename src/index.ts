@@ -1,18 +1,20 @@
 /**
  * m1kit library entry. One function per command (download, inspect, convert, quantize, dequantize,
- * forward, verify, bench, fixture — see library.ts), then the building blocks. Nothing here prints or
+ * forward, verify, verifyCorpus, imatrix, bench, fixture — see library.ts), then the building blocks. Nothing here prints or
  * exits; long work takes `onProgress` callbacks and an `AbortSignal`. Errors are `M1kitError`s with a
  * stable `code` and an `exitCode`.
  */
 export {
-  download, verifyDownload, inspect, convert, quantize, dequantize, fixture, forward, verify, verifyTrainVsInfer, bench,
-  type CommonOptions, type DownloadOptions, type ConvertOptions, type GgufConvertOptions, type QuantizeOptions, type VerifyOptions, type BenchOptions,
+  download, verifyDownload, inspect, convert, quantize, dequantize, fixture, forward, verify, verifyTrainVsInfer, verifyCorpus, imatrix, bench,
+  type CorpusVerifyOptions, type ImatrixOptions, type CommonOptions, type DownloadOptions, type ConvertOptions, type GgufConvertOptions, type QuantizeOptions, type VerifyOptions, type BenchOptions,
 } from './library.js';
 export type { DownloadSummary } from './core/hub/download-repo.js';
 export type { VerifyResult as DownloadVerifyResult } from './core/hub/verify-download.js';
 export type { RunResult } from './core/convert/run.js';
 export type { CompareResult } from './core/verify/against.js';
 export type { TrainVsInferResult } from './core/verify/train-vs-infer.js';
+export type { CorpusEvalResult } from './core/verify/perplexity.js';
+export type { ImatrixResult } from './core/imatrix/run.js';
 export type { BenchResult } from './core/bench/schema.js';
 export type { GenerateResult } from './core/fixture/generate.js';
 export * from './core/errors.js';

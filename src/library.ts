@@ -34,6 +34,11 @@ import { randomSequences, verifyAgainst, type CompareResult } from './core/verif
 import type { KernelChoice } from './core/model/kernels.js';
 import { verifyLlamaCppAgainst } from './core/verify/against-llama.js';
 import { trainVsInfer, type TrainVsInferOptions, type TrainVsInferResult } from './core/verify/train-vs-infer.js';
+import { chunkCorpus, type CorpusOptions } from './core/verify/corpus.js';
+import { evaluateCorpus, type CorpusEvalResult } from './core/verify/perplexity.js';
+import { KldBaseWriter } from './core/verify/kld-base.js';
+import { computeImatrix, type ImatrixResult } from './core/imatrix/run.js';
+import { writeImatrix } from './core/imatrix/write.js';
 
 /** What every library function accepts besides its own options. */
 export interface CommonOptions {
@@ -213,16 +218,8 @@ export { sample, type SamplerOptions } from './core/generation/sampler.js';
 
 // ---------------------------------------------------------------- verify
 
-export interface VerifyOptions extends CommonOptions {
-  /** Reference checkpoint (path or an open checkpoint). */
-  against: string | CheckpointLike;
-  /** 'llama.cpp' runs `checkpoint` (a .gguf path) in node-llama-cpp. */
-  engine?: 'm1kit' | 'llama.cpp';
-  /** Token sequences; default `sequences` random sequences of `seqLen` tokens from `seed`. */
-  tokens?: number[][];
-  sequences?: number;
-  seqLen?: number;
-  seed?: number;
+/** How verify runs the checkpoints and judges the comparison (shared by `verify` and `verifyCorpus`). */
+export interface CompareRunOptions extends CommonOptions {
   precision?: 'fp32' | 'bf16';
   lmHead?: 'fp32' | 'bf16';
   /** Fail (`pass: false`) when the mean KLD is above this. */
@@ -233,6 +230,18 @@ export interface VerifyOptions extends CommonOptions {
   threads?: number;
   /** m1kit runtime's kernels: 'auto' (default), 'native' or the TypeScript reference 'ts'. */
   kernels?: KernelChoice;
+}
+
+export interface VerifyOptions extends CompareRunOptions {
+  /** Reference checkpoint (path or an open checkpoint). */
+  against: string | CheckpointLike;
+  /** 'llama.cpp' runs `checkpoint` (a .gguf path) in node-llama-cpp. */
+  engine?: 'm1kit' | 'llama.cpp';
+  /** Token sequences; default `sequences` random sequences of `seqLen` tokens from `seed`. */
+  tokens?: number[][];
+  sequences?: number;
+  seqLen?: number;
+  seed?: number;
 }
 
 /**
@@ -262,6 +271,70 @@ export async function verify(checkpoint: string | CheckpointLike, o: VerifyOptio
  */
 export async function verifyTrainVsInfer(checkpoint: string | CheckpointLike, o: Partial<Omit<TrainVsInferOptions, 'checkpoint'>> = {}): Promise<TrainVsInferResult> {
   return withCheckpoint(checkpoint, o.signal, (ck) => trainVsInfer({ promptLen: 300, genLen: 1000, sequences: 20, seed: 0, ...o, checkpoint: ck }));
+}
+
+export interface CorpusVerifyOptions extends CompareRunOptions, Omit<CorpusOptions, 'label'> {
+  /** Reference checkpoint; without it the checkpoint's perplexity alone is computed. */
+  against?: string | CheckpointLike;
+  /** Write llama.cpp's --kl-divergence-base file of the reference's (else the checkpoint's) logits here. */
+  klDivergenceBase?: string;
+  /** Chunks per layer-major pass (default all). */
+  batchChunks?: number;
+}
+
+/**
+ * Perplexity / KLD over a token corpus chunked as llama-perplexity chunks it (`verify --ctx`).
+ * @example const r = await verifyCorpus('out-q8', ids, { against: 'in', ctx: 512, chunks: 20 }); r.stats?.kld.mean
+ */
+export async function verifyCorpus(checkpoint: string | CheckpointLike, tokens: number[], o: CorpusVerifyOptions = {}): Promise<CorpusEvalResult> {
+  if (o.minTop1 !== undefined && !(o.minTop1 >= 0 && o.minTop1 <= 100)) throw new UsageError(`minTop1 is a percentage in [0, 100], got ${o.minTop1}`);
+  const corpus = chunkCorpus(tokens, defined({ ctx: o.ctx, chunks: o.chunks, bos: o.bos }));
+  const run = async (ck: CheckpointLike, ref: CheckpointLike | undefined) => {
+    const writer = o.klDivergenceBase !== undefined ? await KldBaseWriter.create(o.klDivergenceBase, corpus.ctx, ck.config.vocabSize, corpus.chunks) : undefined;
+    try {
+      const r = await evaluateCorpus(defined({
+        checkpoint: ck, reference: ref, corpus, kldBase: writer, batchChunks: o.batchChunks, precision: o.precision, lmHead: o.lmHead, maxMemory: o.maxMemory,
+        threads: o.threads, kernels: o.kernels, signal: o.signal, onProgress: o.onProgress,
+        thresholds: defined({ maxKld: o.maxKld, minTop1: o.minTop1 === undefined ? undefined : o.minTop1 / 100 }),
+      }));
+      await writer?.finish();
+      return r;
+    } catch (e) {
+      await writer?.abort();
+      throw e;
+    }
+  };
+  return withCheckpoint(checkpoint, o.signal, (ck) => (o.against === undefined ? run(ck, undefined) : withCheckpoint(o.against, o.signal, (ref) => run(ck, ref))));
+}
+
+// ---------------------------------------------------------------- imatrix
+
+export interface ImatrixOptions extends CommonOptions, Omit<CorpusOptions, 'label'> {
+  /** Output file (llama.cpp's GGUF imatrix format). */
+  out: string;
+  /** Names stored in imatrix.datasets (default none). */
+  datasets?: string[];
+  processOutput?: boolean;
+  batchChunks?: number;
+  precision?: 'fp32' | 'bf16';
+  maxMemory?: number;
+  threads?: number;
+  kernels?: KernelChoice;
+}
+
+/**
+ * An importance matrix over a token corpus, written for `llama-quantize --imatrix` (`m1kit imatrix`).
+ * @example const m = await imatrix('/models/MiniMax-M1-40k', ids, { out: 'm1.imatrix.gguf', ctx: 512, chunks: 100 });
+ */
+export async function imatrix(checkpoint: string | CheckpointLike, tokens: number[], o: ImatrixOptions): Promise<ImatrixResult & { bytes: number }> {
+  const corpus = chunkCorpus(tokens, defined({ ctx: o.ctx, chunks: o.chunks, bos: o.bos }));
+  return withCheckpoint(checkpoint, o.signal, async (ck) => {
+    const m = await computeImatrix(defined({
+      checkpoint: ck, corpus, processOutput: o.processOutput, batchChunks: o.batchChunks, precision: o.precision, maxMemory: o.maxMemory,
+      threads: o.threads, kernels: o.kernels, signal: o.signal, onProgress: o.onProgress,
+    }));
+    return { ...m, bytes: await writeImatrix(o.out, m, o.datasets ?? []) };
+  });
 }
 
 // ---------------------------------------------------------------- bench

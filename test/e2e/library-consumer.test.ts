@@ -46,7 +46,7 @@ describe("import 'm1kit' from a plain .mjs consumer", () => {
     const r = await execa('node', [join(app, 'consumer.mjs'), join(REPO, 'fixtures/tiny')], { cwd: app, reject: false, env: { M1KIT_CONSUMER_HUB: server.url, HF_TOKEN: '', HF_HUB_OFFLINE: '' } });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const out = JSON.parse(String(r.stdout));
-    for (const f of ['download', 'verifyDownload', 'inspect', 'inspectCheckpoint', 'convert', 'quantize', 'dequantize', 'forward', 'verify', 'verifyTrainVsInfer', 'bench', 'fixture', 'Checkpoint', 'M1kitError']) {
+    for (const f of ['download', 'verifyDownload', 'inspect', 'inspectCheckpoint', 'convert', 'quantize', 'dequantize', 'forward', 'verify', 'verifyTrainVsInfer', 'verifyCorpus', 'imatrix', 'bench', 'fixture', 'Checkpoint', 'M1kitError']) {
       expect(out.exports, f).toContain(f);
     }
     expect(out.inspect).toBe(1024);
@@ -59,13 +59,16 @@ describe("import 'm1kit' from a plain .mjs consumer", () => {
     expect(out.forward).toBe(3 * 512);
     expect(out.verify.pass).toBe(true);
     expect(out.verify.kldMean).toBeGreaterThan(0);
+    expect(out.verifyCorpus.chunks).toBe(2);
+    expect(out.verifyCorpus.kldMean).toBeGreaterThan(0);
+    expect(out.imatrix).toBe(2);
     expect(out.bench).toEqual({ schema: 'm1kit.bench/1', hasRatio: true });
     expect(out.download).toBe(repoFiles().length);
     expect(out.verifyDownload).toBe(true);
     expect(out.abort).toEqual({ isM1kitError: true, code: 'E_INTERRUPTED', exitCode: 130 });
     expect(out.missing).toEqual({ code: 'E_NOT_FOUND', exitCode: 3 });
     // progress reached its total where the work is counted in bytes or passes
-    for (const name of ['fixture', 'convert', 'gguf', 'quantize', 'forward', 'verify', 'download']) {
+    for (const name of ['fixture', 'convert', 'gguf', 'quantize', 'forward', 'verify', 'verifyCorpus', 'imatrix', 'download']) {
       const c = out.calls[name];
       expect(c?.count, name).toBeGreaterThan(0);
       expect(c.last[0], name).toBe(c.last[1]);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as m1kit from 'm1kit';
 
-const { bench, convert, dequantize, download, fixture, forward, inspect, inspectCheckpoint, quantize, verify, verifyDownload, M1kitError } = m1kit;
+const { bench, convert, dequantize, download, fixture, forward, imatrix, inspect, inspectCheckpoint, quantize, verify, verifyCorpus, verifyDownload, M1kitError } = m1kit;
 const tiny = process.argv[2];
 const dir = await mkdtemp(join(tmpdir(), 'm1kit-consumer-'));
 const calls = {};
@@ -29,6 +29,10 @@ try {
   out.forward = logits.length;
   const v = await verify(join(dir, 'int8'), { against: tiny, sequences: 1, seqLen: 8, maxKld: 0.01, minTop1: 50, onProgress: progress('verify') });
   out.verify = { pass: v.pass, kldMean: v.metrics.kld.mean };
+  const corpus = Array.from({ length: 64 }, (_, i) => (i * 37) % 512);
+  const vc = await verifyCorpus(join(dir, 'int8'), corpus, { against: tiny, ctx: 32, klDivergenceBase: join(dir, 'base.kld'), onProgress: progress('verifyCorpus') });
+  out.verifyCorpus = { chunks: vc.chunks, kldMean: vc.stats.kld.mean };
+  out.imatrix = (await imatrix(tiny, corpus, { out: join(dir, 'im.gguf'), ctx: 32, onProgress: progress('imatrix') })).chunks;
   const b = await bench({ ctx: 2 ** 20 });
   out.bench = { schema: b.schema, hasRatio: Object.keys(b.metrics).some((k) => k.startsWith('ratio.')) };
   if (process.env.M1KIT_CONSUMER_HUB) {
