@@ -6,6 +6,8 @@
 import type { Command } from 'commander';
 import { intArg } from './_shared/action.js';
 import type { CommandContext } from './_shared/action.js';
+import { textInputOptions } from './_shared/text-input-arg.js';
+import { BOS_HELP, bosArg, corpusInput, type CorpusInputOptions } from './_shared/corpus-input.js';
 import { table } from './_shared/reporter.js';
 import { openCheckpoint } from '../core/checkpoint/validate.js';
 import { UsageError, VerificationError } from '../core/errors.js';
@@ -18,28 +20,26 @@ import { corpusJson, type CorpusJson } from '../core/verify/report.js';
 import type { ValueWithError } from '../core/verify/llama-stats.js';
 import type { KernelChoice } from '../core/model/kernels.js';
 
-export interface CorpusOpts {
+export interface CorpusOpts extends CorpusInputOptions {
   ctx?: number;
   chunks?: number;
-  bos?: number | 'none';
   klDivergenceBase?: string;
   batchChunks?: number;
 }
 
-const bosArg = (v: string): number | 'none' => (v === 'none' ? 'none' : intArg('--bos', 0)(v));
-
-/** Add the corpus options to `verify`. */
+/** Add the corpus options to `verify` (which has its own --tokens). */
 export function corpusOptions(cmd: Command): Command {
-  return cmd
+  return textInputOptions(cmd, { tokens: false, sources: ['text', 'text-file'] })
     .option('--ctx <n>', `corpus mode: tokens per chunk, as llama-perplexity -c (default ${DEFAULT_CTX})`, intArg('--ctx', 3))
     .option('--chunks <n>', 'corpus mode: score only the first n chunks (llama-perplexity --chunks)', intArg('--chunks'))
-    .option('--bos <id|none>', 'corpus mode: token written over each chunk\'s first token, as llama.cpp does for a vocabulary that adds BOS (default none)', bosArg)
+    .option('--bos <id|none>', `corpus mode: ${BOS_HELP}`, bosArg)
     .option('--kl-divergence-base <file>', 'corpus mode: write llama.cpp\'s --kl-divergence-base file from the reference\'s logits (the checkpoint\'s without --against)')
     .option('--batch-chunks <n>', 'corpus mode: chunks per layer-major pass (default all: each checkpoint\'s weights are read once)', intArg('--batch-chunks'));
 }
 
 /** Whether the options ask for the corpus mode. */
-export const isCorpusMode = (o: CorpusOpts): boolean => o.ctx !== undefined || o.chunks !== undefined || o.klDivergenceBase !== undefined;
+export const isCorpusMode = (o: CorpusOpts): boolean =>
+  o.text !== undefined || o.textFile !== undefined || o.ctx !== undefined || o.chunks !== undefined || o.klDivergenceBase !== undefined;
 
 const ve = (x: ValueWithError | null, d = 6, scale = 1, unit = ''): string => (x ? `${(scale * x.value).toFixed(d)} ± ${(scale * x.error).toFixed(d)}${unit}` : '—');
 
@@ -65,10 +65,6 @@ function corpusText(r: CorpusJson): string {
 export interface CorpusRun {
   target: string;
   against: string | undefined;
-  /** The corpus as one token stream, and how it is named in messages. */
-  tokens: number[];
-  label: string;
-  inputs: { path: string; label: string }[];
   precision: Precision;
   lmHead: Precision;
   kernels: KernelChoice;
@@ -78,10 +74,10 @@ export interface CorpusRun {
 
 /** Run the corpus mode and report it. */
 export async function runCorpus(ctx: CommandContext, o: CorpusOpts, run: CorpusRun): Promise<void> {
-  const corpus = chunkCorpus(run.tokens, { ctx: o.ctx ?? DEFAULT_CTX, ...(o.chunks !== undefined ? { chunks: o.chunks } : {}), ...(typeof o.bos === 'number' ? { bos: o.bos } : {}), label: run.label });
   let out: { path: string; real: string } | undefined;
   if (o.klDivergenceBase !== undefined) {
-    const inputs = await collectInputs([{ path: run.target, label: 'checkpoint' }, run.against !== undefined ? { path: run.against, label: '--against' } : undefined, ...run.inputs]);
+    const corpusFile = o.textFile ?? o.tokens;
+    const inputs = await collectInputs([{ path: run.target, label: 'checkpoint' }, run.against !== undefined ? { path: run.against, label: '--against' } : undefined, corpusFile !== undefined ? { path: corpusFile, label: 'corpus' } : undefined]);
     out = await guardOutput({ path: o.klDivergenceBase, kind: 'file', label: '--kl-divergence-base', extra: [`${o.klDivergenceBase}.incomplete`] }, inputs);
   }
   const ckpt = await openCheckpoint(run.target, { signal: ctx.signal });
@@ -90,6 +86,8 @@ export async function runCorpus(ctx: CommandContext, o: CorpusOpts, run: CorpusR
   try {
     const ref = run.against !== undefined ? await openCheckpoint(run.against, { signal: ctx.signal }) : undefined;
     if (ref) closers.push(() => ref.close());
+    const input = await corpusInput(ctx, run.against !== undefined ? [run.target, run.against] : [run.target], o, ckpt.config.vocabSize);
+    const corpus = chunkCorpus(input.tokens, { ctx: o.ctx ?? DEFAULT_CTX, ...(o.chunks !== undefined ? { chunks: o.chunks } : {}), ...(input.bos !== undefined ? { bos: input.bos } : {}), label: input.label });
     if (out) writer = await KldBaseWriter.create(out.real, corpus.ctx, ckpt.config.vocabSize, corpus.chunks);
     const bar = ctx.reporter.progress('verify', 1, 'items');
     const r = await evaluateCorpus({

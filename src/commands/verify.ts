@@ -101,12 +101,13 @@ Examples:
   m1kit verify /tmp/tiny-fp8 --against fixtures/tiny --max-kld 0.01 --min-top1 95 --json
   m1kit verify tiny-f32.gguf --engine llama.cpp --against fixtures/tiny --tokens ids.json
 
-Corpus mode (--ctx, --chunks or --kl-divergence-base; the corpus is the one sequence of --tokens):
-the corpus is cut into chunks of --ctx tokens as llama-perplexity cuts it and the second half of each
-chunk is scored. With --against: PPL of both, their ratio, the KLD distribution, same top-1 and RMS Δp
+Corpus mode (--text-file, --text, --ctx, --chunks or --kl-divergence-base; the corpus is the text,
+tokenized whole with the checkpoint's tokenizer.json, or the one sequence of --tokens): the corpus is
+cut into chunks of --ctx tokens as llama-perplexity cuts it and the second half of each chunk is scored. With --against: PPL of both, their ratio, the KLD distribution, same top-1 and RMS Δp
 as llama-perplexity --kl-divergence prints them. All chunks run layer-major in one pass by default.
-  m1kit verify /tmp/tiny-q8 --against fixtures/tiny --tokens corpus-ids.json --ctx 64 --json
-  m1kit verify fixtures/tiny --tokens corpus-ids.json --ctx 64 --kl-divergence-base tiny.kld
+  m1kit verify /tmp/tiny-q8 --against fixtures/tiny --text-file corpus.txt --ctx 64 --json
+  m1kit verify /tmp/tiny-q8 --against fixtures/tiny --tokens corpus-ids.json --ctx 64 --chunks 8
+  m1kit verify fixtures/tiny --text-file corpus.txt --ctx 64 --kl-divergence-base tiny.kld
   llama-perplexity -m tiny-q4_0.gguf --kl-divergence-base tiny.kld --kl-divergence   # scores any GGUF against it`)
     .action(action('verify', async (ctx, target: string, o: VerifyOpts & CheckpointArgOptions & CorpusOpts) => {
       target = await checkpointPath(ctx, target, o);
@@ -114,11 +115,8 @@ as llama-perplexity --kl-divergence prints them. All chunks run layer-major in o
       if (isCorpusMode(o)) {
         checkCorpusUsage(o);
         if (o.lmHead === 'both') throw new UsageError('--lm-head both is only for --train-vs-infer');
-        if (o.tokens === undefined) throw new UsageError('corpus mode needs the corpus: --tokens <ids.json> (one token sequence)');
-        const seqs = await loadTokens(o.tokens);
-        if (seqs.length !== 1) throw new UsageError(`--tokens ${o.tokens}: corpus mode takes one token sequence (the whole corpus), got ${seqs.length}`);
         await runCorpus(ctx, o, {
-          target, against: o.against, tokens: seqs[0]!, label: `--tokens ${o.tokens}`, inputs: [{ path: o.tokens, label: '--tokens file' }],
+          target, against: o.against,
           precision: o.precision ?? 'fp32', lmHead: (o.lmHead ?? 'fp32') as Precision, kernels: resolveNative(o.kernels) ? 'native' : 'ts',
           maxMemory: { ...(o.maxMemory !== undefined ? { maxMemory: parseSize(o.maxMemory, '--max-memory') } : {}), ...(ctx.globals.threads !== undefined ? { threads: ctx.globals.threads } : {}) },
           thresholds: { maxKld: o.maxKld, minTop1: o.minTop1 === undefined ? undefined : o.minTop1 / 100 },

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonDoc, m1kit } from '../helpers/cli.js';
+import { loadTokenizer } from '../../src/core/text/tokenizer.js';
 
 const TINY = 'fixtures/tiny';
 const V = 512;
@@ -19,6 +20,16 @@ function stream(n: number, seed: number): number[] {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
     return (s >>> 8) % V;
   });
+}
+
+/** Plain English words, so the fixture's BPE has merges to apply. */
+function prose(n: number, seed: number): string {
+  const words = 'the model reads every layer once and the quantized weights keep the same logits while long context costs little'.split(' ');
+  let s = seed >>> 0;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return words[(s >>> 8) % words.length];
+  }).join(' ') + '\n';
 }
 
 let dir: string;
@@ -97,7 +108,7 @@ describe('m1kit verify corpus mode', () => {
     await writeFile(bad, JSON.stringify(stream(40, 3).map((t, i) => (i === 36 ? 99999 : t))));
     r = await m1kit(['verify', TINY, '--tokens', bad, '--ctx', '8', '--kl-divergence-base', join(dir, 'never.kld')]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/E_TOKEN: chunk 4, token 4 = 99999 is outside the vocabulary \[0, 512\)/);
+    expect(r.stderr).toMatch(/E_TOKEN: --tokens: token 36 is 99999, outside the vocabulary \[0, 512\)/);
     const left = await readdir(dir);
     expect(left.filter((f) => f.startsWith('never'))).toEqual([]);
     r = await m1kit(['verify', TINY, '--tokens', ids, '--ctx', '8', '--kl-divergence-base', ids]);
@@ -105,7 +116,46 @@ describe('m1kit verify corpus mode', () => {
     expect(r.stderr).toMatch(/E_OUTPUT_IS_INPUT/);
     r = await m1kit(['verify', TINY, '--ctx', '8']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/corpus mode needs the corpus/);
+    expect(r.stderr).toMatch(/give the corpus: --text-file <corpus\.txt>, --text <text> or --tokens <ids\.json>/);
+  });
+
+  it('--text-file gives the same figures as --tokens with the same token ids (int8 checkpoint vs the reference)', async () => {
+    const text = join(dir, 'corpus.txt');
+    await writeFile(text, prose(120, 7));
+    const tok = await loadTokenizer(TINY);
+    const textIds = join(dir, 'corpus-text-ids.json');
+    const encoded = tok.encode(await readFile(text, 'utf8'));
+    expect(encoded.length).toBeGreaterThan(4 * 32);
+    await writeFile(textIds, JSON.stringify(encoded));
+    const a = await m1kit(['--json', 'verify', q8, '--against', TINY, '--text-file', text, '--ctx', '32']);
+    const b = await m1kit(['--json', 'verify', q8, '--against', TINY, '--tokens', textIds, '--ctx', '32']);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const ra = jsonDoc(a.stdout).result;
+    const rb = jsonDoc(b.stdout).result;
+    expect(ra.corpusTokens).toBe(encoded.length);
+    expect(ra.kld.mean).toBeGreaterThan(0);
+    expect(ra).toEqual(rb);
+    // the reference against itself through the text path: ratio 1, KLD 0
+    const same = jsonDoc((await m1kit(['--json', 'verify', TINY, '--against', TINY, '--text-file', text, '--ctx', '32'])).stdout).result;
+    expect([same.pplRatio.value, same.kld.max, same.sameTop1.value]).toEqual([1, 0, 1]);
+  });
+
+  it('invalid UTF-8 and empty text files are one-line errors', async () => {
+    const bad = join(dir, 'latin1.txt');
+    await writeFile(bad, Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
+    let r = await m1kit(['verify', TINY, '--text-file', bad]);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n')[0]).toMatch(/latin1\.txt: --text-file is not valid UTF-8 at byte 3/);
+    const empty = join(dir, 'empty.txt');
+    await writeFile(empty, '');
+    r = await m1kit(['verify', TINY, '--text-file', empty]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/empty\.txt: --text-file is empty/);
+    const short = join(dir, 'short.txt');
+    await writeFile(short, 'the model\n');
+    r = await m1kit(['verify', TINY, '--text-file', short, '--ctx', '64']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/short\.txt: \d+ tokens is less than one chunk of --ctx 64/);
   });
 
   it('--help shows corpus examples', async () => {

@@ -57,6 +57,15 @@ export class TextTokenizer {
     this.eosIds = eosId === undefined ? [] : [eosId];
   }
 
+  /**
+   * The BOS id when tokenizer_config.json says add_bos_token: true (llama.cpp then also writes BOS over
+   * the first token of each perplexity / imatrix chunk), else undefined.
+   */
+  get addBosId(): number | undefined {
+    const bos = this.config.add_bos_token === true ? tokenText(this.config.bos_token) : undefined;
+    return bos === undefined ? undefined : (this.tok.token_to_id(bos) ?? undefined);
+  }
+
   /** Token ids of `text`; special-token strings in it become their ids (as the Hugging Face tokenizer does). */
   encode(text: string): number[] {
     return this.tok.encode(text, { add_special_tokens: true }).ids;
