@@ -11,15 +11,15 @@ import { throwIfAborted } from '../errors.js';
 import { formatOf, type BandEncoder } from '../formats/index.js';
 import type { QuantInput } from '../ops/quant.js';
 import type { KernelOptions } from '../ops/common.js';
-import { CodePool } from './code-pool.js';
-import { toF32 } from '../convert/cast.js';
+import { CodePool } from '../pipeline/code-pool.js';
+import { toF32 } from '../pipeline/cast.js';
 import { dtypeBytes, type DType } from '../dtype/dtypes.js';
 import type { Job } from '../convert/jobs.js';
 import { view2d } from '../convert/names.js';
 import { readRect, type RectData } from '../convert/read-rect.js';
 import type { SourceTensor } from '../convert/source.js';
 import type { TensorError } from '../convert/state.js';
-import type { BandSink, BufferPool } from '../convert/write-file.js';
+import type { BandSink, BufferPool } from '../pipeline/write-file.js';
 import { ErrorStats } from './error-stats.js';
 import { sampledRows, type ErrorSample } from '../quant/error-sums.js';
 

@@ -20,14 +20,14 @@ import { prefetchQuantize, quantizeJob, type QuantizeReads } from '../quantize/q
 import type { KernelOptions } from '../ops/common.js';
 import { castBytes } from './cast.js';
 import type { Hasher } from './hasher.js';
-import { jobTensors, type Item, type Job } from './jobs.js';
-import { view2d } from './names.js';
-import type { FilePlan } from './plan.js';
-import { filePath } from './plan.js';
-import { readRect } from './read-rect.js';
+import { jobTensors, type Item, type Job } from '../convert/jobs.js';
+import { view2d } from '../convert/names.js';
+import type { FilePlan } from '../convert/plan.js';
+import { filePath } from '../convert/plan.js';
+import { readRect } from '../convert/read-rect.js';
 import { contiguousSegments, type Segment } from './segments.js';
-import type { Source, SourceTensor } from './source.js';
-import type { DoneRecord, TensorError } from './state.js';
+import type { Source, SourceTensor } from '../convert/source.js';
+import type { DoneRecord, TensorError } from '../convert/state.js';
 
 /** Bytes per band (of the widest representation handled: fp32 when casting). */
 export const BAND_BYTES = DEFAULT_CHUNK_BYTES;

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hasher as SrcHasher } from '../../../src/core/convert/hasher.js';
+import { Hasher as SrcHasher } from '../../../src/core/pipeline/hasher.js';
 import { sha256LanesAvailable } from '../../../src/core/ops/sha256.js';
 
 /** File size: several of the worker's 1 MiB read-back chunks plus an odd tail. */
@@ -35,7 +35,7 @@ afterAll(async () => {
 
 type HasherLike = Pick<SrcHasher, 'begin' | 'update' | 'updateFromFile' | 'digest' | 'fileBacklogBelow' | 'close' | 'fileBacklog'>;
 /** The compiled worker runs from dist (built by `npm test` before the tests). */
-const dist = (await import('../../../dist/core/convert/hasher.js')) as { Hasher: new (workers?: number, lanes?: boolean) => HasherLike };
+const dist = (await import('../../../dist/core/pipeline/hasher.js')) as { Hasher: new (workers?: number, lanes?: boolean) => HasherLike };
 const variants: [string, boolean, (workers: number) => HasherLike][] = [
   ['node sha256 workers', true, (n) => new SrcHasher(n, false)],
   ['lane worker from the sources', sha256LanesAvailable(), () => new SrcHasher(1, true)],
