@@ -11,8 +11,8 @@ import { InputError } from '../errors.js';
 import { writing } from '../fs/write-errors.js';
 import { INDEX_FILE, writeIndex } from '../safetensors/index-json.js';
 import { regularFilesIn } from '../safetensors/regular-file.js';
-import { jobTensors } from './jobs.js';
-import { filePath, type Plan } from './plan.js';
+import { jobTensors } from '../pipeline/jobs.js';
+import { filePath, type Plan } from '../pipeline/plan.js';
 import { LAYOUT_FILE, type LayoutMeta } from './source.js';
 import { MANIFEST_FILE, removeState, STATE_DIR, writeJsonAtomic, type DoneRecord, type Manifest, type TensorError } from './state.js';
 

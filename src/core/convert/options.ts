@@ -4,7 +4,7 @@
 import type { DType } from '../dtype/dtypes.js';
 import { UsageError } from '../errors.js';
 import { GGUF_DTYPES, type GgufDtype } from '../gguf/minimax01.js';
-import { EXPERTS_LAYOUTS, type ExpertsLayout } from './jobs.js';
+import { EXPERTS_LAYOUTS, type ExpertsLayout } from '../pipeline/jobs.js';
 
 /** "2/8" → { index: 2, count: 8 } (1-based index). */
 export function parsePart(v: string): { index: number; count: number } {

@@ -7,7 +7,7 @@ import { dtypeBytes, type DType } from '../dtype/dtypes.js';
 import { InputError } from '../errors.js';
 import { readExactly } from '../safetensors/reader.js';
 import { dequantizeRows } from '../quantize/source-quant.js';
-import type { Rect } from './names.js';
+import type { Rect } from '../pipeline/geometry.js';
 import type { Piece, SourceTensor } from './source.js';
 
 export interface RectData {

@@ -17,10 +17,10 @@ import type { DType } from '../dtype/dtypes.js';
 import { InputError } from '../errors.js';
 import { readJsonFile } from '../safetensors/index-json.js';
 import { checkLayoutMeta } from '../checkpoint/layout-meta.js';
-import { canonicalOf, rankJobs, type CanonicalTensor, type ExpertsLayout } from './jobs.js';
-import { makeGrid } from './rank-split.js';
-import { view2d, type Rect } from './names.js';
-import type { Sharding } from './plan.js';
+import { canonicalOf, rankJobs, type CanonicalTensor, type ExpertsLayout } from '../pipeline/jobs.js';
+import { makeGrid } from '../pipeline/rank-split.js';
+import { view2d, type Rect } from '../pipeline/geometry.js';
+import type { Sharding } from '../pipeline/plan.js';
 import { quantSourceOf, type QuantSource } from '../quantize/source-quant.js';
 
 export const LAYOUT_FILE = 'm1kit-layout.json';

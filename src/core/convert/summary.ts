@@ -4,9 +4,9 @@
  */
 import { dtypeBytes } from '../dtype/dtypes.js';
 import { numel } from '../dtype/dtypes.js';
-import { groupOf } from './names.js';
-import { jobBytes, type CanonicalTensor } from './jobs.js';
-import type { Plan } from './plan.js';
+import { groupOf } from '../pipeline/geometry.js';
+import { jobBytes, type CanonicalTensor } from '../pipeline/jobs.js';
+import type { Plan } from '../pipeline/plan.js';
 import type { TensorError } from './state.js';
 
 export interface GroupSize {

@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import { Checkpoint } from '../checkpoint/checkpoint.js';
-import { classify } from '../convert/names.js';
+import { classify } from '../pipeline/geometry.js';
 import type { M1Config } from '../checkpoint/config.js';
 import type { DType } from '../dtype/dtypes.js';
 import { engineLayers } from './layers.js';

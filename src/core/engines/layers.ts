@@ -8,7 +8,7 @@
  * - the router `block_sparse_moe.gate` → `ReplicatedLinear` `model.layers.N.gate` built with `quant_config=None`;
  * - `lm_head` (`ParallelLMHead`) and `embed_tokens` get no quantization config.
  */
-import { classify, type Role } from '../convert/names.js';
+import { classify, type Role } from '../pipeline/geometry.js';
 import { layerPrefix } from '../arch/minimax-m1/tensors.js';
 
 export type EngineLayerKind = 'linear' | 'fused_moe' | 'never_quantized';

@@ -9,8 +9,8 @@ import { checkLayoutMeta } from '../checkpoint/layout-meta.js';
 import { basename, dirname, join } from 'node:path';
 import type { M1Config } from '../checkpoint/config.js';
 import { expectedTensors } from '../checkpoint/layout.js';
-import { canonicalOf, EXPERTS_LAYOUTS, jobTensors, rankJobs, type ExpertsLayout } from '../convert/jobs.js';
-import { makeGrid } from '../convert/rank-split.js';
+import { canonicalOf, EXPERTS_LAYOUTS, jobTensors, rankJobs, type ExpertsLayout } from '../pipeline/jobs.js';
+import { makeGrid } from '../pipeline/rank-split.js';
 import { LAYOUT_FILE } from '../convert/source.js';
 import type { TensorSpec } from '../safetensors/writer.js';
 

@@ -3,8 +3,8 @@
  * and in the output tensor (unchanged dtype, whole input rows), in output order.
  */
 import { dtypeBytes } from '../dtype/dtypes.js';
-import type { Job } from '../convert/jobs.js';
-import { view2d, type Rect } from '../convert/names.js';
+import type { Job } from './jobs.js';
+import { view2d, type Rect } from './geometry.js';
 import type { Piece, Source } from '../convert/source.js';
 
 /** One contiguous byte range of an input file that lands at `dst` (bytes into the output tensor). */

@@ -20,10 +20,10 @@ import { prefetchQuantize, quantizeJob, type QuantizeReads } from '../quantize/q
 import type { KernelOptions } from '../ops/common.js';
 import { castBytes } from './cast.js';
 import type { Hasher } from './hasher.js';
-import { jobTensors, type Item, type Job } from '../convert/jobs.js';
-import { view2d } from '../convert/names.js';
-import type { FilePlan } from '../convert/plan.js';
-import { filePath } from '../convert/plan.js';
+import { jobTensors, type Item, type Job } from './jobs.js';
+import { view2d } from './geometry.js';
+import type { FilePlan } from './plan.js';
+import { filePath } from './plan.js';
 import { readRect } from '../convert/read-rect.js';
 import { contiguousSegments, type Segment } from './segments.js';
 import type { Source, SourceTensor } from '../convert/source.js';

@@ -6,9 +6,9 @@
 import { parseConfig } from '../checkpoint/config.js';
 import { expectedTensors } from '../checkpoint/layout.js';
 import { M1_CONFIG } from '../checkpoint/presets.js';
-import { canonicalOf } from '../convert/jobs.js';
-import { buildPlan } from '../convert/plan.js';
-import { makeGrid } from '../convert/rank-split.js';
+import { canonicalOf } from '../pipeline/jobs.js';
+import { buildPlan } from '../pipeline/plan.js';
+import { makeGrid } from '../pipeline/rank-split.js';
 import { QUANT_FORMATS, type SchemeId } from '../formats/index.js';
 
 export interface SchemeRow {

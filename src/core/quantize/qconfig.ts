@@ -12,7 +12,7 @@
  */
 import type { M1Config } from '../checkpoint/config.js';
 import { expectedTensors } from '../checkpoint/layout.js';
-import { classify } from '../convert/names.js';
+import { classify } from '../pipeline/geometry.js';
 import { engineNamesOf } from '../engines/layers.js';
 import { formatOf, type ConfigContext, type SchemeId } from '../formats/index.js';
 import { isTarget, type Targets } from './targets.js';

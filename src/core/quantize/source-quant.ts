@@ -4,8 +4,8 @@
  * by the one decoder of formats/decode.ts (the runtime's too).
  */
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
-import type { CanonicalTensor } from '../convert/jobs.js';
-import { view2d } from '../convert/names.js';
+import type { CanonicalTensor } from '../pipeline/jobs.js';
+import { view2d } from '../pipeline/geometry.js';
 import { InputError } from '../errors.js';
 import { decodeStoredRows } from '../formats/decode.js';
 import { requireDeclaredFormat, type StoredLayout, type TensorStore } from '../formats/index.js';

@@ -5,7 +5,7 @@
  * or any norm.
  */
 import { UsageError } from '../errors.js';
-import { ATTENTION_PROJ_ROLES, EXPERT_ROLES, type Role } from '../convert/names.js';
+import { ATTENTION_PROJ_ROLES, EXPERT_ROLES, type Role } from '../pipeline/geometry.js';
 
 export type Targets = 'experts' | 'attention' | 'all';
 export const TARGETS: Targets[] = ['experts', 'attention', 'all'];

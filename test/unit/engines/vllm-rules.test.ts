@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/checkpoint/config.js';
-import { classify } from '../../../src/core/convert/names.js';
+import { classify } from '../../../src/core/pipeline/geometry.js';
 import { engineLayers } from '../../../src/core/engines/layers.js';
 import { checkVllm } from '../../../src/core/engines/vllm-check.js';
 import { ctShouldIgnoreLayer, fp8IsLayerSkipped, QKV_PACKED, vllmMiniMaxExpertRename, vllmParseProblems, vllmQuantizes } from '../../../src/core/engines/vllm-rules.js';

@@ -15,7 +15,7 @@ import type { DType } from '../dtype/dtypes.js';
 import type { TensorSpec } from '../safetensors/writer.js';
 import { formatOf, type SchemeId } from '../formats/index.js';
 import { isTarget, type Targets } from '../quantize/targets.js';
-import { classify, EXPERT_ROLES, unitOf, view2d, type NameInfo, type Rect } from './names.js';
+import { classify, EXPERT_ROLES, unitOf, view2d, type NameInfo, type Rect } from './geometry.js';
 import { rankRect, type Grid } from './rank-split.js';
 import { EXPERTS_MODULE, expertWeight, layerPrefix } from '../arch/minimax-m1/tensors.js';
 

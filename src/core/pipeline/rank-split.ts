@@ -21,7 +21,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { M1Config } from '../checkpoint/config.js';
-import type { NameInfo, Rect } from './names.js';
+import type { NameInfo, Rect } from './geometry.js';
 
 export interface Grid {
   tp: number;

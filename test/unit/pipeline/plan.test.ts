@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/checkpoint/config.js';
 import { expectedTensors } from '../../../src/core/checkpoint/layout.js';
 import { M1_CONFIG } from '../../../src/core/checkpoint/presets.js';
-import { canonicalOf, jobTensors } from '../../../src/core/convert/jobs.js';
-import { classify, unitOf } from '../../../src/core/convert/names.js';
+import { canonicalOf, jobTensors } from '../../../src/core/pipeline/jobs.js';
+import { classify, unitOf } from '../../../src/core/pipeline/geometry.js';
 import { parsePart } from '../../../src/core/convert/options.js';
-import { buildPlan, partFiles } from '../../../src/core/convert/plan.js';
-import { makeGrid, rankRect } from '../../../src/core/convert/rank-split.js';
+import { buildPlan, partFiles } from '../../../src/core/pipeline/plan.js';
+import { makeGrid, rankRect } from '../../../src/core/pipeline/rank-split.js';
 
 const M1 = parseConfig(M1_CONFIG);
 const info = (n: string) => classify(n)!;
