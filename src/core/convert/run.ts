@@ -12,25 +12,22 @@ import { isTarget, type Targets } from '../quantize/targets.js';
 import { CASTABLE } from '../pipeline/cast.js';
 import { finalizeOutput } from './finalize.js';
 import type { ExpertsLayout } from '../pipeline/jobs.js';
-import { view2d } from '../pipeline/geometry.js';
+import { view2d, type Role } from '../pipeline/geometry.js';
 import { buildPlan, filePath, partFiles, planHash, type Plan } from '../pipeline/plan.js';
 import { makeGrid, rankDirName } from '../pipeline/rank-split.js';
 import { openSource, type LayoutMeta, type Source, type SourceTensor } from './source.js';
 import { prepareOutput, readManifest, recordDone, reloadDone, type Manifest, type TensorError } from './state.js';
 import { errorSummary, groupSizes, type ErrorSummary, type GroupSize } from './summary.js';
-import { BufferPool, writePlannedFile } from '../pipeline/write-file.js';
+import { BufferPool } from '../pipeline/buffer-pool.js';
+import type { ReadRect } from '../pipeline/input.js';
+import { writePlannedFile } from '../pipeline/write-file.js';
+import { quantizeTransform } from '../quantize/quantize-job.js';
+import { readRect } from './read-rect.js';
+import { FLUSHES_IN_FLIGHT } from '../io-tuning.js';
 import { Hasher } from '../pipeline/hasher.js';
 import { collectInputs, guardOutput } from '../fs/output-guard.js';
 import { LOCK_DIR, lockOutput, type LockHolder } from '../fs/output-lock.js';
 import { checkFreeSpace } from '../fs/write-errors.js';
-
-/**
- * Output files whose sha256 or fsync may still be pending while the next one is written. Each holds an
- * open file and a pending digest, no buffers. Not fewer: on ext4 an fsync waits for the data of every file
- * in the same journal transaction, so the first file's fsync ends with the others', and a small limit
- * stalls the next file behind it (seen as the last file starting only after the first three were durable).
- */
-const FLUSHES_IN_FLIGHT = 8;
 
 export type RunKind = 'convert' | 'quantize' | 'dequantize';
 
@@ -98,6 +95,9 @@ export interface RunResult {
   errorSummary?: ErrorSummary[];
 }
 
+/** The tensors a run's --targets quantize. */
+const targetsOf = (targets: Targets) => (t: { info: { role: Role } }) => isTarget(t.info.role, targets);
+
 function validate(p: RunParams, src: Source): void {
   if (p.kind === 'dequantize' && src.kind !== 'quantized') throw new InputError('E_NOT_QUANTIZED', `${p.input}: config.json has no quantization_config; nothing to dequantize`);
   if (p.kind !== 'dequantize' && src.kind === 'quantized') throw new InputError('E_QUANTIZED_INPUT', `${p.input}: input is quantized (quantization_config in config.json); run m1kit dequantize first`);
@@ -151,7 +151,7 @@ export async function runConversion(p: RunParams): Promise<RunResult> {
       experts,
       dtype,
       castRouter: p.castRouter ?? false,
-      quant: p.quant ? { scheme: p.quant.scheme, targets: p.quant.targets, group } : undefined,
+      quant: p.quant ? { scheme: p.quant.scheme, group, quantizes: targetsOf(p.quant.targets) } : undefined,
       maxShardBytes: p.maxShardBytes,
       keepSharding: src.sharding,
     });
@@ -225,13 +225,16 @@ async function writeOutput(p: RunParams, w: WriteState): Promise<void> {
     p.onProgress?.(0, total);
     const pool = new BufferPool();
     const hasher = new Hasher();
+    // the pipeline reads only tensors it got from src.byName, which are this source's
+    const read: ReadRect = (t, rect, into) => readRect(t as SourceTensor, rect, into);
+    const transform = quantizeTransform({ kernels: p.threads ? { threads: p.threads } : {}, errorStride: p.exactErrors ? 1 : undefined });
     // later files are written while earlier ones are hashed and fsynced (≤ FLUSHES_IN_FLIGHT); a file is
     // recorded done only once it is durable
     const flushing: Promise<void>[] = [];
     try {
       for (const f of todo) {
         throwIfAborted(p.signal);
-        const { durable } = await writePlannedFile(output, f, { src, signal: p.signal, pool, hasher, kernels: p.threads ? { threads: p.threads } : {}, errorStride: p.exactErrors ? 1 : undefined, bandBytes: p.bandBytes, onBytes: (n) => p.onProgress?.((bytes += n), total) });
+        const { durable } = await writePlannedFile(output, f, { src, read, transform, signal: p.signal, pool, hasher, bandBytes: p.bandBytes, onBytes: (n) => p.onProgress?.((bytes += n), total) });
         const flushed = durable.then(async (record) => {
           await recordDone(output, record);
           done.set(record.file, record);

@@ -13,27 +13,16 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { LOCK_DIR } from '../fs/output-lock.js';
 import { writing } from '../fs/write-errors.js';
+import type { FileRecord } from '../pipeline/write-file.js';
+import type { TensorError } from '../quantize/quantize-job.js';
 
 export const STATE_DIR = '.m1kit-state';
 export const MANIFEST_FILE = 'm1kit-manifest.json';
 
-export interface TensorError {
-  tensor: string;
-  scheme: string;
-  relRmse: number;
-  maxAbs: number;
-  snrDb: number;
-  /** Rows the statistics were measured on (every 8th block of 128 rows unless exact errors were asked for). */
-  sampledRows: number;
-  rows: number;
-}
+export type { TensorError } from '../quantize/quantize-job.js';
 
-export interface DoneRecord {
-  file: string;
-  size: number;
-  sha256: string;
-  errors?: TensorError[];
-}
+/** A file written and durable: size, sha256 and the quantization errors of its tensors. */
+export type DoneRecord = FileRecord<TensorError>;
 
 export interface Manifest {
   tool: 'm1kit';

@@ -14,7 +14,6 @@ import type { M1Config } from '../checkpoint/config.js';
 import type { DType } from '../dtype/dtypes.js';
 import type { TensorSpec } from '../safetensors/writer.js';
 import { formatOf, type SchemeId } from '../formats/index.js';
-import { isTarget, type Targets } from '../quantize/targets.js';
 import { classify, EXPERT_ROLES, unitOf, view2d, type NameInfo, type Rect } from './geometry.js';
 import { rankRect, type Grid } from './rank-split.js';
 import { EXPERTS_MODULE, expertWeight, layerPrefix } from '../arch/minimax-m1/tensors.js';
@@ -48,7 +47,8 @@ export interface JobOptions {
   dtype?: DType | undefined;
   /** Cast the F32 router too (default: it stays F32). */
   castRouter?: boolean;
-  quant?: { scheme: SchemeId; targets: Targets; group: number } | undefined;
+  /** Quantize the tensors `quantizes` picks (the run's targets) with `scheme`. */
+  quant?: { scheme: SchemeId; group: number; quantizes: (t: CanonicalTensor) => boolean } | undefined;
 }
 
 export const stackedName = (l: number, w: string): string => `${layerPrefix(l)}${EXPERTS_MODULE}.${w}.weight`;
@@ -89,7 +89,7 @@ export function rankJobs(c: M1Config, canon: CanonicalTensor[], byName: Map<stri
     const rect = rankRect(c, o.grid, rank, t.info, R, C);
     if (!rect) continue;
     const unit = unitOf(t.info);
-    if (o.quant && isTarget(t.info.role, o.quant.targets)) {
+    if (o.quant && o.quant.quantizes(t)) {
       const s = formatOf(o.quant.scheme);
       const module = t.info.module;
       const outs = s.outputs.map((x) => ({ name: `${module}.${x.suffix}`, dtype: x.dtype, shape: x.shape(R, C, o.quant!.group) }));

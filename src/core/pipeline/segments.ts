@@ -5,11 +5,11 @@
 import { dtypeBytes } from '../dtype/dtypes.js';
 import type { Job } from './jobs.js';
 import { view2d, type Rect } from './geometry.js';
-import type { Piece, Source } from '../convert/source.js';
+import type { InputPiece, PipelineInput } from './input.js';
 
 /** One contiguous byte range of an input file that lands at `dst` (bytes into the output tensor). */
 export interface Segment {
-  piece: Piece;
+  piece: InputPiece;
   /** Byte offset of the first byte inside the piece's input tensor. */
   srcOffset: number;
   dst: number;
@@ -17,7 +17,7 @@ export interface Segment {
 }
 
 /** Byte ranges of rectangle `rect` (full rows of the output) that are contiguous in piece order. */
-function pieceSegments(pieces: Piece[], rect: Rect, eb: number, dst0: number): Segment[] | undefined {
+function pieceSegments(pieces: InputPiece[], rect: Rect, eb: number, dst0: number): Segment[] | undefined {
   const cols = rect.c1 - rect.c0;
   const out: Segment[] = [];
   for (const p of pieces) {
@@ -38,7 +38,7 @@ function pieceSegments(pieces: Piece[], rect: Rect, eb: number, dst0: number): S
  * The bytes of assemble job `job` as ranges that are contiguous both in the input and in the output, in
  * output order; undefined unless every item is unchanged bytes of whole input rows tiling the output.
  */
-export function contiguousSegments(job: Extract<Job, { kind: 'assemble' }>, src: Source): Segment[] | undefined {
+export function contiguousSegments(job: Extract<Job, { kind: 'assemble' }>, src: PipelineInput): Segment[] | undefined {
   const [R, C] = view2d(job.out.shape);
   const eb = dtypeBytes(job.out.dtype);
   const out: Segment[] = [];

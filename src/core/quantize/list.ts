@@ -9,6 +9,7 @@ import { M1_CONFIG } from '../checkpoint/presets.js';
 import { canonicalOf } from '../pipeline/jobs.js';
 import { buildPlan } from '../pipeline/plan.js';
 import { makeGrid } from '../pipeline/rank-split.js';
+import { isTarget } from './targets.js';
 import { QUANT_FORMATS, type SchemeId } from '../formats/index.js';
 
 export interface SchemeRow {
@@ -31,7 +32,7 @@ export function listSchemes(): SchemeRow[] {
   return QUANT_FORMATS.map((s) => {
     const name = s.id;
     const group = s.defaultGroup;
-    const plan = buildPlan({ config, canon, grid, experts: 'per-expert', quant: { scheme: name, targets: 'all', group }, maxShardBytes: 5e9 });
+    const plan = buildPlan({ config, canon, grid, experts: 'per-expert', quant: { scheme: name, group, quantizes: (t) => isTarget(t.info.role, 'all') }, maxShardBytes: 5e9 });
     return {
       scheme: name,
       summary: s.summary,

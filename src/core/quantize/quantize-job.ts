@@ -3,9 +3,9 @@
  * when the addon is built, else the TypeScript references of core/quant — bit-identical either way and
  * for any thread count, since every block/row is quantized independently), writing the codes band by
  * band and the (small) scales after them, and measuring the error of sampled row blocks against the
- * source in the same kernel call (one native round trip per band). READ_AHEAD bands are read ahead (the
- * caller may start a tensor's first read while the previous tensor is quantized) and code buffers are
- * reused rather than allocated per band.
+ * source in the same kernel call (one native round trip per band). QUANT_READ_AHEAD bands are read ahead
+ * (the caller may start a tensor's first read while the previous tensor is quantized) and code buffers are
+ * reused rather than allocated per band. `quantizeTransform` is this as the pipeline's per-tensor transform.
  */
 import { throwIfAborted } from '../errors.js';
 import { formatOf, type BandEncoder } from '../formats/index.js';
@@ -16,20 +16,29 @@ import { toF32 } from '../pipeline/cast.js';
 import { dtypeBytes, type DType } from '../dtype/dtypes.js';
 import type { Job } from '../pipeline/jobs.js';
 import { view2d } from '../pipeline/geometry.js';
-import { readRect, type RectData } from '../convert/read-rect.js';
-import type { SourceTensor } from '../convert/source.js';
-import type { TensorError } from '../convert/state.js';
-import type { BandSink, BufferPool } from '../pipeline/write-file.js';
+import { QUANT_BAND_ELEMENTS as BAND_ELEMENTS, QUANT_READ_AHEAD as READ_AHEAD } from '../io-tuning.js';
+import type { BufferPool } from '../pipeline/buffer-pool.js';
+import type { InputTensor, ReadRect, RectData } from '../pipeline/input.js';
+import type { BandWriter, TensorTransform } from '../pipeline/transform.js';
 import { ErrorStats } from './error-stats.js';
 import { sampledRows, type ErrorSample } from '../quant/error-sums.js';
 
-/** Elements quantized per band (4 Mi fp32 = 16 MiB of working set, plus the codes). */
-const BAND_ELEMENTS = 4 * 1024 * 1024;
+/** Quantization errors of one tensor, measured against its source (kept in the output's manifest). */
+export interface TensorError {
+  tensor: string;
+  scheme: string;
+  relRmse: number;
+  maxAbs: number;
+  snrDb: number;
+  /** Rows the statistics were measured on (every 8th block of 128 rows unless exact errors were asked for). */
+  sampledRows: number;
+  rows: number;
+}
 
 const bytesOf = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 /** The encoder's small tensors (scales, shape), written after the codes in the job's output order. */
-async function putTail(job: Extract<Job, { kind: 'quantize' }>, enc: BandEncoder, sink: BandSink): Promise<void> {
+async function putTail(job: Extract<Job, { kind: 'quantize' }>, enc: BandEncoder, sink: BandWriter): Promise<void> {
   const tail = enc.finish();
   for (let i = 0; i < tail.length; i++) await sink.put(job.outs[i + 1]!.name, bytesOf(tail[i]!), 0);
 }
@@ -50,14 +59,13 @@ export interface QuantizeJobOptions {
   kernels?: KernelOptions | undefined;
   /** Measure errors on every n-th block of rows (default DEFAULT_ERROR_STRIDE; 1 = all rows). */
   errorStride?: number | undefined;
+  /** Reads any rectangle of the input tensor. */
+  read: ReadRect;
   /** Reusable input band buffers. */
   pool?: BufferPool | undefined;
   /** Elements per band (default 4 Mi; rounded down to whole 128-row blocks, at least one). */
   bandElements?: number | undefined;
 }
-
-/** Bands read ahead of the one being quantized (reads from the page cache overlap the kernels). */
-const READ_AHEAD = 2;
 
 /** Code buffers recycled across bands and tensors of a run (returned by the sink once hashed). */
 const codePool = new CodePool();
@@ -65,7 +73,7 @@ const codePool = new CodePool();
 
 /** Band reads of one tensor, started ahead of its quantization (e.g. while the previous tensor is written). */
 export interface QuantizeReads {
-  readonly t: SourceTensor;
+  readonly t: InputTensor;
   readonly bandRows: number;
   readonly reads: Promise<RectData>[];
   /** First row not requested yet. */
@@ -94,13 +102,13 @@ export function bandingOf(scheme: string, group: number, R: number, C: number, b
   return { rows, cols: C };
 }
 
-function bandRowsOf(job: Extract<Job, { kind: 'quantize' }>, t: SourceTensor, o: QuantizeJobOptions): { rows: number; cols: number } {
+function bandRowsOf(job: Extract<Job, { kind: 'quantize' }>, t: InputTensor, o: QuantizeJobOptions): { rows: number; cols: number } {
   const [R, C] = view2d(t.shape);
   return bandingOf(job.scheme, job.group, R, C, o.bandElements);
 }
 
 /** Start reading the first `bands` bands of `t` (into pooled buffers when `o.pool` is given). */
-export function prefetchQuantize(job: Extract<Job, { kind: 'quantize' }>, t: SourceTensor, o: QuantizeJobOptions = {}, bands = 1): QuantizeReads {
+export function prefetchQuantize(job: Extract<Job, { kind: 'quantize' }>, t: InputTensor, o: QuantizeJobOptions, bands = 1): QuantizeReads {
   const [R, C] = view2d(t.shape);
   const banding = bandRowsOf(job, t, o);
   const bandRows = banding.rows;
@@ -114,7 +122,7 @@ export function prefetchQuantize(job: Extract<Job, { kind: 'quantize' }>, t: Sou
     read(r0: number) {
       const r1 = Math.min(R, r0 + bandRows);
       const into = pooled && o.pool ? o.pool.take((r1 - r0) * C * dtypeBytes(t.pieces[0]!.dtype)) : undefined;
-      const p = readRect(t, { r0, r1, c0: 0, c1: C }, into);
+      const p = o.read(t, { r0, r1, c0: 0, c1: C }, into);
       p.catch(() => undefined); // awaited in order by quantizeJob (or by settle); not unhandled meanwhile
       return p;
     },
@@ -127,7 +135,7 @@ export function prefetchQuantize(job: Extract<Job, { kind: 'quantize' }>, t: Sou
 }
 
 /** Quantize `t` as `job` says, writing its outputs (in order) through `sink`. */
-export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: SourceTensor, sink: BandSink, o: QuantizeJobOptions & { prefetched?: QuantizeReads | undefined } = {}): Promise<TensorError> {
+export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: InputTensor, sink: BandWriter, o: QuantizeJobOptions & { prefetched?: QuantizeReads | undefined }): Promise<TensorError> {
   const k = o.kernels ?? {};
   const errorStride = o.errorStride ?? DEFAULT_ERROR_STRIDE;
   const signal = o.signal;
@@ -203,8 +211,8 @@ function errorSample(r0: number, n: number, bandRows: number, unit: number, stri
  */
 async function quantizePieces(
   job: Extract<Job, { kind: 'quantize' }>,
-  t: SourceTensor,
-  sink: BandSink,
+  t: InputTensor,
+  sink: BandWriter,
   enc: BandEncoder,
   o: QuantizeJobOptions & { kernels: KernelOptions; unit: number; rows: number; cols: number; errorStride: number; sums: Float64Array },
 ): Promise<number> {
@@ -216,7 +224,7 @@ async function quantizePieces(
   for (let r0 = 0; r0 < R; r0 += o.rows) for (let c0 = 0; c0 < C; c0 += o.cols) pieces.push({ r0, c0 });
   const read = (i: number) => {
     const q = pieces[i]!;
-    const p = readRect(t, { r0: q.r0, r1: Math.min(R, q.r0 + o.rows), c0: q.c0, c1: Math.min(C, q.c0 + o.cols) });
+    const p = o.read(t, { r0: q.r0, r1: Math.min(R, q.r0 + o.rows), c0: q.c0, c1: Math.min(C, q.c0 + o.cols) });
     p.catch(() => undefined); // awaited in order below
     return p;
   };
@@ -248,4 +256,15 @@ async function quantizePieces(
     await next?.catch(() => undefined);
   }
   return sampled;
+}
+
+/**
+ * Quantization as the pipeline's per-tensor transform, with these kernel options and error sampling.
+ * @example writePlannedFile(out, file, { ...ctx, transform: quantizeTransform({ threads: 2 }) })
+ */
+export function quantizeTransform(o: { kernels?: KernelOptions | undefined; errorStride?: number | undefined } = {}): TensorTransform<TensorError, QuantizeReads> {
+  return {
+    prefetch: (job, t, c) => prefetchQuantize(job, t, { ...c, ...o }),
+    run: (job, t, sink, c) => quantizeJob(job, t, sink, { ...c, ...o }),
+  };
 }
