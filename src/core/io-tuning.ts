@@ -47,7 +47,7 @@ export const QUANT_BAND_ELEMENTS = 4 * 1024 * 1024;
 /** Bands read ahead of the one being quantized (reads from the page cache overlap the kernels). */
 export const QUANT_READ_AHEAD = 2;
 
-// ---- hashing of output files (core/convert/hasher, hash-thread) ----
+// ---- hashing of output files (core/pipeline/hasher, hash-thread) ----
 
 /** Chunks queued for hashing at most (each ≤ one band): bounds the memory the hash queue can hold. */
 export const HASH_QUEUE = 4;

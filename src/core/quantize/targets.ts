@@ -1,5 +1,5 @@
 /**
- * Which modules a scheme quantizes (pure). Decided on the tensor's role (see convert/names.ts), so the
+ * Which modules a scheme quantizes (pure). Decided on the tensor's role (see arch/minimax-m1/tensors.ts), so the
  * match is on whole dot-separated components: `self_attn.output_gate` is an attention projection and
  * `block_sparse_moe.gate` is the router, which is never quantized; neither are embeddings, `lm_head`
  * or any norm.
