@@ -55,13 +55,8 @@ const KNOWN: readonly string[] = [
   // the FLOPs description reads the parsed config type from checkpoint/ (arch: config keys move into arch/)
   'core/arch/minimax-m1/flops.ts -> core/checkpoint/config.ts',
   'core/arch/minimax-m1/flops.ts -> core/checkpoint/config.ts -> core/arch/registry.ts -> core/arch/minimax-m1/index.ts -> core/arch/minimax-m1/flops.ts',
-  // engine rules read tensor roles and quantize targets (roles move to arch/, targets to the format registry)
+  // engine rules read quantize targets (targets move to the format registry)
   'core/engines/compat.ts -> core/quantize/targets.ts',
-  'core/engines/inspect-engine.ts -> core/convert/names.ts',
-  'core/engines/layers.ts -> core/convert/names.ts',
-  // convert ⇄ quantize: write-file runs quantizeJob, which takes write-file's band sink (the pipeline layer removes it)
-  'core/convert -> core/quantize -> core/convert',
-  'core/convert/write-file.ts -> core/quantize/quantize-job.ts -> core/convert/write-file.ts',
 ];
 
 function files(dir: string): string[] {
