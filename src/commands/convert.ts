@@ -9,6 +9,7 @@ import type { runConversion } from '../core/convert/run.js';
 import type { ConvertGgufParams } from '../core/gguf/convert.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
 import { renderRun, runWithProgress, waitingLine } from './_shared/conversion-run.js';
+import { readChatTemplate } from '../core/text/tokenizer.js';
 
 interface ConvertOpts {
   to?: string;
@@ -24,6 +25,7 @@ interface ConvertOpts {
   force?: boolean;
   dryRun?: boolean;
   wait?: boolean;
+  chatTemplate?: string;
 }
 
 /** Output format: --to, else inferred from the output's extension; a contradiction is refused. */
@@ -54,6 +56,7 @@ async function toGguf(ctx: CommandContext, input: string, output: string, o: Con
   };
   try {
     const params: ConvertGgufParams = { input, output, dtype, wait: Boolean(o.wait), onWait: (h, f) => ctx.reporter.info(waitingLine(h, f)), signal: ctx.signal, onProgress };
+    if (o.chatTemplate !== undefined) params.chatTemplate = await readChatTemplate(o.chatTemplate);
     if (ctx.globals.threads !== undefined) params.threads = ctx.globals.threads;
     const summary = await convertToGguf(params);
     bar?.finish(`read ${formatBytes(bar.value())}`);
@@ -83,6 +86,7 @@ export function register(program: Command): void {
     .option('--force', 'replace an output directory that holds a different conversion')
     .option('--dry-run', 'print the plan (files, sizes per group) without writing')
     .option('--wait', 'wait for another run writing <out> to finish instead of failing at once')
+    .option('--chat-template <file.jinja>', 'GGUF: write this chat template instead of the checkpoint\'s (e.g. llama.cpp\'s models/templates/MiniMax-M1.jinja)')
     .addHelpText(
       'after',
       `
@@ -94,6 +98,11 @@ Examples:
   $ m1kit convert MiniMax-M1-80k stacked --experts fused-w13
   $ m1kit convert MiniMax-M1-80k out --tp 8 --part 3/16    # one of 16 machines; then: --finalize
   $ m1kit convert MiniMax-M1-80k m1.gguf --dtype q8_0     # GGUF (from the extension)
+  $ m1kit convert MiniMax-M1-80k m1.gguf --chat-template MiniMax-M1.jinja
+
+GGUF export carries the tokenizer (pre-type detected from its split pattern), lists embedding rows that
+are all zero as tokenizer.ggml.suppress_tokens, and folds unequal residual alphas/betas into the
+weights (docs/gguf.md).
 
 Interrupted runs resume when started again with the same arguments; only unfinished files are redone.`,
     )
@@ -101,6 +110,7 @@ Interrupted runs resume when started again with the same arguments; only unfinis
       action('convert', async (ctx: CommandContext, input: string, output: string, o: ConvertOpts & CheckpointArgOptions) => {
         input = await checkpointPath(ctx, input, o);
         if (outputFormat(o.to, output) === 'gguf') return toGguf(ctx, input, output, o);
+        if (o.chatTemplate !== undefined) throw new UsageError('--chat-template applies to GGUF output only; a safetensors checkpoint keeps its tokenizer files');
         if (o.merge && ((o.tp ?? 1) > 1 || (o.ep ?? 1) > 1 || (o.experts !== undefined && o.experts !== 'per-expert'))) {
           throw new UsageError('--merge writes the HF per-expert layout; it cannot be combined with --tp, --ep or --experts');
         }

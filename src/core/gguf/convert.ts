@@ -20,6 +20,7 @@ import { rowBytes, type GgmlType } from './format.js';
 import { residualFold } from './fold.js';
 import { assertConvertible, GGUF_ARCH, GGUF_DTYPES, modelMetadata, tensorPlan, type GgufDtype, type PlannedTensor } from './minimax01.js';
 import { loadVocab } from './tokenizer.js';
+import { SUPPRESS_TOKENS_KEY, zeroEmbeddingRows } from './suppress.js';
 import { GgufWriter } from './writer.js';
 import { encodeGgufHeader } from './header.js';
 import { collectInputs, guardOutput } from '../fs/output-guard.js';
@@ -44,6 +45,8 @@ export interface ConvertGgufParams {
   onWait?: (holder: LockHolder, lockFile: string) => void;
   /** Free bytes where the output is written (default: statfs; injectable for tests). */
   freeBytes?: (dir: string) => Promise<number>;
+  /** Chat template text written instead of the checkpoint's (convert --chat-template file.jinja). */
+  chatTemplate?: string;
 }
 
 /** What an export wrote: the `--json` result of `convert --to gguf` (the object convertToGguf builds). */
@@ -163,7 +166,10 @@ export async function convertToGguf(p: ConvertGgufParams) {
     if (!hasLmHead && !c.tieWordEmbeddings) throw new InputError('E_TENSOR_MISSING', `${p.input}: "lm_head.weight" is missing and tie_word_embeddings is false`);
     const plan = tensorPlan(c, fold, p.dtype, hasLmHead);
     checkSources(ckpt, plan);
-    const vocab = await loadVocab(p.input, c.vocabSize, c.raw);
+    const vocab = await loadVocab(p.input, c.vocabSize, c.raw, p.chatTemplate !== undefined ? { chatTemplate: p.chatTemplate } : {});
+    // as llama.cpp's converter: embedding rows past the tokenizer's base vocabulary that are all zero
+    const suppressed = vocab.source === 'tokenizer.json' ? await zeroEmbeddingRows(ckpt, vocab.baseVocabSize, p.signal ? { signal: p.signal } : {}) : [];
+    if (suppressed.length > 0) vocab.kvs.push({ key: SUPPRESS_TOKENS_KEY, type: 'ARRAY', itemType: 'INT32', values: suppressed });
     const kvs = [...modelMetadata(c, fold, p.dtype, basename(resolve(p.input)) || 'MiniMax-M1'), ...vocab.kvs];
     const specs = plan.map(({ name, ne, type }) => ({ name, ne, type }));
     lock = await lockOutput(ggufLockDir(guarded.real), { plan: 'gguf', wait: Boolean(p.wait), ...(p.onWait ? { onWait: p.onWait } : {}), ...(p.signal ? { signal: p.signal } : {}), what: p.output });
@@ -199,7 +205,7 @@ export async function convertToGguf(p: ConvertGgufParams) {
       residualFolded: !fold.identity,
       recurrentLayers: c.attnTypes.filter((x) => x === 0).length,
       softmaxLayers: c.attnTypes.flatMap((x, i) => (x === 1 ? [i] : [])),
-      tokenizer: { source: vocab.source, pre: vocab.pre, tokens: c.vocabSize, ...(vocab.eosId !== undefined ? { eosId: vocab.eosId } : {}) },
+      tokenizer: { source: vocab.source, pre: vocab.pre, tokens: c.vocabSize, ...(vocab.eosId !== undefined ? { eosId: vocab.eosId } : {}), suppressedTokens: suppressed.length, ...(vocab.chatTemplate ? { chatTemplate: vocab.chatTemplate } : {}) },
       warnings: [
         ...vocab.warnings,
         `llama.cpp normalises the lightning-attention output with rms_norm_eps (${c.rmsNormEps}); the checkpoint's reference uses ${c.lightningNormEps}`,

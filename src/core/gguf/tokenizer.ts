@@ -22,6 +22,10 @@ export interface GgufVocab {
   pre: string;
   eosId?: number;
   bosId?: number;
+  /** Entries of tokenizer.json's `model.vocab` (the base vocabulary, without added tokens); 0 for the placeholder. */
+  baseVocabSize: number;
+  /** Where the chat template came from, if one was written. */
+  chatTemplate?: 'tokenizer_config.json' | 'chat_template.jinja' | 'option';
   warnings: string[];
 }
 
@@ -41,6 +45,7 @@ export function placeholderVocab(vocabSize: number): GgufVocab {
   return {
     source: 'placeholder',
     pre: 'default',
+    baseVocabSize: 0,
     warnings: [],
     kvs: [
       { key: 'tokenizer.ggml.model', type: 'STRING', value: 'gpt2' },
@@ -137,29 +142,42 @@ export function vocabFromTokenizerJson(tok: unknown, vocabSize: number, extra: {
   if (typeof tc.add_bos_token === 'boolean') kvs.push({ key: 'tokenizer.ggml.add_bos_token', type: 'BOOL', value: tc.add_bos_token });
   if (typeof tc.add_eos_token === 'boolean') kvs.push({ key: 'tokenizer.ggml.add_eos_token', type: 'BOOL', value: tc.add_eos_token });
   if (typeof tc.chat_template === 'string') kvs.push({ key: 'tokenizer.chat_template', type: 'STRING', value: tc.chat_template });
-  const v: GgufVocab = { kvs, source: 'tokenizer.json', pre, warnings };
+  const v: GgufVocab = { kvs, source: 'tokenizer.json', pre, baseVocabSize: Object.keys(model.vocab).length, warnings };
+  if (typeof tc.chat_template === 'string') v.chatTemplate = 'tokenizer_config.json';
   if (eosId !== undefined) v.eosId = eosId;
   if (bosId !== undefined) v.bosId = bosId;
   return v;
 }
 
+/** Replace (or add) the chat template of `v`. */
+function setChatTemplate(v: GgufVocab, template: string, from: NonNullable<GgufVocab['chatTemplate']>): void {
+  v.kvs = v.kvs.filter((kv) => kv.key !== 'tokenizer.chat_template');
+  v.kvs.push({ key: 'tokenizer.chat_template', type: 'STRING', value: template });
+  v.chatTemplate = from;
+}
+
 /**
- * The checkpoint's vocabulary from `<dir>/tokenizer.json`, or the placeholder when there is none.
+ * The checkpoint's vocabulary from `<dir>/tokenizer.json`, or the placeholder when there is none. The
+ * chat template is, by precedence: `o.chatTemplate` (convert --chat-template), `<dir>/chat_template.jinja`,
+ * tokenizer_config.json's `chat_template`.
  * @example const v = await loadVocab('/models/MiniMax-M1-80k', 200064, config.raw);
  */
-export async function loadVocab(dir: string, vocabSize: number, configRaw: unknown): Promise<GgufVocab> {
+export async function loadVocab(dir: string, vocabSize: number, configRaw: unknown, o: { chatTemplate?: string } = {}): Promise<GgufVocab> {
   const file = join(dir, 'tokenizer.json');
   const tok = await readJsonIfExists(file);
-  if (tok === undefined) return placeholderVocab(vocabSize);
-  const tokenizerConfig = await readJsonIfExists(join(dir, 'tokenizer_config.json'));
-  const generationConfig = await readJsonIfExists(join(dir, 'generation_config.json'));
-  const v = vocabFromTokenizerJson(tok, vocabSize, { tokenizerConfig, generationConfig, config: configRaw }, file);
-  // A separate chat_template.jinja (newer HF layout) takes precedence over tokenizer_config.json's.
+  const v = tok === undefined ? placeholderVocab(vocabSize) : vocabFromTokenizerJson(tok, vocabSize, {
+    tokenizerConfig: await readJsonIfExists(join(dir, 'tokenizer_config.json')),
+    generationConfig: await readJsonIfExists(join(dir, 'generation_config.json')),
+    config: configRaw,
+  }, file);
+  if (o.chatTemplate !== undefined) {
+    setChatTemplate(v, o.chatTemplate, 'option');
+    return v;
+  }
+  if (tok === undefined) return v;
+  // a separate chat_template.jinja (newer HF layout) takes precedence over tokenizer_config.json's
   const jinja = join(dir, 'chat_template.jinja');
   const st = await stat(jinja).catch(() => undefined);
-  if (st?.isFile() && st.size <= MAX_JSON_FILE_BYTES) {
-    v.kvs = v.kvs.filter((kv) => kv.key !== 'tokenizer.chat_template');
-    v.kvs.push({ key: 'tokenizer.chat_template', type: 'STRING', value: await readFile(jinja, 'utf8') });
-  }
+  if (st?.isFile() && st.size <= MAX_JSON_FILE_BYTES) setChatTemplate(v, await readFile(jinja, 'utf8'), 'chat_template.jinja');
   return v;
 }

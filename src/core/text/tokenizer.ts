@@ -11,6 +11,7 @@ import { Template } from '@huggingface/jinja';
 import { InputError } from '../errors.js';
 import { MAX_JSON_FILE_BYTES } from '../limits.js';
 import { readJsonFile } from '../safetensors/index-json.js';
+import { readTextFile } from './text-file.js';
 
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
@@ -104,6 +105,20 @@ export class TextTokenizer {
       throw new InputError('E_CHAT_TEMPLATE', `${this.file}: the chat template failed to render (${(e as Error).message})`);
     }
   }
+}
+
+/**
+ * A chat template file (UTF-8 Jinja), checked to parse with @huggingface/jinja.
+ * @example const t = await readChatTemplate('MiniMax-M1.jinja');
+ */
+export async function readChatTemplate(path: string): Promise<string> {
+  const text = await readTextFile(path, 'chat template', MAX_JSON_FILE_BYTES);
+  try {
+    new Template(text);
+  } catch (e) {
+    throw new InputError('E_CHAT_TEMPLATE', `${path}: not a Jinja template @huggingface/jinja can parse (${(e as Error).message})`);
+  }
+  return text;
 }
 
 /**
