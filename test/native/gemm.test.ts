@@ -5,7 +5,8 @@
  * several KC slices, partial MR/NR tiles), both thread splits, and bf16 pairs with odd k.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gemm, gemmGrouped, gemmGroupedRef, gemmRef, roundActivationsBf16 } from '../../src/core/ops/gemm.js';
+import { gemm, gemmGrouped } from '../../src/core/ops/gemm.js';
+import { gemmGroupedRef, gemmRef, roundActivationsBf16 } from '../../src/core/ops/gemm.ref.js';
 import { nativeInfo, selectSimdPath } from '../../src/core/ops/info.js';
 import { f32ToBf16 } from '../../src/core/dtype/convert.js';
 import { announceSkip, nativeLoaded, poisoned, randArray, simdPaths } from './helpers.js';

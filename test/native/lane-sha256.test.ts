@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { compressLanes, compressRef, sha256LanesAvailable, SHA256_IV } from '../../src/core/ops/sha256.js';
+import { compressLanes, sha256LanesAvailable, SHA256_IV } from '../../src/core/ops/sha256.js';
+import { compressRef } from '../../src/core/ops/sha256.ref.js';
 import { LaneSha256 } from '../../src/core/ops/lane-sha256.js';
 import { createContentHasher } from '../../src/core/hub/hashing.js';
 import { mulberry32 } from '../../src/core/generation/sampling.js';

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { lightningDecode, lightningPrefill, LightningPrefillStream } from '../../src/core/ops/lightning.js';
 import { lightningNaive } from '../../src/core/ops/lightning.ref.js';
 import { selectSimdPath } from '../../src/core/ops/info.js';
-import { roundActivationsBf16 } from '../../src/core/ops/gemm.js';
+import { roundActivationsBf16 } from '../../src/core/ops/gemm.ref.js';
 import { announceSkip, maxAbsDiff, nativeLoaded, poisoned, randArray, simdPaths } from './helpers.js';
 
 /**

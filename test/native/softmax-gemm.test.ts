@@ -5,7 +5,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { softmaxAttention } from '../../src/core/ops/softmax-attention.js';
 import { softmaxAttentionRef } from '../../src/core/ops/softmax-attention.ref.js';
-import { gemm, gemmRef } from '../../src/core/ops/gemm.js';
+import { gemm } from '../../src/core/ops/gemm.js';
+import { gemmRef } from '../../src/core/ops/gemm.ref.js';
 import { applyRope } from '../../src/core/ops/rope.js';
 import { selectSimdPath } from '../../src/core/ops/info.js';
 import { f32ToBf16 } from '../../src/core/dtype/convert.js';

@@ -16,44 +16,14 @@
  */
 import { checkDims, checkLength, threadsOf, useNative, type KernelOptions } from './common.js';
 import * as native from '../../native/index.js';
-import { roundBf16 } from '../dtype/convert.js';
+import { gemmGroupedRef, gemmRef, type GemmGroupedRefInput, type GemmPrecision, type GemmRefInput } from './gemm.ref.js';
 import { InputError } from '../errors.js';
 
-export type GemmPrecision = 'fp32' | 'bf16';
+export type { GemmPrecision } from './gemm.ref.js';
 
-export interface GemmInput extends KernelOptions {
-  /** [m, k] */ x: Float32Array;
-  /** [nOut, k], bf16 bits or fp32 */ w: Uint16Array | Float32Array;
-  m: number;
-  k: number;
-  nOut: number;
+export interface GemmInput extends KernelOptions, GemmRefInput {
   /** Optional output [m, nOut]. */
   out?: Float32Array;
-  /** 'fp32' (default) or 'bf16' numerics, see the module comment. */
-  precision?: GemmPrecision;
-}
-
-const widen = (w: Uint16Array | Float32Array): Float32Array =>
-  w instanceof Uint16Array ? new Float32Array(Uint32Array.from(w, (b) => b << 16).buffer) : w;
-
-/** x rounded to bf16 (RNE) and widened back, the activation rounding of the bf16 numerics. */
-export function roundActivationsBf16(x: Float32Array): Float32Array {
-  return Float32Array.from(x, roundBf16);
-}
-
-/** Naive reference: y[i, n] = Σ_k x[i, k]·W[n, k] accumulated in float64 (x rounded first for 'bf16'). */
-export function gemmRef(a: GemmInput): Float64Array {
-  const y = new Float64Array(a.m * a.nOut);
-  const wf = widen(a.w);
-  const x = a.precision === 'bf16' ? roundActivationsBf16(a.x) : a.x;
-  for (let i = 0; i < a.m; i++) {
-    for (let n = 0; n < a.nOut; n++) {
-      let s = 0;
-      for (let c = 0; c < a.k; c++) s += x[i * a.k + c]! * wf[n * a.k + c]!;
-      y[i * a.nOut + n] = s;
-    }
-  }
-  return y;
 }
 
 function precisionOf(op: string, p: GemmPrecision | undefined): GemmPrecision {
@@ -82,36 +52,9 @@ export async function gemm(a: GemmInput): Promise<Float32Array> {
   return y;
 }
 
-export interface GemmGroupedInput extends KernelOptions {
-  /** [Σ rows, k]: the rows routed to expert e are rows offset[e] … offset[e] + rows[e] − 1. */
-  x: Float32Array;
-  /** [experts, nOut, k] stacked expert weights, bf16 bits or fp32. */
-  w: Uint16Array | Float32Array;
-  /** Per expert: first row in x / y, and how many rows (0 allowed). */
-  offset: ArrayLike<number>;
-  rows: ArrayLike<number>;
-  experts: number;
-  k: number;
-  nOut: number;
+export interface GemmGroupedInput extends KernelOptions, GemmGroupedRefInput {
   /** Optional output [Σ rows, nOut]; rows no expert covers are left as they are. */
   out?: Float32Array;
-  precision?: GemmPrecision;
-}
-
-/** Float64 reference of gemmGrouped: one gemmRef per expert. */
-export function gemmGroupedRef(a: GemmGroupedInput): Float64Array {
-  const total = Math.max(0, ...Array.from(a.offset, (o, e) => o + a.rows[e]!));
-  const y = new Float64Array(total * a.nOut);
-  for (let e = 0; e < a.experts; e++) {
-    const r = a.rows[e]!, off = a.offset[e]!;
-    if (r === 0) continue;
-    const part = gemmRef({
-      x: a.x.subarray(off * a.k, (off + r) * a.k), w: a.w.subarray(e * a.nOut * a.k, (e + 1) * a.nOut * a.k),
-      m: r, k: a.k, nOut: a.nOut, ...(a.precision ? { precision: a.precision } : {}),
-    });
-    y.set(part, off * a.nOut);
-  }
-  return y;
 }
 
 /**

@@ -9,7 +9,7 @@
  * To batch several sequences, stack them as extra heads (h = batch · heads, slopes repeated).
  */
 import { checkDims, checkLength, requireCuda, threadsOf, useNative, type Backend, type KernelOptions } from './common.js';
-import { roundActivationsBf16 } from './gemm.js';
+import { roundActivationsBf16 } from './gemm.ref.js';
 import { lightningRecurrent } from './lightning.ref.js';
 import * as native from '../../native/index.js';
 import { InputError } from '../errors.js';

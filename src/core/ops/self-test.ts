@@ -10,13 +10,15 @@ import { quantizeFp8Band } from '../quant/fp8.js';
 import { quantizeInt8Rows } from '../quant/int8.js';
 import { quantizeInt4Rows } from '../quant/int4.js';
 import { convertF32ToBf16, convertF32ToF16, convertBf16ToF32 } from './convert.js';
-import { gemm, gemmRef } from './gemm.js';
+import { gemm } from './gemm.js';
+import { gemmRef } from './gemm.ref.js';
 import { lightningDecode, lightningPrefill } from './lightning.js';
 import { lightningNaive } from './lightning.ref.js';
 import { quantizeFp8Blocks, quantizeInt4, quantizeInt8 } from './quant.js';
 import { softmaxAttention } from './softmax-attention.js';
 import { softmaxAttentionRef } from './softmax-attention.ref.js';
-import { compressLanes, compressRef, sha256LanesAvailable, SHA256_IV } from './sha256.js';
+import { compressLanes, sha256LanesAvailable, SHA256_IV } from './sha256.js';
+import { compressRef } from './sha256.ref.js';
 import { nativeAvailable } from '../../native/index.js';
 
 /** Relative error budget for fp32 kernels vs float64 references at these sizes (see test/native). */
