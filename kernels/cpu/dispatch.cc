@@ -1,4 +1,4 @@
-// Run-time choice of the kernels, as data: one list of instruction-set levels, best first. Selecting a
+// Run-time choice of the kernels, as data: the list of instruction-set levels (isa_levels.h), best first. Selecting a
 // level fills every slot from the first level at or below it that this CPU runs and that provides
 // the slot (an upper level may provide only a few slots, e.g. AMX only GEMM), so each slot is the best
 // implementation that exists for it. The request comes from the TypeScript facade (M1KIT_SIMD); no
@@ -17,32 +17,6 @@
 namespace m1k {
 
 namespace {
-
-#if !defined(M1K_HAVE_X86_ISAS)
-const KernelTable* none() { return nullptr; }
-#endif
-
-struct Level {
-  const char* name;
-  const KernelTable* (*table)();
-};
-
-// The list of instruction sets, best first.
-const Level kLevels[] = {
-#if defined(M1K_HAVE_X86_ISAS)
-    {"amx", table_amx},
-    {"avx512bf16", table_avx512bf16},
-    {"avx512", table_avx512},
-    {"avx2", table_avx2},
-#else
-    {"amx", none},
-    {"avx512bf16", none},
-    {"avx512", none},
-    {"avx2", none},
-#endif
-    {"scalar", table_scalar},
-};
-constexpr int kLevelCount = static_cast<int>(sizeof(kLevels) / sizeof(kLevels[0]));
 
 const char* const kSlotNames[] = {
 #define M1K_SLOT_NAME(slot, ret, params) #slot,
@@ -77,22 +51,35 @@ bool amx_permitted() {
   });
   return ok;
 }
+#define has_feature(f) __builtin_cpu_supports(f)
+// Per level: whether this CPU runs it (the test of isa_levels.h).
+#define M1K_ISA_CPU(level, lanes, x86, cpu) \
+  bool cpu_##level() {                      \
+    __builtin_cpu_init();                   \
+    return cpu;                             \
+  }
+#else
+#define M1K_ISA_CPU(level, lanes, x86, cpu) \
+  bool cpu_##level() { return !(x86); }
 #endif
+M1K_ISA_LEVELS(M1K_ISA_CPU)
+#undef M1K_ISA_CPU
 
-bool cpu_has(int level) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  const char* n = kLevels[level].name;
-  if (std::strcmp(n, "amx") == 0)
-    return avx512_base() && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("amx-tile") &&
-           __builtin_cpu_supports("amx-bf16") && amx_permitted();
-  if (std::strcmp(n, "avx512bf16") == 0) return avx512_base() && __builtin_cpu_supports("avx512bf16");
-  if (std::strcmp(n, "avx512") == 0) return avx512_base();
-  if (std::strcmp(n, "avx2") == 0)
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-#endif
-  return std::strcmp(kLevels[level].name, "scalar") == 0;
-}
+struct Level {
+  const char* name;
+  const KernelTable* (*table)();
+  bool (*cpu)();
+  int lanes;
+};
+
+const Level kLevels[] = {
+#define M1K_ISA_LEVEL(level, lanes, x86, cpu) {#level, table_##level, cpu_##level, lanes},
+    M1K_ISA_LEVELS(M1K_ISA_LEVEL)
+#undef M1K_ISA_LEVEL
+};
+constexpr int kLevelCount = static_cast<int>(sizeof(kLevels) / sizeof(kLevels[0]));
+
+bool cpu_has(int level) { return kLevels[level].cpu(); }
 
 bool usable(int level) { return kLevels[level].table() != nullptr && cpu_has(level); }
 
@@ -131,9 +118,24 @@ std::mutex g_mu;
 
 }  // namespace
 
+// Builds without the x86 levels: their tables are absent.
+#if !defined(M1K_HAVE_X86_ISAS)
+#define M1K_ISA_ABSENT_1(level) \
+  const KernelTable* table_##level() { return nullptr; }
+#define M1K_ISA_ABSENT_0(level)
+#define M1K_ISA_ABSENT(level, lanes, x86, cpu) M1K_ISA_ABSENT_##x86(level)
+M1K_ISA_LEVELS(M1K_ISA_ABSENT)
+#endif
+
 std::vector<std::string> isa_levels() {
   std::vector<std::string> out;
   for (const Level& l : kLevels) out.emplace_back(l.name);
+  return out;
+}
+
+std::vector<std::pair<std::string, int>> isa_lanes() {
+  std::vector<std::pair<std::string, int>> out;
+  for (const Level& l : kLevels) out.emplace_back(l.name, l.lanes);
   return out;
 }
 

@@ -6,8 +6,10 @@
 #include "kernels.h"
 
 namespace m1k {
-// Every instruction-set level m1kit knows, best first: amx, avx512bf16, avx512, avx2, scalar.
+// Every instruction-set level m1kit knows, best first (isa_levels.h).
 std::vector<std::string> isa_levels();
+// (level, fp32 lanes of its vectors) for every level, best first.
+std::vector<std::pair<std::string, int>> isa_lanes();
 // Levels this build and CPU can run, best first.
 std::vector<std::string> available_isas();
 // Why a level the CPU advertises is not used (AMX tile permission refused), or "".

@@ -1,9 +1,10 @@
-// Kernel table: one instance per instruction set (scalar, avx2, avx512), chosen at run time.
+// Kernel table: one instance per instruction-set level (isa_levels.h), chosen slot by slot at run time.
 // All tensors are token-major and contiguous; shapes are in the comments. Arguments are validated by
 // the caller (TypeScript facade + N-API layer); these functions only compute.
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include "isa_levels.h"
 
 namespace m1k {
 
@@ -99,11 +100,9 @@ struct GroupedGemmArgs {
   X(quant_##name, void, (const QuantArgs&))       \
   X(dequant_##name, void, (const QuantArgs&))
 
-// The kernel slots, by name. Every instruction-set file fills slots by name (t.gemm = gemm), so a
-// slot cannot be filled with another slot's function by position; a slot an instruction set does not
-// provide stays null and is filled from the next lower level (dispatch.cc).
+// The attention, GEMM and conversion slots: every base level (table_impl.h) fills each of them.
 //   X(slot, return type, parameter list)
-#define M1K_KERNEL_SLOTS(X)                                                              \
+#define M1K_COMPUTE_SLOTS(X)                                                             \
   X(lightning_prefill, void, (const LightningArgs&))                                     \
   X(lightning_prefill_bf16, void, (const LightningArgs&))                                \
   X(lightning_decode, void, (const LightningArgs&))                                      \
@@ -113,7 +112,14 @@ struct GroupedGemmArgs {
   X(gemm_grouped, void, (const GroupedGemmArgs&))                                        \
   X(bf16_to_f32, void, (const uint16_t* src, float* dst, int64_t n, int threads))        \
   X(f32_to_bf16, void, (const float* src, uint16_t* dst, int64_t n, int threads))        \
-  X(f32_to_f16, void, (const float* src, uint16_t* dst, int64_t n, int threads))         \
+  X(f32_to_f16, void, (const float* src, uint16_t* dst, int64_t n, int threads))
+
+// The kernel slots, by name. Every instruction-set file fills slots by name (t.gemm = gemm), so a
+// slot cannot be filled with another slot's function by position; a slot an instruction set does not
+// provide stays null and is filled from the next lower level (dispatch.cc).
+//   X(slot, return type, parameter list)
+#define M1K_KERNEL_SLOTS(X)                                                              \
+  M1K_COMPUTE_SLOTS(X)                                                                   \
   M1K_QUANT_FORMATS(M1K_QUANT_SLOT_PAIR, X)                                              \
   X(quant_amax, float, (const QuantArgs&))                                               \
   X(fma_peak, double, (int64_t iters, int threads))                                      \
@@ -141,10 +147,8 @@ enum SlotId : int {
 };
 
 // Partial tables of each instruction-set level (null when the build has no such level).
-const KernelTable* table_scalar();
-const KernelTable* table_avx2();
-const KernelTable* table_avx512();
-const KernelTable* table_avx512bf16();
-const KernelTable* table_amx();
+#define M1K_ISA_TABLE_DECL(level, lanes, x86, cpu) const KernelTable* table_##level();
+M1K_ISA_LEVELS(M1K_ISA_TABLE_DECL)
+#undef M1K_ISA_TABLE_DECL
 
 }  // namespace m1k

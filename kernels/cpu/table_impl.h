@@ -60,9 +60,9 @@ static KernelTable make_table() {
   KernelTable t;
   t.name = M1K_ISA_NAME;
 #define M1K_FILL(slot) t.slot = &slot;
-  M1K_FILL(lightning_prefill) M1K_FILL(lightning_prefill_bf16) M1K_FILL(lightning_decode)
-  M1K_FILL(softmax_attention) M1K_FILL(gemm) M1K_FILL(gemm_bf16) M1K_FILL(gemm_grouped)
-  M1K_FILL(bf16_to_f32) M1K_FILL(f32_to_bf16) M1K_FILL(f32_to_f16)
+#define M1K_FILL_SLOT(slot, ret, params) M1K_FILL(slot)
+  M1K_COMPUTE_SLOTS(M1K_FILL_SLOT)
+#undef M1K_FILL_SLOT
   M1K_FILL(quant_amax) M1K_FILL(fma_peak) M1K_FILL(copy) M1K_FILL(stream)
   // the quant slots: quant_<name> and dequant_<name> of every format in M1K_QUANT_FORMATS
 #define M1K_FILL_QUANT(P, name, ...) M1K_FILL(quant_##name) M1K_FILL(dequant_##name)

@@ -158,6 +158,9 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
   i = 0;
   for (const auto& s : isa_levels()) levels.Set(i++, Napi::String::New(env, s));
   o.Set("simdLevels", levels);
+  Napi::Object lanes = Napi::Object::New(env);
+  for (const auto& l : isa_lanes()) lanes.Set(l.first, Napi::Number::New(env, l.second));
+  o.Set("simdLanes", lanes);
   Napi::Object slots = Napi::Object::New(env);
   for (const auto& s : slot_sources()) slots.Set(s.first, s.second.empty() ? env.Null() : Napi::String::New(env, s.second));
   o.Set("slots", slots);

@@ -9,6 +9,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RawAddon } from './raw.js';
 
+/**
+ * The instruction-set levels of the kernels, best first, as kernels/cpu/isa_levels.h lists them (the
+ * addon reports its own list as info().simdLevels; test/native/facade.test.ts checks the two agree).
+ */
+export const SIMD_LEVELS = ['amx', 'avx512bf16', 'avx512', 'avx2', 'scalar'] as const;
+export type SimdLevel = (typeof SIMD_LEVELS)[number];
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Repository/package root: src/native and dist/native both sit two levels below it. */
 export const packageRoot = path.resolve(here, '..', '..');

@@ -4,11 +4,12 @@
  * it; the addon object itself never leaves src/native. Native failures come back as typed m1kit errors.
  */
 import { UnavailableError } from '../core/errors.js';
-import { addonPath, cudaLibPath, loadAddon, readBuildInfo } from './binding.js';
+import { addonPath, cudaLibPath, loadAddon, readBuildInfo, type SimdLevel } from './binding.js';
 import { callSync, nativeError } from './guard.js';
 import type { RawCudaInfo } from './raw.js';
 
 export { assertNative, nativeAvailable } from './guard.js';
+export { SIMD_LEVELS, type SimdLevel } from './binding.js';
 export * from './kernels.js';
 
 /**
@@ -55,7 +56,7 @@ export interface NativeStatus {
   reason?: string;
   hints: string[];
   addonPath: string;
-  simd: 'amx' | 'avx512bf16' | 'avx512' | 'avx2' | 'scalar' | 'none';
+  simd: SimdLevel | 'none';
   simdAvailable: string[];
   /** Kernel slot → the level filling it ("lightning_prefill": "avx512", "gemm_bf16": "avx512bf16", …). */
   slots: Record<string, string | null>;
@@ -105,4 +106,10 @@ export function cudaStatus(): CudaStatus {
   const reason = c.reason ?? (compiled ? undefined : `CUDA library not compiled: ${bi?.cuda?.reason ?? 'no build info'}`);
   if (reason !== undefined) out.reason = reason;
   return out;
+}
+
+/** The addon's SIMD levels, best first, and the fp32 lanes of each level's vectors; undefined without the addon. */
+export function simdLevelInfo(): { levels: string[]; lanes: Record<string, number> } | undefined {
+  const i = loadAddon().addon?.info();
+  return i && { levels: i.simdLevels, lanes: i.simdLanes };
 }

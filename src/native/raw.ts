@@ -38,8 +38,10 @@ export interface RawQuantOpts {
 export interface RawCopyFileRangeOpts { fdIn: number; offIn: number; fdOut: number; offOut: number; length: number; writeback?: boolean; paced?: boolean }
 export interface RawInfo {
   simdAvailable: string[]; simd: string; hardwareThreads: number; napiVersion: number; compiler?: string;
-  /** Every level the addon knows, best first. */
+  /** Every level the addon knows, best first (kernels/cpu/isa_levels.h). */
   simdLevels: string[];
+  /** Level → fp32 lanes of its vectors (16 AVX-512, 8 AVX2, 1 scalar). */
+  simdLanes: Record<string, number>;
   /** Kernel slot → level whose implementation fills it (null: no usable level provides it). */
   slots: Record<string, string | null>;
   /** Why a level the CPU advertises is not used (AMX tile permission refused). */

@@ -46,6 +46,14 @@ describe('native facade', () => {
     for (const name of ['withNative', 'requireNative', 'addonFor', 'loadAddon', 'callAsync', 'callSync']) expect(native).not.toHaveProperty(name);
   });
 
+  it.runIf(native.nativeAvailable())('the TypeScript list of SIMD levels is the addon\'s (kernels/cpu/isa_levels.h), with each level\'s vector width', () => {
+    const info = native.simdLevelInfo()!;
+    expect(info.levels).toEqual([...native.SIMD_LEVELS]);
+    // fp32 lanes: 512-bit vectors hold 16, 256-bit 8, scalar code 1
+    expect(info.lanes).toEqual({ amx: 16, avx512bf16: 16, avx512: 16, avx2: 8, scalar: 1 });
+    expect(native.nativeStatus().simdAvailable.every((l) => info.levels.includes(l))).toBe(true);
+  });
+
   it.runIf(native.nativeAvailable())('arguments the addon rejects come back as InputError E_NATIVE_ARGS naming the op', async () => {
     const bad = { x: new Float32Array(2), w: new Float32Array(2), y: new Float32Array(1), m: 1, k: 2, nOut: 1, threads: 0 };
     await expect(native.gemm(bad, 'someCaller')).rejects.toMatchObject({ code: 'E_NATIVE_ARGS', exitCode: 3, message: expect.stringMatching(/^someCaller: /) });

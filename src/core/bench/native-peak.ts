@@ -12,7 +12,6 @@ import { randomFill } from './selfcheck.js';
 
 /** Accumulator chains in the addon's FMA probe. */
 const FMA_CHAINS = 12;
-const LANES: Record<string, number> = { amx: 16, avx512bf16: 16, avx512: 16, avx2: 8, scalar: 1 };
 /** SGEMM shape: a 256-row activation block against a 2048×2048 fp32 weight (16 MiB, beyond L2). */
 const GEMM = { m: 256, k: 2048, n: 2048 };
 /** Copy buffer per thread (64 MiB), far beyond the last-level cache; at most 256 MiB per buffer in all. */
@@ -39,7 +38,7 @@ export const nativePeakAvailable = (): boolean => native.nativeAvailable();
 export async function measureNativePeak(p: { threads: number; seconds: number; signal?: AbortSignal; streamBytes?: number }): Promise<PeakResult & { sgemmGflops: number; sgemmMethod: string }> {
   const st = native.nativeStatus();
   const simd = st.slots.fma_peak ?? st.simd; // the level whose FMA probe runs
-  const lanes = LANES[simd] ?? 1;
+  const lanes = native.simdLevelInfo()?.lanes[simd] ?? 1;
   const threads = p.threads;
   let iters = 1 << 16;
   for (;;) {
