@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createSession } from '../../../src/core/model/session.js';
 import { forward } from '../../../src/core/model/forward.js';
-import { maxDiff, memorySource, randomTokens, smallRawConfig } from './helpers.js';
-import { naiveForward } from './naive.js';
+import { maxDiff, memorySource, randomTokens, smallRawConfig, type MemorySource } from './helpers.js';
+import { referenceForward, type ReferenceSource } from './reference.js';
 
-/** fp32 runtime vs float64 naive model: fp32 storage of activations (rel. 2^-24 per op) over a few layers
+/** The in-memory weights as the independent float64 reference reads them (raw config, exact values). */
+const asReference = (src: MemorySource): ReferenceSource => ({ configRaw: src.raw, shape: (n) => src.shapes.get(n)!, values: async (n) => src.values.get(n)! });
+const reference = async (src: MemorySource, tokens: number[], logitScale = 1) => referenceForward(asReference(src), tokens, 'none', undefined, { logitScale });
+
+/** fp32 runtime vs the float64 reference (reference.ts): fp32 storage of activations (rel. 2^-24 per op) over a few layers
  * with α ≈ 1.8 residual gains; observed ≈ 3e-7 of the largest logit, 1e-5 leaves a 30× margin and is far
  * below the effect of any wrong formula (≥ 1e-2). */
 const FP32_VS_NAIVE_REL = 1e-5;
@@ -15,13 +19,13 @@ const FP32_PATHS_REL = 2e-5;
  * 2^-9 per rounding) and errors compound over layers; 3% of the largest logit. */
 const BF16_VS_FP32_REL = 0.03;
 
-describe('runtime vs naive float64 reference (fp32 mode)', () => {
-  it('matches the naive model on a layer mix with head_dim ≠ hidden/heads and GQA', async () => {
+describe('runtime vs the float64 reference (fp32 mode)', () => {
+  it('matches the reference on a layer mix with head_dim ≠ hidden/heads and GQA', async () => {
     const src = memorySource(smallRawConfig(), 7);
     const tokens = randomTokens(19, 40, 3);
-    const ref = naiveForward(src, tokens);
+    const ref = await reference(src, tokens);
     const got = await forward({ checkpoint: src, tokens });
-    const { maxAbs, maxRef } = maxDiff(got, ref.flatMap((r) => Array.from(r)));
+    const { maxAbs, maxRef } = maxDiff(got, ref);
     expect(maxRef).toBeGreaterThan(0.1);
     expect(maxAbs).toBeLessThan(FP32_VS_NAIVE_REL * maxRef);
   });
@@ -29,9 +33,9 @@ describe('runtime vs naive float64 reference (fp32 mode)', () => {
   it('applies logitScale to the final-norm weight', async () => {
     const src = memorySource(smallRawConfig(), 8);
     const tokens = randomTokens(5, 40, 4);
-    const ref = naiveForward(src, tokens, 7.5);
+    const ref = await reference(src, tokens, 7.5);
     const got = await forward({ checkpoint: src, tokens, logitScale: 7.5 });
-    const { maxAbs, maxRef } = maxDiff(got, ref.flatMap((r) => Array.from(r)));
+    const { maxAbs, maxRef } = maxDiff(got, ref);
     expect(maxAbs).toBeLessThan(FP32_VS_NAIVE_REL * maxRef);
   });
 
@@ -39,9 +43,9 @@ describe('runtime vs naive float64 reference (fp32 mode)', () => {
     const raw = smallRawConfig({ postnorm: false });
     const src = memorySource(raw, 9);
     const tokens = randomTokens(6, 40, 5);
-    const ref = naiveForward(src, tokens);
+    const ref = await reference(src, tokens);
     const got = await forward({ checkpoint: src, tokens });
-    const { maxAbs, maxRef } = maxDiff(got, ref.flatMap((r) => Array.from(r)));
+    const { maxAbs, maxRef } = maxDiff(got, ref);
     expect(maxAbs).toBeLessThan(FP32_VS_NAIVE_REL * maxRef);
     const on = await forward({ checkpoint: memorySource(smallRawConfig(), 9), tokens });
     expect(maxDiff(on, got).maxAbs).toBeGreaterThan(1e-3);

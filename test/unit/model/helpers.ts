@@ -55,6 +55,8 @@ const toBf16Bits = (x: number): number => {
 };
 
 export interface MemorySource extends WeightSource {
+  /** The config.json object the source was built from. */
+  raw: Record<string, unknown>;
   /** Weights as float64 (the exact values the bytes hold). */
   values: Map<string, Float64Array>;
   shapes: Map<string, number[]>;
@@ -94,6 +96,7 @@ export function memorySource(raw: Record<string, unknown>, seed = 1, std = 0.2, 
   }
   return {
     config,
+    raw,
     values,
     shapes,
     has: (n) => meta.has(n),

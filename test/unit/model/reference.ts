@@ -1,7 +1,8 @@
 /**
  * Independent float64 reference of the MiniMax-M1 forward pass, written from docs/architecture.md §1–§3 only.
  * Naive loops, no shared code with the runtime: config fields are read from the raw config.json object,
- * weights through `Checkpoint.readF32` (exact widening of bf16). Lightning attention uses the recurrent
+ * weights through `Checkpoint.readF32` (exact widening of bf16) or an in-memory set of values.
+ * Lightning attention uses the recurrent
  * definition (§3.3.3) for every row, so prefill and decode have one meaning here.
  *
  * `Variant` switches in one deliberate deviation at a time; tests use them to show that the comparison
@@ -58,12 +59,25 @@ function readRaw(r: Record<string, unknown>): Raw {
   };
 }
 
+/** What the reference reads: the raw config.json object, and each tensor's shape and exact values. */
+export interface ReferenceSource {
+  configRaw: Record<string, unknown>;
+  shape(name: string): number[];
+  values(name: string): Promise<Float64Array>;
+}
+
+/** A checkpoint on disk as a reference source (bf16 and fp32 widen exactly). */
+export const checkpointSource = (ck: Checkpoint): ReferenceSource => ({
+  configRaw: ck.configRaw,
+  shape: (n) => ck.info(n).info.shape,
+  values: async (n) => Float64Array.from(await ck.readF32(n)),
+});
+
 type Mat = { name: string; rows: number; cols: number; w: Float64Array };
 
-async function mat(ck: Checkpoint, name: string): Promise<Mat> {
-  const { shape } = ck.info(name).info;
-  const f = await ck.readF32(name);
-  return { name, rows: shape[0]!, cols: shape.length > 1 ? shape[1]! : 1, w: Float64Array.from(f) };
+async function mat(ck: ReferenceSource, name: string): Promise<Mat> {
+  const shape = ck.shape(name);
+  return { name, rows: shape[0]!, cols: shape.length > 1 ? shape[1]! : 1, w: await ck.values(name) };
 }
 
 /** Sees the input row of every product during a referenceForward that was given an observer. */
@@ -111,19 +125,21 @@ export function slopes(n: number, variant: Variant = 'none'): number[] {
 export const layerFactor = (l: number, L: number): number => (L <= 1 ? 1 + 1e-5 : 1 - l / (L - 1) + 1e-5);
 
 /**
- * Logits [n, V] in float64 for tokens at positions 0..n−1. `observe` sees the input row of every matrix
- * product (the weight's name and x), e.g. to sum an importance matrix.
+ * Logits [n, V] in float64 for tokens at positions 0..n−1, from a checkpoint or an in-memory weight
+ * set. `observe` sees the input row of every matrix product (the weight's name and x), e.g. to sum an
+ * importance matrix; `logitScale` multiplies the final-norm weight (as `forward --logit-scale`).
  */
-export async function referenceForward(ck: Checkpoint, tokens: number[], variant: Variant = 'none', observe?: (weight: string, x: Float64Array) => void): Promise<Float64Array> {
+export async function referenceForward(from: Checkpoint | ReferenceSource, tokens: number[], variant: Variant = 'none', observe?: (weight: string, x: Float64Array) => void, opts: { logitScale?: number } = {}): Promise<Float64Array> {
+  const ck = 'readF32' in from ? checkpointSource(from) : from;
   observer = observe;
   try {
-    return await forwardRows(ck, tokens, variant);
+    return await forwardRows(ck, tokens, variant, opts.logitScale ?? 1);
   } finally {
     observer = undefined;
   }
 }
 
-async function forwardRows(ck: Checkpoint, tokens: number[], variant: Variant): Promise<Float64Array> {
+async function forwardRows(ck: ReferenceSource, tokens: number[], variant: Variant, logitScale: number): Promise<Float64Array> {
   const c = readRaw(ck.configRaw);
   const n = tokens.length;
   const emb = await mat(ck, 'model.embed_tokens.weight');
@@ -154,7 +170,7 @@ async function forwardRows(ck: Checkpoint, tokens: number[], variant: Variant): 
       return skip.map((s, i) => c.aMlp * s + c.bMlp * m[i]!);
     });
   }
-  const fin = (await mat(ck, 'model.norm.weight')).w;
+  const fin = (await mat(ck, 'model.norm.weight')).w.map((v) => v * logitScale);
   const head = await mat(ck, c.tied ? 'model.embed_tokens.weight' : 'lm_head.weight');
   const out = new Float64Array(n * c.V);
   const bf = variant === 'lm-head-bf16';
@@ -176,7 +192,7 @@ export function toBf16(x: number): number {
   return f32[0]!;
 }
 
-async function lightningLayer(ck: Checkpoint, p: string, c: Raw, l: number, us: Float64Array[], variant: Variant): Promise<Float64Array[]> {
+async function lightningLayer(ck: ReferenceSource, p: string, c: Raw, l: number, us: Float64Array[], variant: Variant): Promise<Float64Array[]> {
   const { h, d } = c;
   const qkv = await mat(ck, p + 'self_attn.qkv_proj.weight');
   const gate = await mat(ck, p + 'self_attn.output_gate.weight');
@@ -233,7 +249,7 @@ function rope(x: Float64Array, pos: number, rot: number, theta: number, variant:
   return y;
 }
 
-async function softmaxLayer(ck: Checkpoint, p: string, c: Raw, us: Float64Array[], variant: Variant): Promise<Float64Array[]> {
+async function softmaxLayer(ck: ReferenceSource, p: string, c: Raw, us: Float64Array[], variant: Variant): Promise<Float64Array[]> {
   const { h, g, d } = c;
   const [Wq, Wk, Wv, Wo] = await Promise.all(['q_proj', 'k_proj', 'v_proj', 'o_proj'].map((n) => mat(ck, `${p}self_attn.${n}.weight`)));
   const head = (row: Float64Array, j: number) => row.subarray(j * d, (j + 1) * d);
