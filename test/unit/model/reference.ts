@@ -2,8 +2,8 @@
  * Independent float64 reference of the MiniMax-M1 forward pass, written from docs/architecture.md §1–§3 only.
  * Naive loops, no shared code with the runtime: config fields are read from the raw config.json object,
  * weights through `Checkpoint.readF32` (exact widening of bf16) or an in-memory set of values.
- * Lightning attention uses the recurrent
- * definition (§3.3.3) for every row, so prefill and decode have one meaning here.
+ * Lightning attention uses the recurrent definition (§3.3.3) for every row, so prefill and decode
+ * have one meaning here.
  *
  * `Variant` switches in one deliberate deviation at a time; tests use them to show that the comparison
  * against the runtime would notice each kind of mistake.
