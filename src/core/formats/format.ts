@@ -99,7 +99,9 @@ export interface StoredFormat {
 }
 
 /** A quantized safetensors format m1kit writes and reads. */
-export interface QuantFormat extends StoredFormat {
+export interface QuantFormat<Id extends string = string> extends StoredFormat {
+  /** Registry id as a literal type, so the `--scheme` values are a typed union in the library API. */
+  id: Id;
   summary: string;
   /** Block/group edge (fp8 block, int4 group); 0 for per-channel. */
   defaultGroup: number;

@@ -16,7 +16,7 @@ const outputs: QuantFormat['outputs'] = [
   { suffix: 'weight_scale_inv', dtype: 'F32', shape: (o, i, g) => [cdiv(o, g), cdiv(i, g)] },
 ];
 
-export const fp8Block: QuantFormat = {
+export const fp8Block: QuantFormat<'fp8-block'> = {
   id: 'fp8-block',
   summary: 'FP8 E4M3 weights, 128×128 block scales (DeepSeek-V3 layout, quant_method "fp8")',
   defaultGroup: 128,

@@ -5,7 +5,7 @@
  * else branches on a format's name.
  *
  * Adding a safetensors format `xyz`:
- * 1. Write `formats/xyz.ts` exporting a `QuantFormat` (format.ts): its stored tensors (`outputs`), its
+ * 1. Write `formats/xyz.ts` exporting a `QuantFormat<'xyz'>` (format.ts): its stored tensors (`outputs`), its
  *    reference `quantizeRef`/`dequantizeRef`, a band `encoder` (native kernel with the reference as
  *    fallback), its `quantizationConfig` fragment, `fromConfig` + `detect` (recognise it from a config and
  *    from stored tensors), `decodeRows`, and its `engines` rows. Keep its pure math in core/quant/.
@@ -29,7 +29,7 @@ import { w4a16 } from './w4a16.js';
 export type { BandEncoder, ConfigContext, DetectContext, EngineFact, GgufType, QuantFormat, StoredFormat, StoredLayout, StoredTensor, TensorStore } from './format.js';
 
 /** The formats `quantize --scheme` writes, in the order `quantize --list` prints them. */
-export const QUANT_FORMATS: readonly QuantFormat[] = [fp8Block, int8Channel, w4a16];
+export const QUANT_FORMATS = [fp8Block, int8Channel, w4a16] as const;
 
 /** Formats the decoder recognises from stored tensors, tried in this order (most specific first). */
 export const STORED_FORMATS: readonly StoredFormat[] = [w4a16, fp8Block, int8Channel, ctScaled];
@@ -37,21 +37,21 @@ export const STORED_FORMATS: readonly StoredFormat[] = [w4a16, fp8Block, int8Cha
 /** GGUF tensor types m1kit encodes. */
 export const GGUF_TYPES: readonly GgufType[] = [ggufF32, ggufF16, ggufBf16, ggufQ8_0, ggufQ4_0];
 
-/** Registry id of a writable format (a `--scheme` value). */
-export type SchemeId = string;
+/** Registry id of a writable format (a `--scheme` value): a literal union, so a library caller's typo fails to compile. */
+export type SchemeId = (typeof QUANT_FORMATS)[number]['id'];
 
 /** Registry ids of the writable formats (the `--scheme` values). */
-export const SCHEME_IDS: readonly string[] = QUANT_FORMATS.map((f) => f.id);
+export const SCHEME_IDS: readonly SchemeId[] = QUANT_FORMATS.map((f) => f.id);
 
-export const isSchemeId = (s: unknown): s is string => typeof s === 'string' && SCHEME_IDS.includes(s);
+export const isSchemeId = (s: unknown): s is SchemeId => typeof s === 'string' && (SCHEME_IDS as readonly string[]).includes(s);
 
 /** The writable format `id`, or undefined. */
-export function findFormat(id: string): QuantFormat | undefined {
+export function findFormat(id: string): QuantFormat<SchemeId> | undefined {
   return QUANT_FORMATS.find((f) => f.id === id);
 }
 
 /** The writable format `id`; a UsageError naming the known ones otherwise. */
-export function formatOf(id: string, what = '--scheme'): QuantFormat {
+export function formatOf(id: string, what = '--scheme'): QuantFormat<SchemeId> {
   const f = findFormat(id);
   if (!f) throw new UsageError(`${what} must be one of ${SCHEME_IDS.join(', ')}; got "${id}"`);
   return f;

@@ -23,7 +23,7 @@ const outputs: QuantFormat['outputs'] = [
 const INT8_TOKEN_ACTIVATIONS = { num_bits: 8, type: 'int', symmetric: true, strategy: 'token', group_size: null, block_structure: null, dynamic: true, actorder: null, observer: null, observer_kwargs: {} };
 const WEIGHTS = { num_bits: 8, type: 'int', symmetric: true, strategy: 'channel', group_size: null, block_structure: null, dynamic: false, actorder: null, observer: 'minmax', observer_kwargs: {} };
 
-export const int8Channel: QuantFormat = {
+export const int8Channel: QuantFormat<'int8-channel'> = {
   id: 'int8-channel',
   summary: 'INT8 symmetric per output channel, BF16 scales (compressed-tensors "int-quantized", dynamic per-token int8 activations)',
   defaultGroup: 0,

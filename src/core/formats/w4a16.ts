@@ -23,7 +23,7 @@ const outputs: QuantFormat['outputs'] = [
 
 const weights = (group: number) => ({ num_bits: 4, type: 'int', symmetric: true, strategy: 'group', group_size: group, block_structure: null, dynamic: false, actorder: null, observer: 'minmax', observer_kwargs: {} });
 
-export const w4a16: QuantFormat = {
+export const w4a16: QuantFormat<'w4a16'> = {
   id: 'w4a16',
   summary: 'INT4 symmetric, group 128, packed 8 per int32, BF16 scales (compressed-tensors W4A16, "pack-quantized")',
   defaultGroup: 128,
