@@ -10,8 +10,10 @@ import { fileURLToPath } from 'node:url';
 export interface WorkerEntry {
   /** The module the worker thread runs. */
   url: URL;
-  /** Node options for the worker thread. */
+  /** Node options for the worker thread: the parent's, less those a module entry refuses, plus `ownArgv`. */
   execArgv: string[];
+  /** The options the entry itself needs, used alone when Node refuses an inherited one (a V8 or per-process option such as --expose-gc or --max-old-space-size). */
+  ownArgv: string[];
 }
 
 /** Hooks that let a worker thread import TypeScript sources (used only when no compiled module exists). */
@@ -32,8 +34,11 @@ function inheritedArgv(): string[] {
  */
 export function workerEntry(specifier: string, base: string | URL): WorkerEntry | undefined {
   const js = new URL(specifier, base);
-  if (exists(js)) return { url: js, execArgv: inheritedArgv() };
+  if (exists(js)) return { url: js, execArgv: inheritedArgv(), ownArgv: [] };
   const ts = new URL(specifier.replace(/\.js$/, '.ts'), base);
-  if (ts.href !== js.href && exists(ts) && exists(TS_REGISTER)) return { url: ts, execArgv: [...inheritedArgv(), '--import', TS_REGISTER.href] };
+  if (ts.href !== js.href && exists(ts) && exists(TS_REGISTER)) {
+    const own = ['--import', TS_REGISTER.href];
+    return { url: ts, execArgv: [...inheritedArgv(), ...own], ownArgv: own };
+  }
   return undefined;
 }

@@ -39,6 +39,17 @@ interface Pending {
 
 const defaultCrash = (c: Crash): Error => (c.kind === 'error' ? c.error : new Error(`worker thread exited with code ${c.code}`));
 
+/** A thread on `entry`; when Node refuses the parent's options for a thread, only the entry's own are passed. */
+function startWorker(entry: WorkerEntry, workerData: unknown): Worker {
+  const data = workerData === undefined ? {} : { workerData };
+  try {
+    return new Worker(entry.url, { execArgv: entry.execArgv, ...data });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
+    return new Worker(entry.url, { execArgv: entry.ownArgv, ...data });
+  }
+}
+
 export class WorkerHost<H extends Handlers> {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
@@ -48,7 +59,7 @@ export class WorkerHost<H extends Handlers> {
   failure: Error | undefined;
 
   constructor(entry: WorkerEntry, private readonly o: HostOptions = {}) {
-    this.worker = new Worker(entry.url, { execArgv: entry.execArgv, ...(o.workerData === undefined ? {} : { workerData: o.workerData }) });
+    this.worker = startWorker(entry, o.workerData);
     this.worker.on('message', (m: WorkerMessage) => {
       const p = this.pending.get(m.id);
       if (!p) return;

@@ -65,3 +65,22 @@ describe('worker modules', () => {
     await expect(h.call('add', { x: 1, y: 1 })).rejects.toThrow('exited 3');
   });
 });
+
+describe('worker threads under a parent started with V8 or per-process options', () => {
+  it('still start (node --expose-gc --max-old-space-size=… runs a command whose hashing uses a thread)', async () => {
+    const { execa } = await import('execa');
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'm1kit-argv-'));
+    try {
+      const bin = new URL('../../../bin/m1kit.js', import.meta.url).pathname;
+      const tiny = new URL('../../../fixtures/tiny', import.meta.url).pathname;
+      const r = await execa('node', ['--expose-gc', '--max-old-space-size=3000', bin, 'convert', tiny, join(dir, 'out'), '-q'], { reject: false });
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
