@@ -4,21 +4,15 @@
  * so a stacked expert tensor of several GB is filled expert by expert without ever being in memory.
  * Writes `<path>.incomplete`; `finish()` checks every byte was written, fsyncs and renames.
  */
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
+import { AtomicFile } from '../fs/atomic-file.js';
 import { copyRange, extendFile } from '../ops/copy.js';
 import { GGUF_DEFAULT_ALIGNMENT, type GgufKv } from './format.js';
 import { encodeGgufHeader, type GgufTensorLayout, type GgufTensorSpec } from './header.js';
 import { writeError, writing } from '../fs/write-errors.js';
 
-/** Write all of `data` at `position` (loops over short writes). */
-export async function writeFully(fd: FileHandle, data: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await fd.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
-  }
-}
+export { writeFully } from '../fs/atomic-file.js';
 
 export class GgufWriter {
   readonly path: string;
@@ -29,12 +23,11 @@ export class GgufWriter {
   readonly headerBytes: number;
   private readonly layout: Map<string, GgufTensorLayout>;
   private readonly written = new Map<string, number>();
-  private closed = false;
 
-  private constructor(path: string, fd: FileHandle, layout: GgufTensorLayout[], dataStart: number, fileSize: number, headerBytes: number) {
-    this.path = path;
-    this.tmpPath = path + '.incomplete';
-    this.fd = fd;
+  private constructor(private readonly file: AtomicFile, layout: GgufTensorLayout[], dataStart: number, fileSize: number, headerBytes: number) {
+    this.path = file.path;
+    this.tmpPath = file.tmpPath;
+    this.fd = file.fd;
     this.layout = new Map(layout.map((t) => [t.name, t]));
     this.dataStart = dataStart;
     this.fileSize = fileSize;
@@ -42,31 +35,20 @@ export class GgufWriter {
   }
 
   /**
-   * Create `<path>.incomplete` and write the header.
+   * Create `<path>.incomplete` and write the header. The padding after each tensor is zero: the file is
+   * grown to its full size, so the tail padding exists even if the last tensor ends before an alignment
+   * boundary.
    * @example const w = await GgufWriter.create('m.gguf', kvs, [{name: 'token_embd.weight', ne: [64, 512], type: 'F16'}]);
    *          await w.write('token_embd.weight', bytes); await w.finish();
    */
   static async create(path: string, kvs: readonly GgufKv[], specs: readonly GgufTensorSpec[], alignment = GGUF_DEFAULT_ALIGNMENT): Promise<GgufWriter> {
     const header = encodeGgufHeader(kvs, specs, alignment);
-    let fd: FileHandle;
-    try {
-      fd = await open(path + '.incomplete', 'w');
-    } catch (e) {
-      const typed = writeError(e, `${path}.incomplete`);
-      if (typed !== e) throw typed;
-      throw new InputError('E_OUTPUT', `${path}: cannot create the output file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
-    }
-    const w = new GgufWriter(path, fd, header.tensors, header.dataStart, header.fileSize, header.bytes.length);
-    try {
-      await writeFully(fd, header.bytes, 0);
-      // The padding after each tensor is zero: extend the file so the tail padding exists even if
-      // the last tensor ends before an alignment boundary.
-      await extendFile(fd, header.bytes.length, header.fileSize);
-    } catch (e) {
-      await w.abort();
-      throw writeError(e, w.tmpPath);
-    }
-    return w;
+    const openError = (e: unknown, tmp: string) => {
+      const typed = writeError(e, tmp);
+      return typed !== e ? typed : new InputError('E_OUTPUT', `${path}: cannot create the output file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+    };
+    const file = await AtomicFile.create(path, { header: header.bytes, size: header.fileSize, grow: extendFile, openError });
+    return new GgufWriter(file, header.tensors, header.dataStart, header.fileSize, header.bytes.length);
   }
 
   tensor(name: string): GgufTensorLayout {
@@ -86,7 +68,7 @@ export class GgufWriter {
     if (byteOffsetInTensor < 0 || byteOffsetInTensor + data.length > t.bytes) {
       throw new InputError('E_GGUF_RANGE', `${this.path}: write [${byteOffsetInTensor}, ${byteOffsetInTensor + data.length}) is outside tensor "${name}" (${t.bytes} bytes)`);
     }
-    await writing(this.tmpPath, () => writeFully(this.fd, data, this.dataStart + t.offset + byteOffsetInTensor));
+    await this.file.write(data, this.dataStart + t.offset + byteOffsetInTensor);
     this.written.set(name, (this.written.get(name) ?? 0) + data.length);
   }
 
@@ -105,25 +87,19 @@ export class GgufWriter {
 
   /** Check that every tensor received exactly its byte count, fsync, close and rename into place. */
   async finish(): Promise<void> {
+    let missing: Error | undefined;
     for (const t of this.layout.values()) {
       const n = this.written.get(t.name) ?? 0;
       if (n !== t.bytes) {
-        await this.abort();
-        throw new InputError('E_GGUF_INCOMPLETE', `${this.path}: tensor "${t.name}" received ${n} of ${t.bytes} bytes`);
+        missing = new InputError('E_GGUF_INCOMPLETE', `${this.path}: tensor "${t.name}" received ${n} of ${t.bytes} bytes`);
+        break;
       }
     }
-    await writing(this.tmpPath, () => this.fd.sync());
-    await this.fd.close();
-    this.closed = true;
-    await writing(this.path, () => rename(this.tmpPath, this.path));
+    await this.file.finish(missing);
   }
 
   /** Close and delete the partial file. Safe to call twice. */
-  async abort(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      await this.fd.close().catch(() => undefined);
-    }
-    await unlink(this.tmpPath).catch(() => undefined);
+  abort(): Promise<void> {
+    return this.file.abort();
   }
 }

@@ -4,12 +4,13 @@
  * any Buffer (stacked experts > 4 GiB) stream straight to disk. Output goes to `<path>.incomplete`,
  * and `finish()` checks every byte was written, fsyncs and renames it into place.
  */
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import type { DType } from '../dtype/dtypes.js';
+import { AtomicFile } from '../fs/atomic-file.js';
 import { copyRange, extendFile, WritebackPump } from '../ops/copy.js';
 import { encodeHeader } from './header.js';
-import { writeError, writing } from '../fs/write-errors.js';
+import { writing } from '../fs/write-errors.js';
 
 export interface TensorSpec {
   name: string;
@@ -27,16 +28,15 @@ export class SafetensorsWriter {
   private readonly written = new Map<string, number>();
   /** Writeback of copied ranges, started beside the next copies; settled before any fsync or close of `fd`. */
   private readonly writeback: WritebackPump;
-  private closed = false;
 
-  private constructor(path: string, fd: FileHandle, dataStart: number, offsets: Map<string, [number, number]>, totalBytes: number) {
-    this.path = path;
-    this.tmpPath = `${path}.incomplete`;
-    this.fd = fd;
+  private constructor(private readonly file: AtomicFile, writeback: WritebackPump, dataStart: number, offsets: Map<string, [number, number]>, totalBytes: number) {
+    this.path = file.path;
+    this.tmpPath = file.tmpPath;
+    this.fd = file.fd;
     this.dataStart = dataStart;
     this.offsets = offsets;
     this.totalBytes = totalBytes;
-    this.writeback = new WritebackPump(fd);
+    this.writeback = writeback;
   }
 
   /**
@@ -47,16 +47,10 @@ export class SafetensorsWriter {
   static async create(path: string, specs: TensorSpec[], metadata?: Record<string, string>): Promise<SafetensorsWriter> {
     const { bytes, offsets } = encodeHeader(specs, metadata);
     const dataBytes = [...offsets.values()].reduce((a, [, e]) => Math.max(a, e), 0);
-    const fd = await writing(`${path}.incomplete`, () => open(`${path}.incomplete`, 'w'));
-    try {
-      await fd.write(bytes, 0, bytes.length, 0);
-      await extendFile(fd, bytes.length, bytes.length + dataBytes);
-    } catch (e) {
-      await fd.close();
-      await rm(`${path}.incomplete`, { force: true });
-      throw writeError(e, `${path}.incomplete`);
-    }
-    return new SafetensorsWriter(path, fd, bytes.length, offsets, bytes.length + dataBytes);
+    let pump: WritebackPump | undefined;
+    const file = await AtomicFile.create(path, { header: bytes, size: bytes.length + dataBytes, grow: extendFile, settle: () => pump?.settle() ?? Promise.resolve() });
+    pump = new WritebackPump(file.fd);
+    return new SafetensorsWriter(file, pump, bytes.length, offsets, bytes.length + dataBytes);
   }
 
   /** Absolute file offset of tensor `name`'s first byte. */
@@ -76,16 +70,7 @@ export class SafetensorsWriter {
     if (byteOffset < 0 || byteOffset + data.length > e - b) {
       throw new InputError('E_RANGE', `${this.path}: write of ${data.length} bytes at ${byteOffset} overflows tensor "${name}" (${e - b} bytes)`);
     }
-    const at = this.dataStart + b + byteOffset;
-    let done = 0;
-    try {
-      while (done < data.length) {
-        const { bytesWritten } = await this.fd.write(data, done, data.length - done, at + done);
-        done += bytesWritten;
-      }
-    } catch (e) {
-      throw writeError(e, this.tmpPath);
-    }
+    await this.file.write(data, this.dataStart + b + byteOffset);
     this.written.set(name, (this.written.get(name) ?? 0) + data.length);
   }
 
@@ -116,34 +101,26 @@ export class SafetensorsWriter {
   }
 
   /** fsync what is written so far (after the writebacks in flight); `finish()` still has to be called. */
-  async sync(): Promise<void> {
-    await this.writeback.settle();
-    await writing(this.tmpPath, () => this.fd.sync());
+  sync(): Promise<void> {
+    return this.file.sync();
   }
 
   /** Check all tensor bytes were written, fsync, close and rename `.incomplete` into place. */
   async finish(): Promise<void> {
+    let missing: Error | undefined;
     for (const [name, [b, e]] of this.offsets) {
       const got = this.written.get(name) ?? 0;
       if (got < e - b) {
-        await this.abort();
-        throw new InputError('E_WRITE_INCOMPLETE', `${this.path}: tensor "${name}" got ${got} of ${e - b} bytes`);
+        missing = new InputError('E_WRITE_INCOMPLETE', `${this.path}: tensor "${name}" got ${got} of ${e - b} bytes`);
+        break;
       }
     }
-    await this.sync();
-    await this.fd.close();
-    this.closed = true;
-    await writing(this.path, () => rename(this.tmpPath, this.path));
+    await this.file.finish(missing);
   }
 
   /** Close and delete the partial file. */
-  async abort(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      await this.writeback.settle();
-      await this.fd.close().catch(() => undefined);
-    }
-    await rm(this.tmpPath, { force: true });
+  abort(): Promise<void> {
+    return this.file.abort();
   }
 }
 
