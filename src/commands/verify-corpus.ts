@@ -8,7 +8,7 @@ import { intArg } from './_shared/action.js';
 import type { CommandContext } from './_shared/action.js';
 import { textInputOptions } from './_shared/text-input-arg.js';
 import { BOS_HELP, bosArg, corpusInput, type CorpusInputOptions } from './_shared/corpus-input.js';
-import { table } from './_shared/reporter.js';
+import { formatBytes, table } from './_shared/reporter.js';
 import { openCheckpoint } from '../core/checkpoint/validate.js';
 import { UsageError, VerificationError } from '../core/errors.js';
 import { collectInputs, guardOutput } from '../core/fs/output-guard.js';
@@ -44,7 +44,7 @@ export const isCorpusMode = (o: CorpusOpts): boolean =>
 const ve = (x: ValueWithError | null, d = 6, scale = 1, unit = ''): string => (x ? `${(scale * x.value).toFixed(d)} ± ${(scale * x.error).toFixed(d)}${unit}` : '—');
 
 function corpusText(r: CorpusJson): string {
-  const head = `${r.checkpoint}${r.reference ? ` vs ${r.reference}` : ''}: ${r.chunks} chunks × ${r.ctx} tokens (${r.scored} scored, second half of each chunk; ${r.corpusTokens} tokens in the corpus${r.bos !== null ? `, BOS ${r.bos}` : ''}), ${r.batches} layer-major pass${r.batches === 1 ? '' : 'es'}`;
+  const head = `${r.checkpoint}${r.reference ? ` vs ${r.reference}` : ''}: ${r.chunks} chunks × ${r.ctx} tokens (${r.scored} scored, second half of each chunk; ${r.corpusTokens} tokens in the corpus${r.bos !== null ? `, BOS ${r.bos}` : ''}), ${r.batches} layer-major pass${r.batches === 1 ? '' : 'es'} (${formatBytes(r.bytesRead)} of weights read)`;
   const file = r.klDivergenceBase ? `\n--kl-divergence-base: ${r.klDivergenceBase.path} (${r.klDivergenceBase.bytes} bytes)` : '';
   if (!r.reference || !r.kld || !r.deltaP) return `${head}\nPPL = ${ve(r.ppl, 4)}${file}`;
   const k = r.kld;

@@ -35,6 +35,8 @@ export interface ImatrixResult {
   chunkSize: number;
   tokens: number;
   batches: number;
+  /** Bytes read from the checkpoint. */
+  bytesRead: number;
 }
 
 /**
@@ -72,5 +74,5 @@ export async function computeImatrix(o: ImatrixOptions): Promise<ImatrixResult> 
       await session.logits(hidden.subarray(r0 * H, (r0 + rows) * H), rows);
     }
   }
-  return { entries: collector.entries(), chunks: c.evaluated.length, chunkSize: c.ctx, tokens: c.evaluated.length * c.ctx, batches };
+  return { entries: collector.entries(), chunks: c.evaluated.length, chunkSize: c.ctx, tokens: c.evaluated.length * c.ctx, batches, bytesRead: session.bytesRead };
 }

@@ -48,6 +48,8 @@ export interface CorpusEvalResult {
   bos: number | undefined;
   /** Layer-major batches run (each reads every layer of each checkpoint once). */
   batches: number;
+  /** Bytes read from the checkpoints (both, with a reference): about their weights × batches when nothing is cached. */
+  bytesRead: number;
   /** Perplexity of the checkpoint alone (no reference). */
   ppl?: ValueWithError;
   /** The comparison against the reference. */
@@ -121,7 +123,7 @@ export async function evaluateCorpus(o: CorpusEvalOptions): Promise<CorpusEvalRe
   }
   const base = {
     ctx: c.ctx, chunks: c.chunks.length, corpusTokens: c.corpusTokens, scoredPerChunk: c.scoredPerChunk, scored: c.chunks.length * c.scoredPerChunk,
-    vocab: V, bos: c.bos, batches: batches.length, thresholds: o.thresholds ?? {},
+    vocab: V, bos: c.bos, batches: batches.length, bytesRead: test.bytesRead + (ref?.bytesRead ?? 0), thresholds: o.thresholds ?? {},
   };
   if (!ref) return { ...base, ppl: perplexityOf(nll), pass: true, failures: [] };
   const stats = perplexityStats(cmp.values());

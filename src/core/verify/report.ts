@@ -126,6 +126,8 @@ export interface CorpusJson {
   bos: number | null;
   /** Layer-major batches: each layer of each checkpoint was read this many times. */
   batches: number;
+  /** Bytes read from the checkpoints in the run. */
+  bytesRead: number;
   /** Perplexity of the checkpoint (Q), with its standard error. */
   ppl: ValueWithError;
   pplReference: ValueWithError | null;
@@ -158,6 +160,7 @@ export function corpusJson(p: { checkpoint: string; reference: string | null; pr
     scored: r.scored,
     bos: r.bos ?? null,
     batches: r.batches,
+    bytesRead: r.bytesRead,
     ppl: s ? s.ppl : r.ppl!,
     pplReference: s?.pplBase ?? null,
     pplRatio: s?.pplRatio ?? null,

@@ -129,6 +129,20 @@ describe('evaluateCorpus', () => {
     expect(one.stats!.pplRatio.value).toBeCloseTo(all.stats!.pplRatio.value, 12);
   });
 
+  it('layer-major: with nothing cached, one pass over all chunks reads the weights once, one chunk per pass once per chunk', async () => {
+    const a = memorySource(raw, 5);
+    const b = memorySource(raw, 6);
+    const corpus = chunkCorpus(randomTokens(70, V, 3), { ctx: 16 });
+    // a 1-byte budget caches nothing: every product streams its weight from the checkpoint
+    const all = await evaluateCorpus({ checkpoint: b, reference: a, corpus, kernels: 'ts', maxMemory: 1 });
+    const one = await evaluateCorpus({ checkpoint: b, reference: a, corpus, kernels: 'ts', maxMemory: 1, batchChunks: 1 });
+    let weights = 0;
+    for (const src of [a, b]) for (const [name, v] of src.values) if (/\.layers\.\d+\..*(proj|experts|gate)/.test(name)) weights += 2 * v.length;
+    expect(all.bytesRead).toBeGreaterThanOrEqual(weights);
+    expect(all.bytesRead).toBeLessThan(1.5 * weights); // + the heads, norms and the embedding rows of the tokens
+    expect(one.bytesRead / all.bytesRead).toBeGreaterThan(3); // 4 chunks: 4 passes
+  });
+
   it('scores the second half of each chunk against the tokens that follow (a direct per-chunk prefill agrees)', async () => {
     const a = memorySource(raw, 9);
     const corpus = chunkCorpus(randomTokens(40, V, 4), { ctx: 12, bos: 2 });
