@@ -71,7 +71,7 @@ Examples:
         const datasets = [input.dataset];
         const bytes = await writeImatrix(out.real, m, datasets);
         const partial = m.entries.filter((e) => e.counts.some((c) => c === 0)).map((e) => e.name);
-        const res = { out: o.out, bytes, entries: m.entries.length, chunks: m.chunks, chunkSize: m.chunkSize, tokens: m.tokens, batches: m.batches, datasets, partial };
+        const res = { out: o.out, bytes, entries: m.entries.length, chunks: m.chunks, chunkSize: m.chunkSize, tokens: m.tokens, batches: m.batches, bytesRead: m.bytesRead, datasets, partial };
         for (const name of partial) ctx.reporter.warn(`${name}: some experts received no token of the corpus (their counts are 0; a longer corpus covers them)`);
         ctx.reporter.result(res, () => `wrote ${res.entries} importance entries over ${count(m.chunks, 'chunk')} × ${m.chunkSize} tokens (${formatBytes(bytes)}) to ${o.out}`);
       } finally {
