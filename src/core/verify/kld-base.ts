@@ -9,7 +9,9 @@
  * uint16 per vocabulary entry q = round((z − z_min)/scale), padded with a zero to an even count.
  * A row decodes as ln p(v) = scale·q(v) + min_log_prob, where z_min = max(min z, max z − 16),
  * scale = (max z − z_min)/65535 and min_log_prob = z_min − max z − ln Σ exp(z − max z); entries at or
- * below z_min store 0. The arithmetic is float32 as llama.cpp's, so the bytes are the ones it writes.
+ * below z_min store 0. The arithmetic is float32 in llama.cpp's order, so the bytes are the ones it
+ * writes (exp here is correctly rounded; a C library's expf can differ in a last bit, which can move
+ * min_log_prob by one float32 ulp).
  */
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chunkCorpus } from '../../../src/core/verify/corpus.js';
 import { evaluateCorpus } from '../../../src/core/verify/perplexity.js';
-import { KldBaseWriter } from '../../../src/core/verify/kld-base.js';
+import { encodeLogProbRow, KldBaseWriter } from '../../../src/core/verify/kld-base.js';
 import { meanAndError, perplexityStats } from '../../../src/core/verify/llama-stats.js';
 import { createSession } from '../../../src/core/model/session.js';
 import { memorySource, randomTokens, smallRawConfig } from '../model/helpers.js';
@@ -163,6 +163,24 @@ describe('evaluateCorpus', () => {
 });
 
 describe('--kl-divergence-base file', () => {
+  it('encodes a row as worked out by hand from llama.cpp\'s rule', () => {
+    // z = [0, −1, −20, 2]: max 2, floor max(−20, 2 − 16) = −14, step 16/65535
+    const z = Float32Array.from([0, -1, -20, 2]);
+    const row = new Uint16Array(2 * 2 + 4);
+    encodeLogProbRow(z, 0, 4, row);
+    const head = new DataView(row.buffer);
+    expect(head.getFloat32(0, true)).toBe(Math.fround(16 / 65535));
+    const lse = Math.fround(Math.log(1 + Math.fround(Math.exp(-2)) + Math.fround(Math.exp(-3)) + Math.fround(Math.exp(-22))));
+    expect(head.getFloat32(4, true)).toBe(Math.fround(-16 - lse));
+    // (0 + 14)·65535/16 = 57343.125 → 57343; (−1 + 14)·65535/16 = 53247.19 → 53247; −20 ≤ floor → 0; max → 65535
+    expect([...row.subarray(4)]).toEqual([57343, 53247, 0, 65535]);
+    const flat = new Uint16Array(6);
+    encodeLogProbRow(Float32Array.from([3, 3]), 0, 2, flat);
+    // a flat row: scale 0, min_log_prob = −ln 2, all entries 0
+    const fh = new DataView(flat.buffer);
+    expect([fh.getFloat32(0, true), fh.getFloat32(4, true), ...flat.subarray(4)]).toEqual([0, -Math.fround(Math.log(2)), 0, 0]);
+  });
+
   it('holds the header, the uncut chunk tokens and one quantized log-prob row per scored position', async () => {
     const raw = smallRawConfig({ vocab_size: 41 }); // odd vocabulary: each row ends with a zero pad entry
     const V = 41;
