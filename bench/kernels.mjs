@@ -34,6 +34,13 @@ const { lightningNaive } = await imp('core/ops/lightning.ref.js');
 const native = await imp('native/index.js');
 const { gemmGrouped } = await imp('core/ops/gemm.js');
 const { f32ToBf16 } = await imp('core/dtype/convert.js');
+const { headSlopes } = await imp('core/arch/minimax-m1/slopes.js');
+
+/** Decay rates from M1's 64-head schedule (arch/minimax-m1/slopes.ts): head j of h takes slope (j·stride) mod 64. */
+function m1Slopes(h, stride = 1) {
+  const s = headSlopes(64);
+  return Float32Array.from({ length: h }, (_, j) => s[(j * stride) % 64]);
+}
 
 const json = process.argv.includes('--json');
 const info = nativeInfo();
@@ -116,7 +123,7 @@ const copyRun = () => {
 async function prefill(roof) {
   const h = Math.max(2, T * 2), n = 8192;
   const q = rand(n * h * D, 4, 0.1), k = rand(n * h * D, 5, 0.1), v = rand(n * h * D, 6);
-  const slopes = Float32Array.from({ length: h }, (_, j) => 2 ** (-(j + 1) / 8));
+  const slopes = m1Slopes(h);
   const nn = 300, ref = lightningNaive({ q: q.subarray(0, nn * h * D), k: k.subarray(0, nn * h * D), v: v.subarray(0, nn * h * D), n: nn, h, d: D, slopes });
   const chk = await lightningPrefill({ q: q.subarray(0, nn * h * D), k: k.subarray(0, nn * h * D), v: v.subarray(0, nn * h * D), n: nn, h, d: D, slopes });
   verify('lightning prefill', relErr(chk.o, ref.o), 3e-5);
@@ -141,7 +148,7 @@ async function slopeRatio() {
 async function decode(roof) {
   const h = 2048, steps = 4; // 2048 heads (e.g. 32 sequences × 64 heads): 128 MiB of fp32 state, 4× the L3 here
   const q = rand(steps * h * D, 7), k = rand(steps * h * D, 8), v = rand(steps * h * D, 9);
-  const slopes = Float32Array.from({ length: h }, (_, j) => 2 ** (-((j % 64) + 1) / 8));
+  const slopes = m1Slopes(h);
   const state = new Float32Array(h * D * D);
   const o = new Float32Array(h * D);
   const [t, tc] = await paired(async () => {
@@ -283,7 +290,7 @@ async function lightningRows() {
   const n = 65536, chunk = 8192, d = D, r = {};
   for (const h of [8, 1]) {
     const q = rand(chunk * h * d, 61, 0.1), k = rand(chunk * h * d, 62, 0.1), v = rand(chunk * h * d, 63);
-    const slopes = lightningSlopesM1(h);
+    const slopes = m1Slopes(h, 64 / h); // the first h heads of a 64-head layer, steep ones included
     const o = new Float32Array(chunk * h * d);
     const run = (precision) => async () => {
       const s = new LightningPrefillStream({ h, d, slopes, threads: T, precision });
@@ -295,17 +302,13 @@ async function lightningRows() {
   }
   return r;
 }
-/** M1's ALiBi-style slopes of the first h heads of a 64-head layer 0 (steep ones included). */
-function lightningSlopesM1(h) {
-  return Float32Array.from({ length: h }, (_, j) => 2 ** (-(8 / 64) * (j * (64 / h) + 1)));
-}
 
 async function decodeVsStream() {
   const r = {};
   for (const h of [64, 2048]) { // one M1 layer (4 MiB of state) and 32 sequences of it (128 MiB)
     const steps = h === 64 ? 64 : 4;
     const q = rand(h * D, 71), k = rand(h * D, 72), v = rand(h * D, 73);
-    const slopes = Float32Array.from({ length: h }, (_, j) => 2 ** (-((j % 64) + 1) / 8));
+    const slopes = m1Slopes(h);
     const state = new Float32Array(h * D * D), o = new Float32Array(h * D);
     const sbuf = new Float32Array(h * D * D).fill(1);
     const bytes = steps * 2 * h * D * D * 4; // the state read + written per step (q, k, v, o are < 0.1% more)
