@@ -8,23 +8,17 @@ import { parseSize } from '../core/units.js';
 import type { runConversion } from '../core/convert/run.js';
 import type { ConvertGgufParams } from '../core/gguf/convert.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
-import { renderRun, runWithProgress, waitingLine } from './_shared/conversion-run.js';
+import { renderRun, runWithProgress, waitingLine, type ConversionRunOpts } from './_shared/conversion-run.js';
 import { readChatTemplate } from '../core/text/tokenizer.js';
 
-interface ConvertOpts {
+interface ConvertOpts extends ConversionRunOpts {
   to?: string;
   dtype?: string;
-  maxShardSize?: string;
   tp?: number;
   ep?: number;
   experts?: string;
   merge?: boolean;
   castRouter?: boolean;
-  part?: string;
-  finalize?: boolean;
-  force?: boolean;
-  dryRun?: boolean;
-  wait?: boolean;
   chatTemplate?: string;
 }
 

@@ -3,17 +3,11 @@ import { action, type CommandContext } from './_shared/action.js';
 import { parsePart, parseSafetensorsDtype } from '../core/convert/options.js';
 import { parseSize } from '../core/units.js';
 import type { RunParams } from '../core/convert/run.js';
-import { renderRun, runWithProgress } from './_shared/conversion-run.js';
+import { renderRun, runWithProgress, type ConversionRunOpts } from './_shared/conversion-run.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
 
-interface DequantizeOpts {
+interface DequantizeOpts extends ConversionRunOpts {
   dtype?: string;
-  maxShardSize?: string;
-  part?: string;
-  finalize?: boolean;
-  force?: boolean;
-  dryRun?: boolean;
-  wait?: boolean;
 }
 
 export function register(program: Command): void {

@@ -9,19 +9,13 @@ import { findFormat, QUANT_FORMATS, SCHEME_IDS } from '../core/formats/index.js'
 import { listSchemes } from '../core/quantize/list.js';
 import { COMPAT } from '../core/engines/compat.js';
 import { parseTargets } from '../core/quantize/targets.js';
-import { renderRun, runWithProgress } from './_shared/conversion-run.js';
+import { renderRun, runWithProgress, type ConversionRunOpts } from './_shared/conversion-run.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
 
-interface QuantizeOpts {
+interface QuantizeOpts extends ConversionRunOpts {
   scheme?: string;
   targets: string;
   groupSize?: number;
-  maxShardSize?: string;
-  part?: string;
-  finalize?: boolean;
-  force?: boolean;
-  dryRun?: boolean;
-  wait?: boolean;
   list?: boolean;
   errors?: boolean;
   exactErrors?: boolean;

@@ -10,6 +10,16 @@ import { runConversion, type PlanInfo, type RunResult } from '../../core/convert
 import type { LockHolder } from '../../core/fs/output-lock.js';
 import { reloadDone } from '../../core/convert/state.js';
 
+/** The run options convert, quantize and dequantize all take (as commander parsed them). */
+export interface ConversionRunOpts {
+  maxShardSize?: string;
+  part?: string;
+  finalize?: boolean;
+  force?: boolean;
+  dryRun?: boolean;
+  wait?: boolean;
+}
+
 /** Message shown while a run waits for the holder of its output's lock. */
 export function waitingLine(h: LockHolder, file: string): string {
   return `waiting for another m1kit run writing this output (pid ${h.pid} on ${h.host}, "${h.command}", since ${h.since}; lock ${file})`;
