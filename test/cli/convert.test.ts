@@ -6,8 +6,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_PRESETS } from '../../src/core/checkpoint/presets.js';
 import { generateCheckpoint } from '../../src/core/fixture/generate.js';
+import { generateMedium } from '../helpers/checkpoints.js';
 import { hashTree, rmrf, tmp } from '../helpers/naive-safetensors.js';
 
 const BIN = join(process.cwd(), 'bin', 'm1kit.js');
@@ -21,10 +21,8 @@ beforeAll(async () => {
   root = tmp('convert-cli');
   input = join(root, 'tiny');
   await generateCheckpoint({ out: input, preset: 'tiny', seed: 3, shards: 2 });
-  // ≈ 60 MB of bf16: enough work for a kill to land mid-run
   medium = join(root, 'medium');
-  const cfg = { ...FIXTURE_PRESETS.tiny!, hidden_size: 512, intermediate_size: 1024, num_local_experts: 8, num_hidden_layers: 4, attn_type_list: [0, 0, 1, 0], vocab_size: 4096, num_attention_heads: 8, head_dim: 64 };
-  await generateCheckpoint({ out: medium, config: cfg, seed: 5, shards: 4 });
+  await generateMedium(medium);
 }, 120_000);
 afterAll(() => rmrf(root));
 

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_PRESETS } from '../../src/core/checkpoint/presets.js';
 import { generateCheckpoint } from '../../src/core/fixture/generate.js';
+import { generateMedium } from '../helpers/checkpoints.js';
 import { BIN, m1kit } from '../helpers/cli.js';
 import { screen } from '../helpers/screen.js';
 
@@ -27,10 +27,8 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'm1kit-output-'));
   tiny = join(root, 'tiny');
   await generateCheckpoint({ out: tiny, preset: 'tiny', seed: 3, shards: 2 });
-  // ≈ 60 MB of bf16: enough work for a Ctrl-C to land mid-run
   medium = join(root, 'medium');
-  const cfg = { ...FIXTURE_PRESETS.tiny!, hidden_size: 512, intermediate_size: 1024, num_local_experts: 8, num_hidden_layers: 4, attn_type_list: [0, 0, 1, 0], vocab_size: 4096, num_attention_heads: 8, head_dim: 64 };
-  await generateCheckpoint({ out: medium, config: cfg, seed: 5, shards: 4 });
+  await generateMedium(medium);
 }, 120_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
