@@ -4,19 +4,12 @@
  * them through core/text/input.ts, so each command needs one line for each.
  */
 import type { Command } from 'commander';
-import { resolveTextInput, type TextInput, type TextInputOptions, type TextInputSource } from '../../core/text/input.js';
+import { resolveTextInput, type TextInput, type TextInputOptions, type TextInputSource, type TextInputSpec } from '../../core/text/input.js';
 import { count } from '../../core/plural.js';
 import type { CommandContext } from './action.js';
 
-export interface TextInputArgOptions {
-  tokens?: string;
-  text?: string;
-  textFile?: string;
-  prompt?: string;
-  system?: string;
-  /** false with --no-chat-template. */
-  chatTemplate?: boolean;
-}
+/** The parsed options (commander's names are the spec's; `chatTemplate` is false with --no-chat-template). */
+export type TextInputArgOptions = TextInputSpec;
 
 /** Help lines on the text options, for a command's "after" help. */
 export const TEXT_INPUT_HELP = `Text input is tokenized with the checkpoint's tokenizer.json (Hugging Face tokenizers); --prompt
@@ -46,7 +39,7 @@ export function textInputOptions(cmd: Command, o: { tokens?: string | false; sou
  * @example const input = await textInput(ctx, dir, o, { vocabSize: ckpt.config.vocabSize });
  */
 export async function textInput(ctx: CommandContext, dir: string, o: TextInputArgOptions, opts: TextInputOptions): Promise<TextInput | undefined> {
-  const input = await resolveTextInput(dir, { ...o, ...(o.chatTemplate === false ? { chatTemplate: false } : {}) }, opts);
+  const input = await resolveTextInput(dir, o, opts);
   if (input?.tokenizer) ctx.reporter.debug(`${input.tokenizer.file}: ${input.source} → ${count(input.sequences[0]!.length, 'token')}`);
   return input;
 }

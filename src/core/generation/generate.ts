@@ -5,16 +5,15 @@
  * is handed to `onToken` as soon as it is drawn, so a caller can stream it.
  */
 import { throwIfAborted } from '../errors.js';
-import { createSession, type CheckpointLike, type Precision } from '../model/session.js';
-import type { KernelChoice } from '../model/kernels.js';
+import { createSession, type SessionOptions } from '../model/session.js';
 import { mulberry32 } from './sampling.js';
 import { EarlyTruncationGuard, type EarlyTruncationOptions } from './early-truncation.js';
 import { sample } from './sampler.js';
 
 export type StopReason = 'stop-token' | 'max-tokens' | 'context' | 'early-truncation';
 
-export interface GenerateOptions {
-  checkpoint: CheckpointLike;
+/** The runtime options (checkpoint, precision, LM head, logit scale, memory bound, kernels, threads, signal) are the session's. */
+export interface GenerateOptions extends Omit<SessionOptions, 'onProgress'> {
   /** Prompt token ids (at least one). */
   prompt: number[];
   /** Most tokens to generate. */
@@ -33,13 +32,6 @@ export interface GenerateOptions {
   earlyTruncation?: EarlyTruncationOptions;
   /** Longest sequence (prompt + generated) the model takes (default config max_position_embeddings). */
   maxContext?: number;
-  precision?: Precision;
-  lmHead?: Precision;
-  logitScale?: number;
-  maxMemory?: number;
-  kernels?: KernelChoice;
-  threads?: number;
-  signal?: AbortSignal;
   /** Each generated token, in order, with its probability (see sampler.ts). */
   onToken?: (t: { id: number; p: number; index: number }) => void | Promise<void>;
 }
@@ -66,16 +58,7 @@ export async function generate(o: GenerateOptions): Promise<GenerateResult> {
   const rand = mulberry32(o.seed ?? 0);
   const stops = new Set(o.stopIds ?? []);
   const maxContext = o.maxContext ?? o.checkpoint.config.maxPositionEmbeddings;
-  const session = createSession({
-    checkpoint: o.checkpoint,
-    precision: o.precision ?? 'fp32',
-    lmHead: o.lmHead ?? 'fp32',
-    logitScale: o.logitScale ?? 1,
-    ...(o.maxMemory !== undefined ? { maxMemory: o.maxMemory } : {}),
-    ...(o.kernels ? { kernels: o.kernels } : {}),
-    ...(o.threads !== undefined ? { threads: o.threads } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
-  });
+  const session = createSession(o);
   const t0 = performance.now();
   let logits = await session.prefill(o.prompt, { lastOnly: true });
   const t1 = performance.now();
