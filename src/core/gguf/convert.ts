@@ -13,7 +13,8 @@ import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { openCheckpoint } from '../checkpoint/validate.js';
 import { dtypeBytes, numel } from '../dtype/dtypes.js';
 import { InputError, UsageError, throwIfAborted } from '../errors.js';
-import { DEFAULT_CHUNK_BYTES } from '../limits.js';
+import { BAND_BYTES, COPY_BYTES, MAX_ENCODE_THREADS } from '../io-tuning.js';
+import { forEachChunk, InFlight } from '../pipeline/in-flight.js';
 import type { SourceDtype } from './encode-job.js';
 import { EncodePool } from './encode-pool.js';
 import { rowBytes, type GgmlType } from './format.js';
@@ -55,9 +56,6 @@ export type GgufExportSummary = Awaited<ReturnType<typeof convertToGguf>>;
 /** Lock directory beside a GGUF output file (one writer per output). */
 export const ggufLockDir = (output: string) => `${output}.m1kit-lock`;
 
-/** Default cap on encode threads (beyond this the conversion is bound by disk I/O). */
-const MAX_DEFAULT_THREADS = 8;
-
 /** Source safetensors dtype whose bytes are already the target ggml type. */
 const PASSTHROUGH: Partial<Record<string, GgmlType>> = { BF16: 'BF16', F16: 'F16', F32: 'F32' };
 
@@ -74,30 +72,11 @@ function checkSources(ckpt: Checkpoint, plan: PlannedTensor[]): void {
   }
 }
 
-/** Bounded set of in-flight chunk tasks; the first failure is rethrown by the next add() or drain(). */
-class Window {
-  private inflight: Promise<void>[] = [];
-  private error: unknown;
-  constructor(private readonly limit: number) {}
-  async add(task: Promise<void>): Promise<void> {
-    this.inflight.push(task.catch((e: unknown) => { this.error ??= e; }));
-    if (this.inflight.length >= this.limit) await this.inflight.shift();
-    if (this.error !== undefined) throw this.error;
-  }
-  async drain(): Promise<void> {
-    await Promise.all(this.inflight.splice(0));
-    if (this.error !== undefined) throw this.error;
-  }
-}
-
-/** Bytes per verbatim copy call: bounds the time between progress reports and abort checks. */
-const COPY_CHUNK_BYTES = 64 * 1024 * 1024;
-
 interface StreamContext {
   ckpt: Checkpoint;
   writer: GgufWriter;
   pool: EncodePool;
-  window: Window;
+  window: InFlight;
   progress: (n: number) => void;
   signal?: AbortSignal;
 }
@@ -110,17 +89,13 @@ async function streamSource(x: StreamContext, t: PlannedTensor, src: string, byt
   const rowLen = numel(t.sourceShape) / rows;
   const inRow = rowLen * dtypeBytes(info.dtype);
   const outRow = rowBytes(t.type, rowLen);
-  const rowsPerChunk = Math.max(1, Math.floor(DEFAULT_CHUNK_BYTES / inRow));
+  const rowsPerChunk = Math.max(1, Math.floor(BAND_BYTES / inRow));
   if (t.scale === 1 && PASSTHROUGH[info.dtype] === t.type) {
     // unchanged bytes: one contiguous range in the source and in the GGUF tensor, copied in the kernel
     const reader = await x.ckpt.reader(file);
     const base = reader.absoluteOffset(src);
     const total = rows * inRow;
-    for (let b0 = 0; b0 < total; b0 += COPY_CHUNK_BYTES) {
-      throwIfAborted(x.signal);
-      const n = Math.min(COPY_CHUNK_BYTES, total - b0);
-      await x.window.add(x.writer.copyFrom(t.name, reader.fd, base + b0, n, byteBase + b0, reader.path).then(() => x.progress(n)));
-    }
+    await forEachChunk(total, COPY_BYTES, x.signal, (b0, n) => x.window.add(x.writer.copyFrom(t.name, reader.fd, base + b0, n, byteBase + b0, reader.path).then(() => x.progress(n))));
     return;
   }
   for (let r0 = 0; r0 < rows; r0 += rowsPerChunk) {
@@ -151,7 +126,7 @@ export async function convertToGguf(p: ConvertGgufParams) {
   let lock: { release(): Promise<void> } | undefined;
   let writer: GgufWriter | undefined;
   let pool: EncodePool | undefined;
-  let window: Window | undefined;
+  let window: InFlight | undefined;
   try {
     const c = ckpt.config;
     const cfgFile = `${p.input}/config.json`;
@@ -179,9 +154,9 @@ export async function convertToGguf(p: ConvertGgufParams) {
     let done = 0;
     const progress = (n: number) => p.onProgress?.((done += n), total);
     const types: Record<string, number> = {};
-    const threads = Math.max(1, Math.floor(p.threads ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS)));
+    const threads = Math.max(1, Math.floor(p.threads ?? Math.min(availableParallelism(), MAX_ENCODE_THREADS)));
     pool = EncodePool.create(threads);
-    window = new Window(threads + 1);
+    window = new InFlight(threads + 1);
     const x: StreamContext = { ckpt, writer, pool, window, progress, ...(p.signal ? { signal: p.signal } : {}) };
     for (const t of plan) {
       types[t.type] = (types[t.type] ?? 0) + 1;

@@ -4,13 +4,12 @@
  * the worker module cannot be found, jobs run inline.
  */
 import { InputError } from '../errors.js';
+import { ENCODE_INLINE_BELOW_BYTES as INLINE_BELOW_BYTES } from '../io-tuning.js';
 import { workerEntry, type WorkerEntry } from '../worker/entry.js';
 import { WorkerHost } from '../worker/host.js';
 import { ownBuffer, runEncodeJob, type EncodeJob } from './encode-job.js';
 import type { EncodeWorker } from './encode-worker.js';
 
-/** Jobs smaller than this (norm weights, small routers) run inline: a worker round trip costs more. */
-const INLINE_BELOW_BYTES = 1 << 20;
 
 export class EncodePool {
   readonly threads: number;

@@ -15,18 +15,11 @@
  * events instead of for-await made no measurable difference.
  */
 import type { FileHandle } from 'node:fs/promises';
+import { WRITE_BATCH_BYTES, WRITEBACK_BYTES } from '../io-tuning.js';
 import type { WritebackPump } from '../ops/copy.js';
 import type { ContentHasher } from './hashing.js';
 
-/** Size of each of the two batch buffers. */
-export const WRITE_BATCH_BYTES = 256 * 1024;
-
-/**
- * Written bytes are handed to writeback in runs of this size: the disk starts on them during the
- * transfer, so the fsync before the rename finds little left (on the loopback benchmark that fsync
- * otherwise added ~0.6 s per 2 GB).
- */
-export const WRITEBACK_BYTES = 8 * 1024 * 1024;
+export { WRITE_BATCH_BYTES, WRITEBACK_BYTES };
 
 export class BatchWriter {
   private cur: Buffer;

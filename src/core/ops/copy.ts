@@ -7,17 +7,13 @@ import type { FileHandle } from 'node:fs/promises';
 import { read, write } from 'node:fs';
 import { promisify } from 'node:util';
 import { InputError } from '../errors.js';
-import { DEFAULT_CHUNK_BYTES } from '../limits.js';
+import { COPY_LOOP_BUFFER_BYTES, COPY_LOOP_BUFFERS_KEPT, WRITEBACK_CALL_BYTES } from '../io-tuning.js';
 import * as native from '../../native/index.js';
 import { useNative, type Backend } from './common.js';
 
 const readAsync = promisify(read);
 const writeAsync = promisify(write);
 
-/** Buffer of the TypeScript loop (reused across calls; one per concurrent copy). */
-const LOOP_BUFFER_BYTES = DEFAULT_CHUNK_BYTES;
-/** Idle loop buffers kept for reuse at most. */
-const LOOP_BUFFERS_KEPT = 4;
 const idleBuffers: Buffer[] = [];
 
 export interface CopyRangeOptions {
@@ -46,7 +42,7 @@ function checkRange(op: string, dims: Record<string, number>): void {
 }
 
 async function copyLoop(fdIn: number, offIn: number, fdOut: number, offOut: number, length: number): Promise<number> {
-  const buf = idleBuffers.pop() ?? Buffer.allocUnsafeSlow(LOOP_BUFFER_BYTES);
+  const buf = idleBuffers.pop() ?? Buffer.allocUnsafeSlow(COPY_LOOP_BUFFER_BYTES);
   try {
     let copied = 0;
     while (copied < length) {
@@ -58,7 +54,7 @@ async function copyLoop(fdIn: number, offIn: number, fdOut: number, offOut: numb
     }
     return copied;
   } finally {
-    if (idleBuffers.length < LOOP_BUFFERS_KEPT) idleBuffers.push(buf);
+    if (idleBuffers.length < COPY_LOOP_BUFFERS_KEPT) idleBuffers.push(buf);
   }
 }
 
@@ -113,12 +109,7 @@ export async function extendFile(fd: FileHandle, from: number, size: number): Pr
   if (!(await preallocate(fd, from, Math.max(0, size - from)))) await fd.truncate(size);
 }
 
-/**
- * Bytes queued for writeback per call at most: small steady submissions keep the device busy while the
- * rest is still being written, where one call for hundreds of MB submits it all at once and then leaves
- * the disk idle while later bytes pile up (seen as a plateau of dirty pages during a re-shard).
- */
-export const WRITEBACK_CALL_BYTES = 8 * 1024 * 1024;
+export { WRITEBACK_CALL_BYTES };
 
 /**
  * Writeback of ranges as they are written, one call in flight per file (a call can block on a full device

@@ -25,6 +25,7 @@ import { jobTensors, type Item, type Job } from './jobs.js';
 import { view2d } from './geometry.js';
 import type { FilePlan } from './plan.js';
 import { filePath } from './plan.js';
+import { forEachChunk } from './in-flight.js';
 import { contiguousSegments, type Segment } from './segments.js';
 import type { Prefetch, TensorTransform, TransformContext } from './transform.js';
 
@@ -59,10 +60,7 @@ async function copySegments(name: string, segments: Segment[], sink: BandSink, c
   for (const s of segments) {
     const reader = await s.piece.ckpt.reader(s.piece.file);
     const base = reader.absoluteOffset(s.piece.tensor) + s.srcOffset;
-    for (let b = 0; b < s.length; b += step) {
-      throwIfAborted(ctx.signal);
-      await sink.copy(name, reader.fd, reader.path, base + b, Math.min(step, s.length - b), s.dst + b);
-    }
+    await forEachChunk(s.length, step, ctx.signal, (b, n) => sink.copy(name, reader.fd, reader.path, base + b, n, s.dst + b));
   }
 }
 
