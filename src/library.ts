@@ -13,7 +13,6 @@
 import { loadBackend, type DeviceChoice } from './core/bench/load-backend.js';
 import { runBench, type BenchProgress } from './core/bench/run.js';
 import type { BenchResult } from './core/bench/schema.js';
-import { Checkpoint } from './core/checkpoint/checkpoint.js';
 import { runConversion, type RunParams, type RunResult } from './core/convert/run.js';
 import { UsageError } from './core/errors.js';
 import { generateCheckpoint, type GenerateParams, type GenerateResult } from './core/fixture/generate.js';
@@ -26,6 +25,7 @@ import type { GgufDtype } from './core/gguf/minimax01.js';
 import { downloadRepo, type DownloadParams, type DownloadSummary } from './core/hub/download-repo.js';
 import { hubSettings } from './core/hub/env.js';
 import { verifyDownload as verifyDownloadCore, type VerifyResult as DownloadVerifyResult } from './core/hub/verify-download.js';
+import { openTensorView } from './core/view/open.js';
 import { inspectCheckpoint, type InspectParams, type InspectReport } from './core/inspect/inspect.js';
 import { forward as forwardCore, type ForwardOptions } from './core/model/forward.js';
 import type { CheckpointLike } from './core/model/session.js';
@@ -51,10 +51,10 @@ export interface CommonOptions {
 /** Drop undefined values so optional fields stay absent (exactOptionalPropertyTypes-friendly). */
 const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
-/** A checkpoint given as a path is opened for the call and closed after it. */
+/** A checkpoint given as a path (HF, m1kit layout or quantized: one tensor view) is opened and checked for the call and closed after it. */
 async function withCheckpoint<T>(c: string | CheckpointLike, signal: AbortSignal | undefined, fn: (ck: CheckpointLike) => Promise<T>): Promise<T> {
   if (typeof c !== 'string') return fn(c);
-  const ck = await Checkpoint.open(c, signal ? { signal } : {});
+  const ck = await openTensorView(c, { signal });
   try {
     return await fn(ck);
   } finally {

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { action, intArg } from './_shared/action.js';
 import { formatBytes, table } from './_shared/reporter.js';
-import { openCheckpoint } from '../core/checkpoint/validate.js';
+import { openTensorView } from '../core/view/open.js';
 import { UsageError } from '../core/errors.js';
 import { forward } from '../core/model/forward.js';
 import { parseSize } from '../core/units.js';
@@ -84,7 +84,7 @@ Examples:
         // checked before the pass: never an input, a directory that exists and is writable
         const inputs = await collectInputs([{ path: dir, label: 'checkpoint' }, o.tokens !== undefined ? { path: o.tokens, label: '--tokens file' } : undefined, o.textFile !== undefined ? { path: o.textFile, label: '--text-file' } : undefined]);
         const out = o.out === undefined ? undefined : await guardOutput({ path: o.out, kind: 'file', label: '--out', extra: [`${o.out}.incomplete`] }, inputs);
-        const ckpt = await openCheckpoint(dir, { signal: ctx.signal });
+        const ckpt = await openTensorView(dir, { signal: ctx.signal });
         try {
           const V = ckpt.config.vocabSize;
           const input = await textInput(ctx, dir, o, { vocabSize: V, maxTokens: ckpt.config.maxPositionEmbeddings });

@@ -9,7 +9,7 @@ import type { CommandContext } from './_shared/action.js';
 import { textInputOptions } from './_shared/text-input-arg.js';
 import { BOS_HELP, bosArg, corpusInput, type CorpusInputOptions } from './_shared/corpus-input.js';
 import { formatBytes, table } from './_shared/reporter.js';
-import { openCheckpoint } from '../core/checkpoint/validate.js';
+import { openTensorView } from '../core/view/open.js';
 import { UsageError, VerificationError } from '../core/errors.js';
 import { collectInputs, guardOutput } from '../core/fs/output-guard.js';
 import type { Precision } from '../core/model/session.js';
@@ -80,11 +80,11 @@ export async function runCorpus(ctx: CommandContext, o: CorpusOpts, run: CorpusR
     const inputs = await collectInputs([{ path: run.target, label: 'checkpoint' }, run.against !== undefined ? { path: run.against, label: '--against' } : undefined, corpusFile !== undefined ? { path: corpusFile, label: 'corpus' } : undefined]);
     out = await guardOutput({ path: o.klDivergenceBase, kind: 'file', label: '--kl-divergence-base', extra: [`${o.klDivergenceBase}.incomplete`] }, inputs);
   }
-  const ckpt = await openCheckpoint(run.target, { signal: ctx.signal });
+  const ckpt = await openTensorView(run.target, { signal: ctx.signal });
   const closers: (() => Promise<void>)[] = [() => ckpt.close()];
   let writer: KldBaseWriter | undefined;
   try {
-    const ref = run.against !== undefined ? await openCheckpoint(run.against, { signal: ctx.signal }) : undefined;
+    const ref = run.against !== undefined ? await openTensorView(run.against, { signal: ctx.signal }) : undefined;
     if (ref) closers.push(() => ref.close());
     const input = await corpusInput(ctx, run.against !== undefined ? [run.target, run.against] : [run.target], o, ckpt.config.vocabSize);
     const corpus = chunkCorpus(input.tokens, { ctx: o.ctx ?? DEFAULT_CTX, ...(o.chunks !== undefined ? { chunks: o.chunks } : {}), ...(input.bos !== undefined ? { bos: input.bos } : {}), label: input.label });

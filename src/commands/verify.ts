@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { action, countArg, intArg, percentArg } from './_shared/action.js';
 import { table } from './_shared/reporter.js';
-import { openCheckpoint } from '../core/checkpoint/validate.js';
+import { openTensorView } from '../core/view/open.js';
 import { UsageError, VerificationError } from '../core/errors.js';
 import { parseSize } from '../core/units.js';
 import { loadTokens } from '../core/model/tokens.js';
@@ -139,7 +139,7 @@ as llama-perplexity --kl-divergence prints them. All chunks run layer-major in o
       const onProgress = (d: number, t: number) => { bar.setTotal(t); bar.update(d); };
       if (o.trainVsInfer) {
         if (tokens && tokens.length !== 1) throw new UsageError('--tokens for --train-vs-infer must hold one prompt');
-        const ckpt = await openCheckpoint(target, { signal: ctx.signal });
+        const ckpt = await openTensorView(target, { signal: ctx.signal });
         try {
           const r = await trainVsInfer({
             checkpoint: ckpt, promptLen: o.promptLen, genLen: o.genLen, sequences: o.sequences ?? 4, seed: o.seed, logitScale: o.logitScale,
@@ -167,7 +167,7 @@ as llama-perplexity --kl-divergence prints them. All chunks run layer-major in o
         return;
       }
       if (o.lmHead === 'both') throw new UsageError('--lm-head both is only for --train-vs-infer');
-      const ref = await openCheckpoint(o.against!, { signal: ctx.signal });
+      const ref = await openTensorView(o.against!, { signal: ctx.signal });
       const closers: (() => Promise<void>)[] = [() => ref.close()];
       try {
         const sequences = tokens ?? randomSequences(o.seed, o.sequences ?? 4, o.seqLen, ref.config.vocabSize);
@@ -179,7 +179,7 @@ as llama-perplexity --kl-divergence prints them. All chunks run layer-major in o
         if (o.engine === 'llama.cpp') {
           r = await verifyLlamaCppAgainst({ gguf: target, reference: ref, ...(ctx.globals.threads ? { threads: ctx.globals.threads } : {}), ...common });
         } else {
-          const ckpt = await openCheckpoint(target, { signal: ctx.signal });
+          const ckpt = await openTensorView(target, { signal: ctx.signal });
           closers.push(() => ckpt.close());
           r = await verifyAgainst({ checkpoint: ckpt, reference: ref, kernels: resolveNative(o.kernels) ? 'native' : 'ts', ...common });
         }
