@@ -21,6 +21,7 @@ function render(r: InspectReport): string {
     `  tensors      ${r.tensors} in ${count(r.shards.count, 'file')}, ${formatBytes(r.dataBytes)} of data` + (r.indexTotalSize !== null ? ` (index total_size ${r.indexTotalSize.toLocaleString('en-US')})` : ''),
     `  dtypes       ${Object.entries(r.bytesByDtype).map(([d, b]) => `${d} ${formatBytes(b ?? 0)}`).join(', ')}`,
     `  shards       min ${formatBytes(r.shards.minBytes)}, max ${formatBytes(r.shards.maxBytes)}` + (r.shards.missing.length ? `, ${r.shards.missing.length} MISSING` : ''),
+    ...(r.layout ? [`  layout       m1kit layout: tp ${r.layout.tp}, ep ${r.layout.ep}, experts ${r.layout.experts}` + (r.layout.ranks.length ? `, ${count(r.layout.ranks.length, 'rank')} (${r.layout.ranks[0]} …); each checked against its rank-local shapes` : '; checked against its shapes')] : []),
     ...(r.rank ? [`  rank         ${r.rank.rank} of ${r.rank.world} (m1kit layout: tp ${r.rank.tp}, ep ${r.rank.ep}, experts ${r.rank.experts}); checked against rank-local shapes`] : []),
     `  quantization ${r.quantization ? JSON.stringify(r.quantization).slice(0, 120) : 'none'}`,
     `  complete     ${r.complete ? 'yes' : `no — ${count(r.problems.length, 'problem')}`}`,
