@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { action, intArg } from './_shared/action.js';
-import { openCheckpoint } from '../core/checkpoint/validate.js';
+import { openTensorView } from '../core/view/open.js';
 import { UsageError } from '../core/errors.js';
 import { parseSize } from '../core/units.js';
 import { KERNEL_CHOICES, resolveNative, type KernelChoice } from '../core/model/kernels.js';
@@ -111,7 +111,7 @@ Examples:
       const maxMemory = o.maxMemory !== undefined ? parseSize(o.maxMemory, '--max-memory') : undefined;
       const kernels = resolveNative(o.kernels) ? 'native' : 'ts';
       await collectInputs([{ path: dir, label: 'checkpoint' }]);
-      const ckpt = await openCheckpoint(dir, { signal: ctx.signal });
+      const ckpt = await openTensorView(dir, { signal: ctx.signal });
       try {
         const context = ckpt.config.maxPositionEmbeddings;
         const input = await textInput(ctx, dir, o, { vocabSize: ckpt.config.vocabSize, maxTokens: context - 1, tooLongHint: 'generation needs room for at least one new token' });
