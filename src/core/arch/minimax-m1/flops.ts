@@ -1,7 +1,7 @@
 /**
  * MiniMax-M1 (and any config with the same structure) as an ArchSpec, built from a parsed config.json.
  */
-import type { M1Config } from '../../checkpoint/config.js';
+import type { M1Config } from './config.js';
 import type { ArchSpec, FfnSpec } from '../spec.js';
 
 /** The report's 1M-token context (2²⁰ tokens, as the spec counts "1M"). */
