@@ -30,14 +30,15 @@ export const TIERS: readonly (readonly string[])[] = [
   ['core/formats', 'core/safetensors', 'core/hub'],
   // the model family as data
   ['core/arch'],
-  // one tensor view over a checkpoint (HF, rank layout, quantized)
+  // a checkpoint directory: headers, config, completeness checks
   ['core/checkpoint'],
   // the runtime (forward pass) and text in and out of it
   ['core/model', 'core/text'],
   // the streaming pipeline under convert and quantize; engines' loader rules as data
   ['core/pipeline', 'core/engines'],
-  // conversion features on the pipeline and its sinks
-  ['core/convert', 'core/quantize', 'core/gguf'],
+  // the one tensor view over a checkpoint directory (HF, m1kit rank layout, quantized) that convert and
+  // every reading command go through; conversion features on the pipeline and its sinks
+  ['core/view', 'core/convert', 'core/quantize', 'core/gguf'],
   // features that commands call
   ['core/inspect', 'core/verify', 'core/generation', 'core/imatrix', 'core/fixture', 'core/flops', 'core/bench'],
   // the command kit and the library API over core
@@ -52,9 +53,6 @@ export const TIERS: readonly (readonly string[])[] = [
  * that no longer occurs is reported so it can be dropped.
  */
 const KNOWN: readonly string[] = [
-  // the FLOPs description reads the parsed config type from checkpoint/ (arch: config keys move into arch/)
-  'core/arch/minimax-m1/flops.ts -> core/checkpoint/config.ts',
-  'core/arch/minimax-m1/flops.ts -> core/checkpoint/config.ts -> core/arch/registry.ts -> core/arch/minimax-m1/index.ts -> core/arch/minimax-m1/flops.ts',
   // engine rules read quantize targets (targets move to the format registry)
   'core/engines/compat.ts -> core/quantize/targets.ts',
 ];

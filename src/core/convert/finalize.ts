@@ -13,7 +13,7 @@ import { INDEX_FILE, writeIndex } from '../safetensors/index-json.js';
 import { regularFilesIn } from '../safetensors/regular-file.js';
 import { jobTensors } from '../pipeline/jobs.js';
 import { filePath, type Plan } from '../pipeline/plan.js';
-import { LAYOUT_FILE, type LayoutMeta } from './source.js';
+import { LAYOUT_FILE, type LayoutMeta } from '../view/source.js';
 import { MANIFEST_FILE, removeState, STATE_DIR, writeJsonAtomic, type DoneRecord, type Manifest, type TensorError } from './state.js';
 
 const NOT_CARRIED = new Set([INDEX_FILE, 'config.json', MANIFEST_FILE, LAYOUT_FILE]);

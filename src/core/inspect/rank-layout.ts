@@ -13,7 +13,7 @@ import type { M1Config } from '../checkpoint/config.js';
 import { expectedTensors } from '../checkpoint/layout.js';
 import { canonicalOf, EXPERTS_LAYOUTS, jobTensors, rankJobs, type ExpertsLayout } from '../pipeline/jobs.js';
 import { makeGrid } from '../pipeline/rank-split.js';
-import { LAYOUT_FILE } from '../convert/source.js';
+import { LAYOUT_FILE } from '../view/source.js';
 import type { TensorSpec } from '../safetensors/writer.js';
 
 /** The fields of a layout file inspect uses, checked. */

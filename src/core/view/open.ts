@@ -17,9 +17,9 @@ import type { M1Config } from '../checkpoint/config.js';
 import { openCheckpoint } from '../checkpoint/validate.js';
 import { dtypeBytes } from '../dtype/dtypes.js';
 import { InputError } from '../errors.js';
-import { view2d } from '../convert/names.js';
-import { readRect } from '../convert/read-rect.js';
-import { LAYOUT_FILE, openSource, type LayoutMeta, type Source, type SourceTensor } from '../convert/source.js';
+import { view2d } from '../pipeline/geometry.js';
+import { readRect } from './read-rect.js';
+import { LAYOUT_FILE, openSource, type LayoutMeta, type Source, type SourceTensor } from './source.js';
 import type { TensorMeta, WeightSource } from '../model/source.js';
 
 export interface TensorView extends WeightSource {
