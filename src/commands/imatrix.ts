@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { action, intArg } from './_shared/action.js';
 import { formatBytes } from './_shared/reporter.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
-import { openCheckpoint } from '../core/checkpoint/validate.js';
+import { openTensorView } from '../core/view/open.js';
 import { collectInputs, guardOutput } from '../core/fs/output-guard.js';
 import { computeImatrix } from '../core/imatrix/run.js';
 import { writeImatrix } from '../core/imatrix/write.js';
@@ -54,7 +54,7 @@ Examples:
       const corpusFile = o.textFile ?? o.tokens;
       const inputs = await collectInputs([{ path: dir, label: 'checkpoint' }, corpusFile !== undefined ? { path: corpusFile, label: 'corpus' } : undefined]);
       const out = await guardOutput({ path: o.out, kind: 'file', label: '--out', extra: [`${o.out}.incomplete`] }, inputs);
-      const ckpt = await openCheckpoint(dir, { signal: ctx.signal });
+      const ckpt = await openTensorView(dir, { signal: ctx.signal });
       try {
         const input = await corpusInput(ctx, [dir], o, ckpt.config.vocabSize);
         const corpus = chunkCorpus(input.tokens, { ctx: o.ctx, ...(o.chunks !== undefined ? { chunks: o.chunks } : {}), ...(input.bos !== undefined ? { bos: input.bos } : {}), label: input.label });
