@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { dequantizeMxRows, quantizeMxRows } from '../../../src/core/quant/mx.js';
 import { dequantizeNvfp4Rows, nvfp4GlobalScale, quantizeNvfp4Rows } from '../../../src/core/quant/nvfp4.js';
+import { E2M1_CODES, E4M3_CODES, mxScaleCode, nearestCode, nibble, nvfp4ScaleCodeSpec, sameF32, sameMagnitude, specE2M1, specE4M3, specE8M0 } from '../../helpers/mx-spec.js';
 
 /** Deterministic normal-ish weights with a few outliers. */
 function weights(n: number, seed: number): Float32Array {
@@ -22,64 +23,8 @@ function weights(n: number, seed: number): Float32Array {
   return w;
 }
 
-// ---- decoders written from the specs ----
-
-/** E2M1 (OCP MX): S.EE.M, exponent bias 1, E = 0 subnormal (M · 2^0 · 0.5). */
-function specE2M1(code: number): number {
-  const s = (code >> 3) & 1, e = (code >> 1) & 3, m = code & 1;
-  const mag = e === 0 ? m * 0.5 : 2 ** (e - 1) * (1 + m / 2);
-  return s ? -mag : mag;
-}
-
-/** E4M3 (OCP FP8, as torch float8_e4m3fn): bias 7, S.1111.111 NaN, no infinities, E = 0 subnormal 2^-6 · M/8. */
-function specE4M3(code: number): number {
-  const s = (code >> 7) & 1, e = (code >> 3) & 15, m = code & 7;
-  if (e === 15 && m === 7) return NaN;
-  const mag = e === 0 ? 2 ** -6 * (m / 8) : 2 ** (e - 7) * (1 + m / 8);
-  return s ? -mag : mag;
-}
-
-/** E8M0 (OCP MX): 2^(x − 127), 0xFF NaN. */
-const specE8M0 = (x: number): number => (x === 255 ? NaN : 2 ** (x - 127));
-
-/** compressed-tensors packing: byte j of a row = element 2j (bits 0–3) | element 2j+1 (bits 4–7). */
-const nibble = (packed: Uint8Array, bpr: number, r: number, c: number): number => (packed[r * bpr + (c >> 1)]! >> (c % 2 === 0 ? 0 : 4)) & 0xf;
-
 const f32 = (x: number): number => Math.fround(x);
-
-/** Same value or both NaN, compared as fp32 bit patterns otherwise (so −0 ≠ +0). */
-function sameF32(a: number, b: number): boolean {
-  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
-  const v = new Float32Array([a, b]);
-  const u = new Uint32Array(v.buffer);
-  return u[0] === u[1];
-}
-
-/**
- * The code the spec's rounding picks for x among `codes` (finite, same sign as x): nearest value, ties to
- * the code whose mantissa LSB is 0, values beyond the largest normal saturate to it.
- */
-function nearestCode(x: number, decode: (c: number) => number, codes: number[]): number {
-  let best = -1;
-  for (const c of codes) {
-    const v = decode(c);
-    if (!Number.isFinite(v) || (v !== 0 && Math.sign(v) !== Math.sign(x))) continue;
-    if (best < 0) {
-      best = c;
-      continue;
-    }
-    const d = Math.abs(x - v), db = Math.abs(x - decode(best));
-    if (d < db || (d === db && (c & 1) === 0 && (best & 1) === 1)) best = c;
-  }
-  return best;
-}
-
-const E2M1_CODES = (neg: boolean) => Array.from({ length: 8 }, (_, i) => (neg ? 8 : 0) | i);
-const E4M3_CODES = (neg: boolean) => Array.from({ length: 127 }, (_, i) => (neg ? 0x80 : 0) | i);
-
-function magEq(code: number, want: number, decode: (c: number) => number): boolean {
-  return Math.abs(decode(code)) === Math.abs(decode(want));
-}
+const magEq = sameMagnitude;
 
 describe('MXFP4 / MXFP8 against the OCP MX rules', () => {
   const rows = 8, cols = 96;
@@ -100,8 +45,7 @@ describe('MXFP4 / MXFP8 against the OCP MX rules', () => {
         for (let b = 0; b < nb; b++) {
           let amax = 0;
           for (let c = b * 32; c < b * 32 + 32; c++) amax = Math.max(amax, Math.abs(w[r * cols + c]!));
-          const expectExp = amax === 0 ? 0 : Math.max(-127, Math.floor(Math.log2(amax)) - emax);
-          expect(scale[r * nb + b], `row ${r} block ${b}`).toBe(expectExp + 127);
+          expect(scale[r * nb + b], `row ${r} block ${b}`).toBe(mxScaleCode(amax, emax));
           const X = specE8M0(scale[r * nb + b]!);
           for (let c = b * 32; c < b * 32 + 32; c++) {
             const x = w[r * cols + c]! / X; // exact: X is a power of two and x stays normal here
@@ -157,10 +101,7 @@ describe('NVFP4 against compressed-tensors\' rules', () => {
       for (let j = 0; j < ng; j++) {
         let ag = 0;
         for (let c = j * 16; c < j * 16 + 16; c++) ag = Math.max(ag, Math.abs(w[r * cols + c]!));
-        const target = f32(f32(ag / 6) * G);
-        let want = nearestCode(target, specE4M3, E4M3_CODES(false));
-        if (specE4M3(want) === 0) want = 0x20;
-        expect(specE4M3(scale[r * ng + j]!), `row ${r} group ${j}`).toBe(specE4M3(want));
+        expect(specE4M3(scale[r * ng + j]!), `row ${r} group ${j}`).toBe(specE4M3(nvfp4ScaleCodeSpec(ag, G)));
         const step = f32(specE4M3(scale[r * ng + j]!) / G);
         for (let c = j * 16; c < j * 16 + 16; c++) {
           const x = f32(w[r * cols + c]! / step);
