@@ -56,6 +56,11 @@ export interface BandEncoder {
   /** Bytes of the codes (first stored tensor) of `n` rows × `w` columns. */
   codeBytes(n: number, w: number): number;
   /**
+   * A first pass, for formats whose scales depend on the whole tensor (NVFP4's global scale): when
+   * present, the job shows it every band (same arguments as `band`) before the first `band` call.
+   */
+  observe?(input: QuantInput, r0: number, n: number, c0: number, w: number, o: { kernels: KernelOptions }): Promise<void>;
+  /**
    * Quantize rows [r0, r0 + n) × columns [c0, c0 + w) of the weight (w < cols only when the format's
    * `columnPieces` is true) into `into`, returning the codes (row-major [n, w] of the codes' layout).
    */

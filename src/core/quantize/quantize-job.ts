@@ -149,6 +149,7 @@ export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: In
   const unit = fmt.rowUnit(g);
   const pooled = !t.quant && t.pieces.length > 0;
   const banding = bandRowsOf(job, t, o);
+  if (enc.observe) await observePass(enc, t, banding.rows, banding.cols, { ...o, kernels: k });
   if (banding.cols < C) {
     const sampledWide = await quantizePieces(job, t, sink, enc, { ...o, kernels: k, unit, rows: banding.rows, cols: banding.cols, errorStride, sums: stats.sums });
     await putTail(job, enc, sink);
@@ -191,6 +192,39 @@ export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: In
   }
   await putTail(job, enc, sink);
   return { tensor: t.name, scheme, ...stats.result(), sampledRows: sampled, rows: R };
+}
+
+/**
+ * The encoder's first pass, for formats whose scales depend on the whole tensor: every band (or column
+ * piece) of `t`, in order, one read ahead, into pooled buffers for whole-row bands. The tensor is read
+ * twice (the second time usually from the page cache); memory stays bounded by two bands.
+ */
+async function observePass(enc: BandEncoder, t: InputTensor, rows: number, cols: number, o: QuantizeJobOptions & { kernels: KernelOptions }): Promise<void> {
+  const [R, C] = view2d(t.shape);
+  const pooled = !t.quant && t.pieces.length > 0 && cols === C && o.pool !== undefined;
+  const tiles: { r0: number; c0: number }[] = [];
+  for (let r0 = 0; r0 < R; r0 += rows) for (let c0 = 0; c0 < C; c0 += cols) tiles.push({ r0, c0 });
+  const read = (i: number) => {
+    const { r0, c0 } = tiles[i]!;
+    const r1 = Math.min(R, r0 + rows);
+    const p = o.read(t, { r0, r1, c0, c1: Math.min(C, c0 + cols) }, pooled ? o.pool!.take((r1 - r0) * C * dtypeBytes(t.pieces[0]!.dtype)) : undefined);
+    p.catch(() => undefined); // awaited in order below
+    return p;
+  };
+  let next: Promise<RectData> | undefined = tiles.length > 0 ? read(0) : undefined;
+  try {
+    for (let i = 0; i < tiles.length; i++) {
+      throwIfAborted(o.signal);
+      const { dtype, data } = await next!;
+      next = i + 1 < tiles.length ? read(i + 1) : undefined;
+      const { r0, c0 } = tiles[i]!;
+      const u16 = bf16Of(data, dtype);
+      await enc.observe!(u16 ? { bf16: u16 } : toF32(data, dtype), r0, Math.min(R, r0 + rows) - r0, c0, Math.min(C, c0 + cols) - c0, { kernels: o.kernels });
+      if (pooled) o.pool!.give(data);
+    }
+  } finally {
+    await next?.catch(() => undefined);
+  }
 }
 
 /**
