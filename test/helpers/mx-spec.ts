@@ -32,23 +32,40 @@ export const nibble = (packed: Uint8Array, bytesPerRow: number, r: number, c: nu
  * nearest value, on a tie the code whose mantissa LSB is 0; beyond the largest normal, that normal.
  */
 export function nearestCode(x: number, decode: (c: number) => number, codes: number[]): number {
-  let best = -1;
-  for (const c of codes) {
-    const v = decode(c);
-    if (!Number.isFinite(v) || (v !== 0 && Math.sign(v) !== Math.sign(x))) continue;
-    if (best < 0) {
-      best = c;
-      continue;
-    }
-    const d = Math.abs(x - v), db = Math.abs(x - decode(best));
-    if (d < db || (d === db && (c & 1) === 0 && (best & 1) === 1)) best = c;
+  const cands = sortedOf(decode, codes);
+  const a = Math.abs(x);
+  // first candidate with magnitude ≥ a (binary search), then the nearer of it and the one below
+  let lo = 0, hi = cands.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cands[mid]!.mag < a) lo = mid + 1;
+    else hi = mid;
   }
-  return best;
+  if (lo === cands.length) return cands[cands.length - 1]!.code; // saturate
+  if (lo === 0) return cands[0]!.code;
+  const up = cands[lo]!, down = cands[lo - 1]!;
+  const du = up.mag - a, dd = a - down.mag;
+  if (du < dd) return up.code;
+  if (dd < du) return down.code;
+  return (up.code & 1) === 0 ? up.code : down.code;
+}
+
+/** Finite codes of `codes` sorted by magnitude, computed once per code list (and decoder). */
+const sorted = new WeakMap<number[], { code: number; mag: number }[]>();
+function sortedOf(decode: (c: number) => number, codes: number[]): { code: number; mag: number }[] {
+  let t = sorted.get(codes);
+  if (!t) {
+    t = codes.map((code) => ({ code, mag: Math.abs(decode(code)) })).filter((e) => Number.isFinite(e.mag)).sort((p, q) => p.mag - q.mag);
+    sorted.set(codes, t);
+  }
+  return t;
 }
 
 /** Every E2M1 / E4M3 (finite) code of one sign. */
-export const E2M1_CODES = (neg: boolean): number[] => Array.from({ length: 8 }, (_, i) => (neg ? 8 : 0) | i);
-export const E4M3_CODES = (neg: boolean): number[] => Array.from({ length: 127 }, (_, i) => (neg ? 0x80 : 0) | i);
+const codeList = (n: number, sign: number): number[][] => [false, true].map((neg) => Array.from({ length: n }, (_, i) => (neg ? sign : 0) | i));
+const E2M1_LISTS = codeList(8, 8), E4M3_LISTS = codeList(127, 0x80);
+export const E2M1_CODES = (neg: boolean): number[] => E2M1_LISTS[neg ? 1 : 0]!;
+export const E4M3_CODES = (neg: boolean): number[] => E4M3_LISTS[neg ? 1 : 0]!;
 
 /** Same magnitude (the sign of a zero result is not part of the rule checked). */
 export const sameMagnitude = (code: number, want: number, decode: (c: number) => number): boolean => Math.abs(decode(code)) === Math.abs(decode(want));

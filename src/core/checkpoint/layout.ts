@@ -57,7 +57,7 @@ export function compareTensors(
   }
   for (const name of actual.keys()) {
     if (names.has(name)) continue;
-    if (opts.quantized && /\.(weight_scale_inv|weight_scale|weight_shape|weight_zero_point|weight_packed)$/.test(name)) continue;
+    if (opts.quantized && /\.(weight_scale_inv|weight_scale|weight_global_scale|weight_shape|weight_zero_point|weight_packed)$/.test(name)) continue;
     problems.push({ kind: 'unexpected', tensor: name, message: `unexpected tensor "${name}" (not implied by config.json)` });
   }
   return problems;

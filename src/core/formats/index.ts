@@ -24,15 +24,18 @@ import { ggufF32 } from './gguf/f32.js';
 import { ggufQ4_0 } from './gguf/q4_0.js';
 import { ggufQ8_0 } from './gguf/q8_0.js';
 import { int8Channel } from './int8-channel.js';
+import { mxfp4 } from './mxfp4.js';
+import { mxfp8 } from './mxfp8.js';
+import { nvfp4 } from './nvfp4.js';
 import { w4a16 } from './w4a16.js';
 
 export type { BandEncoder, ConfigContext, DetectContext, EngineFact, GgufType, QuantFormat, StoredFormat, StoredLayout, StoredTensor, TensorStore } from './format.js';
 
 /** The formats `quantize --scheme` writes, in the order `quantize --list` prints them. */
-export const QUANT_FORMATS = [fp8Block, int8Channel, w4a16] as const;
+export const QUANT_FORMATS = [fp8Block, int8Channel, w4a16, nvfp4, mxfp4, mxfp8] as const;
 
 /** Formats the decoder recognises from stored tensors, tried in this order (most specific first). */
-export const STORED_FORMATS: readonly StoredFormat[] = [w4a16, fp8Block, int8Channel, ctScaled];
+export const STORED_FORMATS: readonly StoredFormat[] = [nvfp4, mxfp4, w4a16, fp8Block, mxfp8, int8Channel, ctScaled];
 
 /** GGUF tensor types m1kit encodes. */
 export const GGUF_TYPES: readonly GgufType[] = [ggufF32, ggufF16, ggufBf16, ggufQ8_0, ggufQ4_0];

@@ -30,6 +30,8 @@ function memStore(entries: Map<string, { dtype: DType; shape: number[]; bytes: U
 async function encode(f: QuantFormat, w: Float32Array, R: number, C: number, g: number, bandRows: number, backend: 'ref' | 'auto'): Promise<Uint8Array[]> {
   const enc = f.encoder(R, C, g);
   const codes = new Uint8Array(enc.codeBytes(R, C));
+  // formats whose scales depend on the whole tensor (NVFP4) see every band first, as the quantize job shows them
+  if (enc.observe) for (let r0 = 0; r0 < R; r0 += bandRows) await enc.observe(w.subarray(r0 * C, (r0 + Math.min(bandRows, R - r0)) * C), r0, Math.min(bandRows, R - r0), 0, C, { kernels: { backend } });
   for (let r0 = 0; r0 < R; r0 += bandRows) {
     const n = Math.min(bandRows, R - r0);
     const b = await enc.band(w.subarray(r0 * C, (r0 + n) * C), r0, n, 0, C, new ArrayBuffer(enc.codeBytes(n, C)), { kernels: { backend }, errors: undefined });
@@ -106,7 +108,7 @@ describe('every registered format', () => {
   }
 
   it('unknown scheme ids are a usage error listing the registered ones', () => {
-    expect(() => formatOf('fp4-magic')).toThrow(/--scheme must be one of fp8-block, int8-channel, w4a16; got "fp4-magic"/);
+    expect(() => formatOf('fp4-magic')).toThrow(/--scheme must be one of fp8-block, int8-channel, w4a16, nvfp4, mxfp4, mxfp8; got "fp4-magic"/);
   });
 });
 
