@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * bench:convert — throughput of `m1kit convert` (re-shard) and `m1kit quantize` (fp8-block, int8-channel)
- * against `cp -r` + `sync` of the same input, measured in the same run, with each command's peak RSS.
+ * bench:convert — throughput of `m1kit convert` (re-shard) and `m1kit quantize` (fp8-block, int8-channel, nvfp4,
+ * mxfp4, mxfp8) against `cp -r` + `sync` of the same input, measured in the same run, with each command's peak RSS.
  *
  * Input: a generated MiniMax-M1-shaped checkpoint (preset `large`, ≈ 2.2 GB of bf16 by default).
  *   M1KIT_BENCH_PRESET=small|large        fixture preset (default large)
@@ -82,6 +82,9 @@ async function main() {
     ['convert --tp 2 --ep 2', 'node', [bin, '-q', 'convert', input, join(work, 'tp'), '--tp', '2', '--ep', '2'], join(work, 'tp')],
     ['quantize fp8-block', 'node', [bin, '-q', 'quantize', input, join(work, 'fp8'), '--scheme', 'fp8-block'], join(work, 'fp8')],
     ['quantize int8-channel', 'node', [bin, '-q', 'quantize', input, join(work, 'int8'), '--scheme', 'int8-channel'], join(work, 'int8')],
+    ['quantize nvfp4', 'node', [bin, '-q', 'quantize', input, join(work, 'nvfp4'), '--scheme', 'nvfp4'], join(work, 'nvfp4')],
+    ['quantize mxfp4', 'node', [bin, '-q', 'quantize', input, join(work, 'mxfp4'), '--scheme', 'mxfp4'], join(work, 'mxfp4')],
+    ['quantize mxfp8', 'node', [bin, '-q', 'quantize', input, join(work, 'mxfp8'), '--scheme', 'mxfp8'], join(work, 'mxfp8')],
   ];
   /** label → runs; cp runs first and last in every round */
   const runs = new Map();
@@ -98,7 +101,7 @@ async function main() {
     const xs = runs.get(label).map((m) => m.s).sort((a, b) => a - b);
     return { s: xs.length % 2 ? xs[(xs.length - 1) / 2] : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2 };
   };
-  const [reshard, tp, fp8, int8] = commands.map(([label]) => median(label));
+  const [reshard, tp, fp8, int8, nvfp4, mxfp4, mxfp8] = commands.map(([label]) => median(label));
   const cpS = median('cp').s; // cp runs first and last in every round; the median of all is the baseline
   const ratio = (m) => cpS / m.s;
   // measured after the rounds, so that it never competes with them: every output byte is hashed, so
@@ -117,14 +120,18 @@ async function main() {
       tpEpVsCp: ratio(tp),
       fp8VsCp: ratio(fp8),
       int8VsCp: ratio(int8),
+      nvfp4VsCp: ratio(nvfp4),
+      mxfp4VsCp: ratio(mxfp4),
+      mxfp8VsCp: ratio(mxfp8),
     },
-    targets: { reshardVsCp: 0.9, fp8VsCp: 0.8, int8VsCp: 0.8 },
+    targets: { reshardVsCp: 0.9, fp8VsCp: 0.8, int8VsCp: 0.8, nvfp4VsCp: 0.8, mxfp4VsCp: 0.8, mxfp8VsCp: 0.8 },
   };
   console.log(machineLine(rates));
   console.log(`input ${fmt(bytes)} (${preset}), ${rounds} round(s): every run below, ratios from the medians`);
   for (const r of rows) console.log(`${r.label.padEnd(32)} ${r.seconds.toFixed(2).padStart(7)} s  ${r.gbPerS.toFixed(2).padStart(6)} GB/s  peak RSS ${r.peakRssMiB.toFixed(0).padStart(5)} MiB  out ${fmt(r.outBytes)}`);
   console.log(`plain Node read/write loop: ${result.ratios.nodeLoopVsCp.toFixed(2)}× cp; m1kit re-shard vs that loop: ${result.ratios.reshardVsNodeLoop.toFixed(2)}×`);
   console.log(`ratios vs cp: re-shard ${result.ratios.reshardVsCp.toFixed(2)}× (target ≥ 0.9) · tp2/ep2 ${result.ratios.tpEpVsCp.toFixed(2)}× · fp8-block ${result.ratios.fp8VsCp.toFixed(2)}× (target ≥ 0.8) · int8 ${result.ratios.int8VsCp.toFixed(2)}× (target ≥ 0.8)`);
+  console.log(`ratios vs cp: nvfp4 ${result.ratios.nvfp4VsCp.toFixed(2)}× · mxfp4 ${result.ratios.mxfp4VsCp.toFixed(2)}× · mxfp8 ${result.ratios.mxfp8VsCp.toFixed(2)}× (target ≥ 0.8 each)`);
   if (process.argv.includes('--json')) console.log(JSON.stringify(result));
   if (!process.env.M1KIT_BENCH_KEEP && !process.env.M1KIT_BENCH_DIR) rmSync(work, { recursive: true, force: true });
 }

@@ -45,6 +45,7 @@ Examples:
   $ m1kit quantize --list
   $ m1kit quantize MiniMax-M1-80k m1-fp8 --scheme fp8-block
   $ m1kit quantize MiniMax-M1-80k m1-int8 --scheme int8-channel --targets experts --dry-run
+  $ m1kit quantize MiniMax-M1-80k m1-nvfp4 --scheme nvfp4          # also mxfp4, mxfp8 (compressed-tensors)
   $ m1kit quantize fixtures/tiny /tmp/tiny-w4 --scheme w4a16 --group-size 32 --json`,
     )
     .action(
