@@ -53,6 +53,8 @@ function logSoftmax64(z: Float32Array, from: number, V: number): number[] {
  * the terms llama.cpp's formula adds (|ln p| ≤ 16 + ln V here, eps_f32 ≈ 6e-8 relative).
  */
 const QUANT_SLACK = 1e-5;
+/** KLD or mean NLL from a stored file vs from the float64 logits: a few half-steps of 16/65535 (≈ 1.2e-4 each). */
+const KLD_FROM_FILE_TOL = 5e-4;
 
 describe('llama-perplexity chunking', () => {
   it('cuts ⌊n/ctx⌋ chunks, drops the tail, scores the second half, substitutes BOS only where evaluated', () => {
@@ -210,6 +212,39 @@ describe('--kl-divergence-base file', () => {
         }
       }
     }
+  });
+
+  it('scored the way llama-perplexity --kl-divergence scores it, the file gives m1kit\'s own KLD, base PPL and same top', async () => {
+    const raw = smallRawConfig();
+    const V = 40;
+    const base = memorySource(raw, 31);
+    const q = memorySource(raw, 31, 0.3); // same seed, weights 50 % larger: a clearly different model
+    const corpus = chunkCorpus(randomTokens(90, V, 2), { ctx: 16 });
+    const path = join(await tmpDir(), 'base.kld');
+    const w = await KldBaseWriter.create(path, corpus.ctx, V, corpus.chunks);
+    await evaluateCorpus({ checkpoint: base, corpus, kldBase: w, kernels: 'ts' });
+    await w.finish();
+    const m1 = (await evaluateCorpus({ checkpoint: q, reference: base, corpus, kernels: 'ts' })).stats!;
+    // llama.cpp's kl_divergence(): Q's logits against the stored rows (docs/llama-files.md §2.2)
+    const f = parseKldBase(await readFile(path));
+    let kld = 0, nllBase = 0, same = 0, n = 0;
+    for (let c = 0; c < f.nChunk; c++) {
+      const toks = f.tokens.slice(c * f.nCtx, (c + 1) * f.nCtx);
+      const z = await createSession({ checkpoint: q, kernels: 'ts' }).prefill(toks);
+      for (let j = Math.floor(f.nCtx / 2); j < f.nCtx - 1; j++, n++) {
+        const row = f.rows[n]!;
+        const lq = logSoftmax64(z, j * V, V);
+        const lb = row.q.map((x) => row.scale * x + row.minLogProb);
+        for (let v = 0; v < V; v++) if (lb[v]! > -16) kld += Math.exp(lb[v]!) * (lb[v]! - lq[v]!);
+        nllBase -= lb[toks[j + 1]!]!;
+        if (lq.indexOf(Math.max(...lq)) === lb.indexOf(Math.max(...lb))) same++;
+      }
+    }
+    expect(m1.kld.mean).toBeGreaterThan(0.01);
+    // the stored log-probs are within half a 16-bit step (≤ 16/65535/2) of the true ones
+    expect(Math.abs(kld / n - m1.kld.mean)).toBeLessThan(KLD_FROM_FILE_TOL);
+    expect(Math.abs(nllBase / n - Math.log(m1.pplBase.value))).toBeLessThan(KLD_FROM_FILE_TOL);
+    expect(same / n).toBeCloseTo(m1.sameTop1.value, 2);
   });
 
   it('an unfinished file is never left under the final name', async () => {
