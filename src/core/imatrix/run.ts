@@ -6,7 +6,7 @@
 import { InputError, throwIfAborted } from '../errors.js';
 import { createSession, logitChunkRows, type CheckpointLike, type Precision } from '../model/session.js';
 import type { KernelChoice } from '../model/kernels.js';
-import type { CorpusChunks } from '../verify/corpus.js';
+import { assertChunksFit, type CorpusChunks } from '../verify/corpus.js';
 import { ImatrixCollector, type ImatrixEntry } from './collect.js';
 
 /** llama-imatrix skips dense products of fewer rows; a chunk at least this long is never skipped there. */
@@ -46,6 +46,7 @@ export async function computeImatrix(o: ImatrixOptions): Promise<ImatrixResult> 
   const c = o.corpus;
   const cfg = o.checkpoint.config;
   if (c.ctx < IMATRIX_MIN_CTX) throw new InputError('E_CORPUS', `--ctx ${c.ctx}: the importance matrix needs chunks of at least ${IMATRIX_MIN_CTX} tokens (llama-imatrix ignores smaller batches)`);
+  assertChunksFit(c, cfg.maxPositionEmbeddings);
   const collector = new ImatrixCollector(cfg, !cfg.tieWordEmbeddings && o.checkpoint.has('lm_head.weight'), o.processOutput);
   const per = o.batchChunks ?? c.evaluated.length;
   const batches = Math.ceil(c.evaluated.length / per);

@@ -58,3 +58,8 @@ export function chunkCorpus(tokens: readonly number[], o: CorpusOptions = {}): C
   const first = Math.floor(ctx / 2);
   return { ctx, corpusTokens: tokens.length, chunks, evaluated, first, scoredPerChunk: ctx - 1 - first, bos: o.bos };
 }
+
+/** Refuse chunks longer than the model's context (max_position_embeddings). */
+export function assertChunksFit(c: CorpusChunks, maxPositions: number): void {
+  if (c.ctx > maxPositions) throw new InputError('E_CORPUS', `--ctx ${c.ctx} is longer than the model's context of ${maxPositions} tokens (max_position_embeddings in config.json)`);
+}

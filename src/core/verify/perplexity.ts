@@ -11,7 +11,7 @@
 import { InputError, throwIfAborted } from '../errors.js';
 import { logitChunkRows, type CheckpointLike, type Precision } from '../model/session.js';
 import type { KernelChoice } from '../model/kernels.js';
-import type { CorpusChunks } from './corpus.js';
+import { assertChunksFit, type CorpusChunks } from './corpus.js';
 import type { KldBaseWriter } from './kld-base.js';
 import { LogitComparer, logSoftmax } from './metrics.js';
 import { perplexityOf, perplexityStats, type PerplexityStats, type ValueWithError } from './llama-stats.js';
@@ -82,6 +82,7 @@ export async function evaluateCorpus(o: CorpusEvalOptions): Promise<CorpusEvalRe
   if (o.reference && o.reference.config.vocabSize !== V) {
     throw new InputError('E_VOCAB_MISMATCH', `vocab sizes differ: checkpoint ${V}, reference ${o.reference.config.vocabSize}`);
   }
+  assertChunksFit(c, o.checkpoint.config.maxPositionEmbeddings);
   for (const [i, ch] of c.evaluated.entries()) {
     const bad = ch.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= V);
     if (bad >= 0) throw new InputError('E_TOKEN', `chunk ${i}, token ${bad} = ${ch[bad]} is outside the vocabulary [0, ${V})`);

@@ -145,6 +145,11 @@ describe('evaluateCorpus', () => {
     expect(one.bytesRead / all.bytesRead).toBeGreaterThan(3); // 4 chunks: 4 passes
   });
 
+  it('refuses chunks longer than the model\'s context', async () => {
+    const a = memorySource(smallRawConfig({ max_position_embeddings: 8 }), 5);
+    await expect(evaluateCorpus({ checkpoint: a, corpus: chunkCorpus(randomTokens(40, V, 3), { ctx: 16 }), kernels: 'ts' })).rejects.toThrow(/--ctx 16 is longer than the model's context of 8 tokens/);
+  });
+
   it('scores the second half of each chunk against the tokens that follow (a direct per-chunk prefill agrees)', async () => {
     const a = memorySource(raw, 9);
     const corpus = chunkCorpus(randomTokens(40, V, 4), { ctx: 12, bos: 2 });
