@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include "../common/parallel.h"
+#include "chain_probe.h"
 #include "convert_impl.h"
 #include "gemm_impl.h"
 #include "kernels.h"
@@ -244,24 +245,12 @@ static void gemm_grouped_dp(const GroupedGemmArgs& g) {
 // vdpbf16ps throughput probe: 12 independent accumulator chains per thread; 64 FLOPs per instruction.
 // Returns the FLOPs executed (the checksum of the chains is folded in as 0 so nothing is optimised out).
 static double bf16_peak(int64_t iters, int threads) {
-  FlushDenormals ftz;
-  double part[256] = {0};
-  threads = std::max(1, std::min(threads, 256));
-  parallel_for(threads, threads, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      __m512 acc[12];
-      for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i) * 1e-3f);
-      const __m512i a = _mm512_set1_epi32(0x3f803f80), b = _mm512_set1_epi32(0x33d633d6);  // (1, 1) · (1e-7, 1e-7)
-      for (int64_t it = 0; it < iters; ++it)
-        for (int i = 0; i < 12; ++i) acc[i] = dp(acc[i], a, b);
-      float s = 0.f;
-      for (int i = 0; i < 12; ++i) s += _mm512_reduce_add_ps(acc[i]);
-      part[t] = s;
-    }
-  });
-  double s = 0;
-  for (int t = 0; t < threads; ++t) s += part[t];
-  return static_cast<double>(threads) * static_cast<double>(iters) * 12 * 64 + (s == -1.0 ? 1 : 0);
+  // each step: acc += (1, 1) · (1e-7, 1e-7) per lane
+  const double s = chain_probe<__m512>(
+      iters, threads, [](int i) { return _mm512_set1_ps(static_cast<float>(i) * 1e-3f); },
+      [](__m512 acc) { return dp(acc, _mm512_set1_epi32(0x3f803f80), _mm512_set1_epi32(0x33d633d6)); },
+      [](__m512 acc) { return _mm512_reduce_add_ps(acc); });
+  return static_cast<double>(threads) * static_cast<double>(iters) * kChains * 64 + (s == -1.0 ? 1 : 0);
 }
 
 }  // namespace M1K_ISA_NS

@@ -2,6 +2,7 @@
 // defines M1K_ISA_NS (namespace) and M1K_ISA_NAME before including this file.
 #pragma once
 #include <cstring>
+#include "chain_probe.h"
 #include "convert_impl.h"
 #include "gemm_impl.h"
 #include "lightning_impl.h"
@@ -13,26 +14,11 @@
 namespace m1k {
 namespace M1K_ISA_NS {
 
-// FMA throughput probe: 12 independent accumulator chains per thread (enough to cover FMA latency).
+// FMA throughput probe: 12 independent FMA chains per thread (chain_probe.h); returns their checksum.
 static double fma_peak(int64_t iters, int threads) {
-  FlushDenormals ftz;
-  double part[256] = {0};
-  threads = std::max(1, std::min(threads, 256));
-  parallel_for(threads, threads, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      vf acc[12];
-      for (int i = 0; i < 12; ++i) acc[i] = vset1(static_cast<float>(i) * 1e-3f);
-      const vf m = vset1(0.999999f), c = vset1(1e-7f);
-      for (int64_t it = 0; it < iters; ++it)
-        for (int i = 0; i < 12; ++i) acc[i] = vfma(acc[i], m, c);
-      float s = 0.f;
-      for (int i = 0; i < 12; ++i) s += vsum(acc[i]);
-      part[t] = s;
-    }
-  });
-  double s = 0;
-  for (int t = 0; t < threads; ++t) s += part[t];
-  return s;
+  return chain_probe<vf>(
+      iters, threads, [](int i) { return vset1(static_cast<float>(i) * 1e-3f); },
+      [](vf a) { return vfma(a, vset1(0.999999f), vset1(1e-7f)); }, [](vf a) { return vsum(a); });
 }
 
 static void copy(const float* src, float* dst, int64_t n, int threads) {
