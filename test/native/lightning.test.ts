@@ -196,7 +196,8 @@ describe('lightning TypeScript fallback', () => {
 });
 
 describe('native addon presence', () => {
-  it.runIf(process.env.M1KIT_REQUIRE_NATIVE === '1')('is loaded when M1KIT_REQUIRE_NATIVE=1', () => {
+  it('is loaded when M1KIT_REQUIRE_NATIVE=1', (ctx) => {
+    if (process.env.M1KIT_REQUIRE_NATIVE !== '1') ctx.skip('skipped: M1KIT_REQUIRE_NATIVE is not set (CI sets it)');
     expect(nativeLoaded()).toBe(true);
   });
 });

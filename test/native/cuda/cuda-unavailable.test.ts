@@ -21,7 +21,8 @@ describe('CUDA availability is reported truthfully', () => {
     await expect(lightningDecode(one)).rejects.toMatchObject({ code: 'E_CUDA_UNAVAILABLE', exitCode: 5 });
   });
 
-  it.runIf(info.cuda.deviceCount > 0 && info.cuda.compiled)('device present: library loaded and devices named', () => {
+  it('device present: library loaded and devices named', (ctx) => {
+    if (info.cuda.deviceCount === 0 || !info.cuda.compiled) ctx.skip(`skipped: no CUDA device with the compiled library here (${info.cuda.reason ?? `${info.cuda.deviceCount} devices`})`);
     expect(info.cuda.loaded).toBe(true);
     expect(info.cuda.devices.length).toBe(info.cuda.deviceCount);
   });
