@@ -5,7 +5,6 @@
  * re-implemented.
  */
 import { QUANT_FORMATS, type EngineFact, type SchemeId } from '../formats/index.js';
-import type { Targets } from '../quantize/targets.js';
 
 export type EngineName = 'vllm' | 'sglang' | 'llama.cpp';
 export type CompatStatus = 'loads' | 'rejected' | 'not known';
@@ -15,7 +14,8 @@ export interface CompatRow {
   versions: string;
   /** A format's registry id; `bf16` for an unquantized HF-layout checkpoint, `gguf` for `convert --to gguf`. */
   scheme: SchemeId | 'bf16' | 'gguf';
-  targets: Targets | '-';
+  /** Which modules are quantized (as `quantize --targets`); '-' for an unquantized output. */
+  targets: EngineFact['targets'] | '-';
   status: CompatStatus;
   why: string;
 }
