@@ -48,12 +48,6 @@ export const TIERS: readonly (readonly string[])[] = [
   ['index', 'cli'],
 ];
 
-/**
- * Known violations, each naming its import (upward) or circle, removed as the refactor lands; an entry
- * that no longer occurs is reported so it can be dropped.
- */
-const KNOWN: readonly string[] = [];
-
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
@@ -64,9 +58,6 @@ function files(dir: string): string[] {
 const imports = (text: string) => specifiers(text);
 /** Strip comments so that examples in JSDoc do not count. */
 const code = stripComments;
-
-/** A violation as it is listed in KNOWN: "a.ts -> b.ts" for an upward import, the path for a circle. */
-const key = (v: string) => v.replace(/ \(.*\)$/, '');
 
 describe('layering', () => {
   const all = files(SRC).map((p) => ({ rel: relative(SRC, p), text: code(readFileSync(p, 'utf8')) }));
@@ -105,14 +96,11 @@ describe('layering', () => {
     });
 
     it('no import from a lower tier up into a higher one', () => {
-      const now = new Set([...report.upward.map(key), ...report.moduleCycles, ...report.fileCycles]);
-      const gone = KNOWN.filter((k) => !now.has(k));
-      if (gone.length > 0) console.warn(`layering: no longer violated, drop from KNOWN in test/unit/layering.test.ts:\n  ${gone.join('\n  ')}`);
-      expect(report.upward.filter((v) => !KNOWN.includes(key(v)))).toEqual([]);
+      expect(report.upward).toEqual([]);
     });
 
     it('no circle between the modules of a tier, nor between files', () => {
-      expect([...report.moduleCycles, ...report.fileCycles].filter((v) => !KNOWN.includes(v))).toEqual([]);
+      expect([...report.moduleCycles, ...report.fileCycles]).toEqual([]);
     });
   });
 
@@ -135,7 +123,6 @@ describe('layering', () => {
     it('an import from a lower tier up into a higher one', () => {
       const r = checkLayering(graph([['core/safetensors/reader.ts', 'core/model/forward.ts']]), tiers);
       expect(r.upward).toEqual(['core/safetensors/reader.ts -> core/model/forward.ts (core/safetensors, tier 1, imports core/model, tier 2)']);
-      expect(key(r.upward[0]!)).toBe('core/safetensors/reader.ts -> core/model/forward.ts');
     });
 
     it('a circle between two folders of one tier, and between files', () => {
