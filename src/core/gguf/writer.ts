@@ -12,8 +12,6 @@ import { GGUF_DEFAULT_ALIGNMENT, type GgufKv } from './format.js';
 import { encodeGgufHeader, type GgufTensorLayout, type GgufTensorSpec } from './header.js';
 import { writeError, writing } from '../fs/write-errors.js';
 
-export { writeFully } from '../fs/atomic-file.js';
-
 export class GgufWriter {
   readonly path: string;
   readonly tmpPath: string;

@@ -13,10 +13,8 @@
  * writes (exp here is correctly rounded; a C library's expf can differ in a last bit, which can move
  * min_log_prob by one float32 ulp).
  */
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import { writeError, writing } from '../fs/write-errors.js';
-import { writeFully } from '../gguf/writer.js';
+import { AtomicFile } from '../fs/atomic-file.js';
 
 export const KLD_BASE_MAGIC = '_logits_';
 /** Logits more than this far below the row's maximum are stored as the row's floor (llama.cpp's cut). */
@@ -63,14 +61,17 @@ export function encodeLogProbRow(z: ArrayLike<number>, from: number, V: number, 
 export class KldBaseWriter {
   private rows = 0;
   private position: number;
-  private closed = false;
 
-  private constructor(readonly path: string, private readonly fd: FileHandle, readonly vocab: number, readonly expectedRows: number, start: number) {
+  private constructor(private readonly file: AtomicFile, readonly vocab: number, readonly expectedRows: number, start: number) {
     this.position = start;
   }
 
+  get path(): string {
+    return this.file.path;
+  }
+
   get tmpPath(): string {
-    return `${this.path}.incomplete`;
+    return this.file.tmpPath;
   }
 
   /** Create `<path>.incomplete` with the header and the chunks' tokens. */
@@ -83,20 +84,9 @@ export class KldBaseWriter {
     head.writeInt32LE(chunks.length, 16);
     let o = 20;
     for (const c of chunks) for (const t of c) o = head.writeInt32LE(t, o);
-    let fd: FileHandle;
-    try {
-      fd = await open(`${path}.incomplete`, 'w');
-    } catch (e) {
-      throw writeError(e, `${path}.incomplete`);
-    }
-    const w = new KldBaseWriter(path, fd, vocab, chunks.length * (ctx - 1 - Math.floor(ctx / 2)), head.length);
-    try {
-      await writing(w.tmpPath, () => writeFully(fd, head, 0));
-    } catch (e) {
-      await w.abort();
-      throw e;
-    }
-    return w;
+    // the rows are appended: the file grows as they are written
+    const file = await AtomicFile.create(path, { header: head, size: head.length, grow: async () => {} });
+    return new KldBaseWriter(file, vocab, chunks.length * (ctx - 1 - Math.floor(ctx / 2)), head.length);
   }
 
   /** Append the encoded rows of `n` logit rows [n, vocab] (the next scored positions, in order). */
@@ -105,7 +95,7 @@ export class KldBaseWriter {
     const buf = new Uint16Array(n * nv);
     for (let r = 0; r < n; r++) encodeLogProbRow(logits, r * this.vocab, this.vocab, buf.subarray(r * nv, (r + 1) * nv));
     const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    await writing(this.tmpPath, () => writeFully(this.fd, bytes, this.position));
+    await this.file.write(bytes, this.position);
     this.position += bytes.length;
     this.rows += n;
   }
@@ -116,22 +106,12 @@ export class KldBaseWriter {
   }
 
   async finish(): Promise<void> {
-    if (this.rows !== this.expectedRows) {
-      await this.abort();
-      throw new InputError('E_KLD_BASE_INCOMPLETE', `${this.path}: ${this.rows} of ${this.expectedRows} scored rows were written`);
-    }
-    await writing(this.tmpPath, () => this.fd.sync());
-    await this.fd.close();
-    this.closed = true;
-    await writing(this.path, () => rename(this.tmpPath, this.path));
+    const short = this.rows !== this.expectedRows ? new InputError('E_KLD_BASE_INCOMPLETE', `${this.path}: ${this.rows} of ${this.expectedRows} scored rows were written`) : undefined;
+    await this.file.finish(short);
   }
 
   /** Close and delete the temporary file (after an error or an abort). */
-  async abort(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      await this.fd.close().catch(() => undefined);
-    }
-    await unlink(this.tmpPath).catch(() => undefined);
+  abort(): Promise<void> {
+    return this.file.abort();
   }
 }
