@@ -30,6 +30,8 @@ import { inspectCheckpoint, type InspectParams, type InspectReport } from './cor
 import { forward as forwardCore, type ForwardOptions } from './core/model/forward.js';
 import type { CheckpointLike } from './core/model/session.js';
 import type { Targets } from './core/quantize/targets.js';
+import { loadRecipe } from './core/quantize/recipe.js';
+import type { SchemeId } from './core/formats/index.js';
 import { randomSequences, verifyAgainst, type CompareResult } from './core/verify/against.js';
 import type { KernelChoice } from './core/model/kernels.js';
 import { verifyLlamaCppAgainst } from './core/verify/against-llama.js';
@@ -162,11 +164,16 @@ export async function convert(input: string, output: string, o: ConvertOptions |
 }
 
 export interface QuantizeOptions extends RunOptions {
-  scheme: NonNullable<RunParams['quant']>['scheme'];
+  /** A registry id (`quantize --list`); or give `recipe`. */
+  scheme?: SchemeId;
   /** Which Linears to quantize (default as the CLI). */
   targets?: Targets;
   /** w4a16 group size (default 128). */
   groupSize?: number;
+  /** A recipe file (YAML or JSON) instead of scheme/targets/groupSize (see core/quantize/recipe.ts). */
+  recipe?: string;
+  /** With a recipe: also quantize the default-ignored embeddings and lm_head its rules match. */
+  forceIgnored?: boolean;
 }
 
 /**
@@ -174,8 +181,10 @@ export interface QuantizeOptions extends RunOptions {
  * @example const r = await quantize('in', 'out-fp8', { scheme: 'fp8-block' }); r.errorSummary
  */
 export async function quantize(input: string, output: string, o: QuantizeOptions): Promise<RunResult> {
-  const { scheme, targets, groupSize, ...rest } = o;
-  const quant: NonNullable<RunParams['quant']> = defined({ scheme, targets: targets ?? 'all', group: groupSize });
+  const { scheme, targets, groupSize, recipe, forceIgnored, ...rest } = o;
+  const quant: NonNullable<RunParams['quant']> = recipe !== undefined
+    ? defined({ recipe: await loadRecipe(recipe), forceIgnored })
+    : defined({ scheme, targets: targets ?? 'all', group: groupSize });
   return runConversion({ ...rest, kind: 'quantize', input, output, quant });
 }
 

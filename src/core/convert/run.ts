@@ -6,9 +6,9 @@
 import { join, resolve } from 'node:path';
 import { dtypeBytes, type DType } from '../dtype/dtypes.js';
 import { throwIfAborted, UsageError, InputError } from '../errors.js';
-import { formatOf, type SchemeId } from '../formats/index.js';
-import { quantizationConfig } from '../quantize/qconfig.js';
-import { isTarget, type Targets } from '../quantize/targets.js';
+import { formatOf } from '../formats/index.js';
+import { quantizationConfigOf } from '../quantize/qconfig.js';
+import { recipeReport, resolveQuant, type QuantRequest, type RecipeReport, type ResolvedQuant } from '../quantize/recipe.js';
 import { CASTABLE } from '../pipeline/cast.js';
 import { finalizeOutput } from './finalize.js';
 import type { ExpertsLayout } from '../pipeline/jobs.js';
@@ -42,7 +42,7 @@ export interface RunParams {
   dtype?: DType;
   castRouter?: boolean;
   maxShardBytes?: number;
-  quant?: { scheme: SchemeId; targets: Targets; group?: number };
+  quant?: QuantRequest;
   /** 1-based part index and part count. */
   part?: { index: number; count: number };
   /** Only write the index/config/manifest of a run whose parts are all done. */
@@ -93,36 +93,34 @@ export interface RunResult {
   groups: GroupSize[];
   errors?: TensorError[];
   errorSummary?: ErrorSummary[];
+  /** With a recipe: what it selected (module counts and the modules the ignore lists kept or `force` let through). */
+  recipe?: RecipeReport;
 }
 
-/** The tensors a run's --targets quantize. */
-const targetsOf = (targets: Targets) => (t: { info: { role: Role } }) => isTarget(t.info.role, targets);
-
-function validate(p: RunParams, src: Source): void {
+function validate(p: RunParams, src: Source, quant: ResolvedQuant | undefined): void {
   if (p.kind === 'dequantize' && src.kind !== 'quantized') throw new InputError('E_NOT_QUANTIZED', `${p.input}: config.json has no quantization_config; nothing to dequantize`);
   if (p.kind !== 'dequantize' && src.kind === 'quantized') throw new InputError('E_QUANTIZED_INPUT', `${p.input}: input is quantized (quantization_config in config.json); run m1kit dequantize first`);
   if (p.dtype && !CASTABLE.has(p.dtype)) throw new UsageError(`--dtype ${p.dtype} is not a float dtype m1kit casts to`);
   for (const t of src.canon) {
     if (!t.quant && !CASTABLE.has(t.dtype)) throw new InputError('E_DTYPE', `${p.input}: tensor "${t.name}" has dtype ${t.dtype}; expected BF16, F16 or F32`);
   }
-  if (p.quant) {
+  if (quant) {
     if ((p.tp ?? 1) > 1 || (p.ep ?? 1) > 1 || (p.experts ?? 'per-expert') !== 'per-expert') {
       throw new UsageError('quantize writes the HF per-expert layout; re-shard the quantized output with convert is not supported, so drop --tp/--ep/--experts');
     }
-    const g = p.quant.group ?? formatOf(p.quant.scheme).defaultGroup;
-    const fmt = formatOf(p.quant.scheme);
+    const fmt = formatOf(quant.scheme);
     for (const t of src.canon) {
       const [R, C] = view2d(t.shape);
-      const problem = isTarget(t.info.role, p.quant.targets) ? fmt.shapeProblem?.(R, C, g) : undefined;
+      const problem = quant.modules.has(t.info.module) ? fmt.shapeProblem?.(R, C, quant.group) : undefined;
       if (problem) throw new InputError('E_SCHEME_SHAPE', `${p.input}: "${t.name}" ${problem}`);
     }
   }
 }
 
-function outputConfig(p: RunParams, src: Source, group: number): Record<string, unknown> {
+function outputConfig(p: RunParams, src: Source, quant: ResolvedQuant | undefined): Record<string, unknown> {
   const cfg: Record<string, unknown> = { ...src.config.raw };
   if (p.kind === 'dequantize') delete cfg.quantization_config;
-  if (p.quant) cfg.quantization_config = quantizationConfig(src.config, p.quant.scheme, p.quant.targets, group);
+  if (quant) cfg.quantization_config = quantizationConfigOf(src.config, quant.scheme, quant.modules, quant.group);
   const dt = p.dtype ?? (p.kind === 'dequantize' ? 'BF16' : undefined);
   if (dt) cfg.torch_dtype = dt === 'BF16' ? 'bfloat16' : dt === 'F16' ? 'float16' : 'float32';
   return cfg;
@@ -139,10 +137,10 @@ export async function runConversion(p: RunParams): Promise<RunResult> {
   const output = guarded.real;
   const src = await openSource(input, p.signal);
   try {
-    validate(p, src);
+    const quant = p.quant ? resolveQuant(p.quant, src.config) : undefined;
+    validate(p, src, quant);
     const grid = makeGrid(src.config, p.tp ?? 1, p.ep ?? 1);
     const experts = p.experts ?? 'per-expert';
-    const group = p.quant ? (p.quant.group ?? formatOf(p.quant.scheme).defaultGroup) : 0;
     const dtype = p.dtype ?? (p.kind === 'dequantize' ? 'BF16' : undefined);
     const plan: Plan = buildPlan({
       config: src.config,
@@ -151,11 +149,11 @@ export async function runConversion(p: RunParams): Promise<RunResult> {
       experts,
       dtype,
       castRouter: p.castRouter ?? false,
-      quant: p.quant ? { scheme: p.quant.scheme, group, quantizes: targetsOf(p.quant.targets) } : undefined,
+      quant: quant ? { scheme: quant.scheme, group: quant.group, quantizes: (t) => quant.modules.has(t.info.module) } : undefined,
       maxShardBytes: p.maxShardBytes,
       keepSharding: src.sharding,
     });
-    const config = outputConfig(p, src, group);
+    const config = outputConfig(p, src, quant);
     const hash = planHash(plan, { kind: p.kind, input: src.identity, config });
     const ranks = plan.dirs.map((d) => d.dir).filter((d) => d !== '');
     const canonMap = new Map(src.canon.map((t) => [t.name, t]));
@@ -173,6 +171,7 @@ export async function runConversion(p: RunParams): Promise<RunResult> {
       finalized: false,
       groups: groupSizes(plan, canonMap),
     };
+    if (quant && p.quant?.recipe) result.recipe = recipeReport(quant);
     if (p.dryRun) return result;
 
     const layout: LayoutMeta | undefined =

@@ -12,18 +12,19 @@
  */
 import type { M1Config } from '../checkpoint/config.js';
 import { expectedTensors } from '../checkpoint/layout.js';
-import { classify } from '../pipeline/geometry.js';
+import { ATTENTION_PROJ_ROLES, classify, EXPERT_ROLES, type NameInfo, type Role } from '../arch/minimax-m1/tensors.js';
 import { engineNamesOf } from '../engines/layers.js';
 import { formatOf, type ConfigContext, type SchemeId } from '../formats/index.js';
-import { isTarget, type Targets } from './targets.js';
+import { builtinRecipe, selectModules } from './recipe.js';
+import type { Targets } from './targets.js';
 
 /** Linear modules (2-D weights other than the embedding) left unquantized, as full module names. */
-export function unquantizedLinears(c: M1Config, targets: Targets): string[] {
+export function unquantizedLinears(c: M1Config, quantized: ReadonlySet<string>): string[] {
   const out: string[] = [];
   for (const t of expectedTensors(c)) {
     const info = classify(t.name);
     if (!info || t.shape.length !== 2 || info.role === 'embed') continue;
-    if (!isTarget(info.role, targets)) out.push(info.module);
+    if (!quantized.has(info.module)) out.push(info.module);
   }
   return out;
 }
@@ -42,22 +43,66 @@ export const CT_IGNORE = {
   experts: 're:model\\.layers\\.\\d+\\.(block_sparse_moe\\.)?experts\\.\\d+\\.(w1|w2|w3|gate_proj|up_proj|down_proj)$',
 } as const;
 
-function ctIgnore(c: M1Config, targets: Targets): string[] {
-  const out: string[] = [CT_IGNORE.router];
-  if (targets === 'experts') out.push(CT_IGNORE.attention);
-  if (targets === 'attention') out.push(CT_IGNORE.experts);
-  if (!c.tieWordEmbeddings) out.push('lm_head');
-  return out;
-}
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** vLLM's per-expert names of the HF expert projections. */
+const EXPERT_ENGINE: Record<string, string> = { w1: 'gate_proj', w3: 'up_proj', w2: 'down_proj' };
 
-/** What every format's config fragment is built from: the unquantized modules under `targets`. */
-export function configContext(c: M1Config, targets: Targets, group: number): ConfigContext {
-  return { group, skipModules: fp8Skip(unquantizedLinears(c, targets)), ignorePatterns: ctIgnore(c, targets) };
+/** One module's `ignore` entry: its HF name or any of its engine names, exactly. */
+function exactIgnore(info: NameInfo): string {
+  if (EXPERT_ROLES.has(info.role)) {
+    return `re:model\\.layers\\.${info.layer}\\.(block_sparse_moe\\.)?experts\\.${info.expert}\\.(${info.role}|${EXPERT_ENGINE[info.role]})$`;
+  }
+  return `re:(${[info.module, ...engineNamesOf(info.module)].map(esc).join('|')})$`;
 }
 
 /**
+ * compressed-tensors `ignore`: per class (router, attention, experts) its class pattern when no module of
+ * the class is quantized; else, per layer, the class pattern of that layer when none of the layer's are,
+ * or an exact entry per unquantized module; then `lm_head` when untied and kept.
+ */
+function ctIgnore(c: M1Config, quantized: ReadonlySet<string>): string[] {
+  const classes: [keyof typeof CT_IGNORE, (r: Role) => boolean][] = [
+    ['router', (r) => r === 'router'],
+    ['attention', (r) => ATTENTION_PROJ_ROLES.has(r)],
+    ['experts', (r) => EXPERT_ROLES.has(r)],
+  ];
+  const infos = expectedTensors(c).flatMap((t) => {
+    const i = t.shape.length === 2 ? classify(t.name) : undefined;
+    return i ? [i] : [];
+  });
+  const out: string[] = [];
+  for (const [name, member] of classes) {
+    const of = infos.filter((i) => member(i.role));
+    const kept = of.filter((i) => !quantized.has(i.module));
+    if (kept.length === 0) continue;
+    if (kept.length === of.length) {
+      out.push(CT_IGNORE[name]);
+      continue;
+    }
+    for (const l of [...new Set(kept.map((i) => i.layer!))]) {
+      const keptHere = kept.filter((i) => i.layer === l);
+      if (keptHere.length === of.filter((i) => i.layer === l).length) out.push(CT_IGNORE[name].replace('layers\\.\\d+', `layers\\.${l}`));
+      else out.push(...keptHere.map(exactIgnore));
+    }
+  }
+  if (!c.tieWordEmbeddings && !quantized.has('lm_head')) out.push('lm_head');
+  return out;
+}
+
+/** What every format's config fragment is built from: the modules left unquantized. */
+export function configContext(c: M1Config, quantized: ReadonlySet<string>, group: number): ConfigContext {
+  return { group, skipModules: fp8Skip(unquantizedLinears(c, quantized)), ignorePatterns: ctIgnore(c, quantized) };
+}
+
+/** The `quantization_config` of `scheme` applied to the `quantized` modules. */
+export function quantizationConfigOf(c: M1Config, scheme: SchemeId, quantized: ReadonlySet<string>, group: number): Record<string, unknown> {
+  return formatOf(scheme).quantizationConfig(configContext(c, quantized, group));
+}
+
+/**
+ * The `quantization_config` of `--scheme scheme --targets targets` (the built-in recipe).
  * @example quantizationConfig(config, 'fp8-block', 'all', 128).quant_method // 'fp8'
  */
 export function quantizationConfig(c: M1Config, scheme: SchemeId, targets: Targets, group: number): Record<string, unknown> {
-  return formatOf(scheme).quantizationConfig(configContext(c, targets, group));
+  return quantizationConfigOf(c, scheme, selectModules(builtinRecipe(scheme, targets), c).modules, group);
 }
