@@ -40,7 +40,11 @@ Examples:
 
 real-slice holds one lightning and one softmax layer at MiniMax-M1's sizes (hidden 6144, 64 × 128 heads,
 8 kv heads, 32 experts × 9216, vocab 200,064): 11.4 + 11.1 GB of layers, 2.5 GB each for embeddings and
-LM head. Its matrices are filled from a table of normal draws (≈ 300 MB/s), so the disk sets the pace.`,
+LM head. Its matrices are filled from a table of normal draws (≈ 300 MB/s), so the disk sets the pace.
+
+Every preset also gets tokenizer.json and tokenizer_config.json: a small byte-level BPE (256 byte
+tokens, 36 merges, M1's chat-format special tokens and chat template) with MiniMax-M1's pre-tokenizer
+pattern, so --prompt, --text and --text-file work on it.`,
     )
     .action(
       action('fixture', async (ctx, out: string, o: { preset: string; config?: string; seed: number; shards: number; force: boolean }) => {
@@ -62,7 +66,7 @@ LM head. Its matrices are filled from a table of normal draws (≈ 300 MB/s), so
           },
         });
         bar.stop();
-        ctx.reporter.result(res, () => `wrote ${count(res.tensors, 'tensor')} (${formatBytes(res.bytes)}) in ${count(res.files.length, 'file')} to ${out} (seed ${res.seed})`);
+        ctx.reporter.result(res, () => `wrote ${count(res.tensors, 'tensor')} (${formatBytes(res.bytes)}) in ${count(res.files.length, 'file')} to ${out} (seed ${res.seed})${res.tokenizer ? ', with tokenizer.json' : ''}`);
       }),
     );
 }
