@@ -54,6 +54,15 @@ const srcValues = (m: string): { w: number[]; rows: number; cols: number } => {
 };
 const f32At = (b: Buffer, i: number) => b.readFloatLE(4 * i);
 
+/** The modules sharing an NVFP4 global scale with `m` (itself included): softmax q/k/v, an expert's w1/w3. */
+function fusedWith(m: string): string[] {
+  const qkv = /^(.*\.self_attn\.)(q|k|v)_proj$/.exec(m);
+  if (qkv) return ['q', 'k', 'v'].map((r) => `${qkv[1]}${r}_proj`);
+  const w13 = /^(.*\.experts\.\d+\.)w(1|3)$/.exec(m);
+  if (w13) return [`${w13[1]}w1`, `${w13[1]}w3`];
+  return [m];
+}
+
 describe.each(SCHEMES)('%s', (scheme) => {
   const spec = SPEC[scheme];
 
@@ -91,6 +100,19 @@ describe.each(SCHEMES)('%s', (scheme) => {
     }
   });
 
+  if (scheme === 'nvfp4')
+    it('fused layers share one global scale: softmax q/k/v, each expert\'s w1/w3 (and w2 has its own)', () => {
+      const q = out[scheme]!.q;
+      const gs = (m: string) => q.get(`${m}.weight_global_scale`)!.bytes.readFloatLE(0);
+      const mods = quantizedModules();
+      const groups = mods.filter((m) => fusedWith(m).length > 1);
+      expect(groups.some((m) => m.endsWith('q_proj'))).toBe(true);
+      expect(groups.some((m) => m.endsWith('.w1'))).toBe(true);
+      for (const m of groups) for (const p of fusedWith(m)) expect(gs(p), `${m} ~ ${p}`).toBe(gs(m));
+      // the fixture's experts differ in amax, so sharing is visible: w1 and w2 of an expert disagree somewhere
+      expect(mods.filter((m) => m.endsWith('.w1')).some((m) => gs(m) !== gs(m.replace(/w1$/, 'w2')))).toBe(true);
+    });
+
   it('every stored scale and code is the one the published rule gives for the source weights', () => {
     const q = out[scheme]!.q;
     let elements = 0;
@@ -101,7 +123,8 @@ describe.each(SCHEMES)('%s', (scheme) => {
       const scale = q.get(`${m}.weight_scale`)!.bytes;
       let G = 1;
       if (scheme === 'nvfp4') {
-        const amax = w.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+        // one global scale per layer the engines fuse (softmax q/k/v → qkv_proj, an expert's w1/w3 → w13)
+        const amax = fusedWith(m).reduce((a, n) => srcValues(n).w.reduce((b, v) => Math.max(b, Math.abs(v)), a), 0);
         G = q.get(`${m}.weight_global_scale`)!.bytes.readFloatLE(0);
         expect(G, m).toBe(Math.fround(2688 / amax));
       }

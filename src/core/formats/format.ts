@@ -56,11 +56,6 @@ export interface BandEncoder {
   /** Bytes of the codes (first stored tensor) of `n` rows × `w` columns. */
   codeBytes(n: number, w: number): number;
   /**
-   * A first pass, for formats whose scales depend on the whole tensor (NVFP4's global scale): when
-   * present, the job shows it every band (same arguments as `band`) before the first `band` call.
-   */
-  observe?(input: QuantInput, r0: number, n: number, c0: number, w: number, o: { kernels: KernelOptions }): Promise<void>;
-  /**
    * Quantize rows [r0, r0 + n) × columns [c0, c0 + w) of the weight (w < cols only when the format's
    * `columnPieces` is true) into `into`, returning the codes (row-major [n, w] of the codes' layout).
    */
@@ -132,7 +127,13 @@ export interface QuantFormat<Id extends string = string> extends StoredFormat {
   /** TypeScript reference: fp32 [rows, cols] from the stored tensors' bytes (outputs order). */
   dequantizeRef: (stored: Uint8Array[], rows: number, cols: number, group: number) => Float32Array;
   /** Band quantizer (native kernels with the reference as fallback, bit-identical). */
-  encoder: (rows: number, cols: number, group: number) => BandEncoder;
+  encoder: (rows: number, cols: number, group: number, tensor?: { amax: number }) => BandEncoder;
+  /**
+   * Formats with a tensor-wide scale (NVFP4's global scale, from the largest finite |w|): the quantize
+   * job measures that amax before the first band and passes it to `encoder`; with `fused`, over the
+   * tensor and the weights an engine fuses it with (whose scales must agree; quantize/fused.ts).
+   */
+  tensorAmax?: { fused: boolean };
   /** `quantization_config` of a checkpoint whose quantized modules use this format. */
   quantizationConfig: (ctx: ConfigContext) => Record<string, unknown>;
   /** Rows of the engine-compatibility table (engines/compat.ts) for this format. */

@@ -4,11 +4,12 @@
  * - `<module>.weight_packed`        U8 [out, in/2]; E2M1 codes, column 2j in the low nibble of byte j
  * - `<module>.weight_scale`         F8_E4M3 [out, in/16]
  * - `<module>.weight_global_scale`  F32 [1]; w ≈ e2m1(q) · weight_scale[r, ⌊c/16⌋] / weight_global_scale
- * The global scale depends on the whole tensor's amax: the encoder's `observe` pass sees every band first.
+ * The global scale comes from the amax of the tensor and of the weights an engine fuses it with,
+ * measured by the quantize job before the first band (`tensorAmax`, quantize/fused.ts).
  * Reference math: core/quant/nvfp4.ts (kernel: kernels/cpu/mx_impl.h, slots quant_nvfp4/dequant_nvfp4).
  */
 import { InputError } from '../errors.js';
-import { dequantizeNvfp4, matrixAmax, quantizeNvfp4 } from '../ops/microscale.js';
+import { dequantizeNvfp4, quantizeNvfp4 } from '../ops/microscale.js';
 import { dequantizeNvfp4Rows, NVFP4_GROUP, nvfp4GlobalScale, quantizeNvfp4Rows, tensorAmax } from '../quant/nvfp4.js';
 import { aligned, bytesOf, cdiv, checkStored, decodeValues, readRows } from './common.js';
 import type { QuantFormat, StoredLayout, TensorStore } from './format.js';
@@ -55,24 +56,22 @@ export const nvfp4: QuantFormat<'nvfp4'> = {
     return dequantizeNvfp4Rows(p!, s!, new Float32Array(aligned(g!))[0]!, rows, cols);
   },
 
-  encoder(rows, cols) {
+  encoder(rows, cols, _g, tensor) {
+    if (tensor === undefined) throw new InputError('E_QUANT_SCALE', 'nvfp4 encoder: the tensor amax (global scale input) is required');
     const ng = cdiv(cols, NVFP4_GROUP);
     const scale = new Uint8Array(rows * ng);
-    let amax = 0;
-    let g: number | undefined;
+    const g = nvfp4GlobalScale(tensor.amax);
     return {
       codeBytes: (n, w) => n * cdiv(w, 2),
-      async observe(input, _r0, n, _c0, w, o) {
-        amax = Math.max(amax, await matrixAmax(input, n, w, o.kernels));
-      },
       async band(input, r0, n, _c0, w, into, o) {
-        g ??= nvfp4GlobalScale(amax);
         const r = await quantizeNvfp4(input, n, w, g, { ...o.kernels, ...(o.errors ? { errors: o.errors } : {}), out: { codes: new Uint8Array(into, 0, n * cdiv(w, 2)), scale: scale.subarray(r0 * ng, (r0 + n) * ng) } });
         return r.packed;
       },
-      finish: () => [scale, bytesOf(new Float32Array([g ?? nvfp4GlobalScale(amax)]))],
+      finish: () => [scale, bytesOf(new Float32Array([g]))],
     };
   },
+
+  tensorAmax: { fused: true },
 
   quantizationConfig: (ctx) => floatConfig(FORMAT, floatWeights(4, 'tensor_group', NVFP4_GROUP, 'torch.float8_e4m3fn'), ctx),
 

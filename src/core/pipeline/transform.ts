@@ -26,6 +26,8 @@ export interface TransformContext {
   pool?: BufferPool | undefined;
   /** Input elements per band (undefined: the transform's default); bounds memory, never changes bytes. */
   bandElements?: number | undefined;
+  /** Any other input tensor by name (a transform may need statistics of related tensors). */
+  tensor?: ((name: string) => InputTensor | undefined) | undefined;
 }
 
 /** Reads a transform started ahead of its tensor; `settle` waits for all of them (before the input closes). */

@@ -150,7 +150,7 @@ export async function writePlannedFile<R, P extends Prefetch>(outRoot: string, f
     const header = encodeHeader(specs, f.metadata).bytes;
     if (header.length !== w.dataStart) throw new InputError('E_INTERNAL_HEADER', `${w.tmpPath}: header is ${w.dataStart} bytes, expected ${header.length}`);
     sink = new BandSink(w, header, ctx.hasher, ctx.onBytes);
-    const tc: TransformContext = { signal: ctx.signal, read: ctx.read, pool: ctx.pool, bandElements: ctx.bandBytes === undefined ? undefined : ctx.bandBytes / 4 };
+    const tc: TransformContext = { signal: ctx.signal, read: ctx.read, pool: ctx.pool, bandElements: ctx.bandBytes === undefined ? undefined : ctx.bandBytes / 4, tensor: (n) => ctx.src.byName.get(n) };
     for (let i = 0; i < f.jobs.length; i++) {
       const job = f.jobs[i]!;
       if (job.kind === 'assemble') await assemble(job, sink, ctx);

@@ -10,6 +10,7 @@
 import { throwIfAborted } from '../errors.js';
 import { formatOf, type BandEncoder } from '../formats/index.js';
 import type { QuantInput } from '../ops/quant.js';
+import { matrixAmax } from '../ops/microscale.js';
 import type { KernelOptions } from '../ops/common.js';
 import { CodePool } from '../pipeline/code-pool.js';
 import { toF32 } from '../pipeline/cast.js';
@@ -21,6 +22,7 @@ import type { BufferPool } from '../pipeline/buffer-pool.js';
 import type { InputTensor, ReadRect, RectData } from '../pipeline/input.js';
 import type { BandWriter, TensorTransform } from '../pipeline/transform.js';
 import { ErrorStats } from './error-stats.js';
+import { fusedPartners } from './fused.js';
 import { sampledRows, type ErrorSample } from '../quant/error-sums.js';
 
 /** Quantization errors of one tensor, measured against its source (kept in the output's manifest). */
@@ -65,6 +67,10 @@ export interface QuantizeJobOptions {
   pool?: BufferPool | undefined;
   /** Elements per band (default 4 Mi; rounded down to whole 128-row blocks, at least one). */
   bandElements?: number | undefined;
+  /** Another input tensor by name (fused partners of a tensor-wide scale). */
+  tensor?: ((name: string) => InputTensor | undefined) | undefined;
+  /** Tensor-wide amax already measured in this run, by tensor name. */
+  amaxCache?: Map<string, number> | undefined;
 }
 
 /** Code buffers recycled across bands and tensors of a run (returned by the sink once hashed). */
@@ -145,11 +151,11 @@ export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: In
   const codesName = job.outs[0]!.name;
   const stats = new ErrorStats();
   const fmt = formatOf(scheme);
-  const enc = fmt.encoder(R, C, g);
+  const banding = bandRowsOf(job, t, o);
+  const amax = fmt.tensorAmax ? await sharedAmax(job, t, fmt.tensorAmax.fused ? fusedPartners(t.name) : [], { ...o, kernels: k }) : undefined;
+  const enc = fmt.encoder(R, C, g, amax === undefined ? undefined : { amax });
   const unit = fmt.rowUnit(g);
   const pooled = !t.quant && t.pieces.length > 0;
-  const banding = bandRowsOf(job, t, o);
-  if (enc.observe) await observePass(enc, t, banding.rows, banding.cols, { ...o, kernels: k });
   if (banding.cols < C) {
     const sampledWide = await quantizePieces(job, t, sink, enc, { ...o, kernels: k, unit, rows: banding.rows, cols: banding.cols, errorStride, sums: stats.sums });
     await putTail(job, enc, sink);
@@ -195,11 +201,26 @@ export async function quantizeJob(job: Extract<Job, { kind: 'quantize' }>, t: In
 }
 
 /**
- * The encoder's first pass, for formats whose scales depend on the whole tensor: every band (or column
- * piece) of `t`, in order, one read ahead, into pooled buffers for whole-row bands. The tensor is read
- * twice (the second time usually from the page cache); memory stays bounded by two bands.
+ * Largest finite |w| over `t` and the `partners` an engine fuses it with (those present in the input),
+ * for formats with a tensor-wide scale. Each tensor is measured once per run (`o.amaxCache`): read in the
+ * job's bands (or column pieces), one read ahead, into pooled buffers for whole-row bands, so a tensor is
+ * read twice in all (the second time usually from the page cache) and memory stays two bands.
  */
-async function observePass(enc: BandEncoder, t: InputTensor, rows: number, cols: number, o: QuantizeJobOptions & { kernels: KernelOptions }): Promise<void> {
+async function sharedAmax(job: Extract<Job, { kind: 'quantize' }>, t: InputTensor, partners: string[], o: QuantizeJobOptions & { kernels: KernelOptions }): Promise<number> {
+  let m = 0;
+  for (const u of [t, ...partners.map((n) => o.tensor?.(n)).filter((x): x is InputTensor => x !== undefined)]) {
+    let a = o.amaxCache?.get(u.name);
+    if (a === undefined) {
+      const banding = bandRowsOf(job, u, o);
+      a = await tensorAmaxOf(u, banding.rows, banding.cols, o);
+      o.amaxCache?.set(u.name, a);
+    }
+    m = Math.max(m, a);
+  }
+  return m;
+}
+
+async function tensorAmaxOf(t: InputTensor, rows: number, cols: number, o: QuantizeJobOptions & { kernels: KernelOptions }): Promise<number> {
   const [R, C] = view2d(t.shape);
   const pooled = !t.quant && t.pieces.length > 0 && cols === C && o.pool !== undefined;
   const tiles: { r0: number; c0: number }[] = [];
@@ -212,6 +233,7 @@ async function observePass(enc: BandEncoder, t: InputTensor, rows: number, cols:
     return p;
   };
   let next: Promise<RectData> | undefined = tiles.length > 0 ? read(0) : undefined;
+  let amax = 0;
   try {
     for (let i = 0; i < tiles.length; i++) {
       throwIfAborted(o.signal);
@@ -219,12 +241,13 @@ async function observePass(enc: BandEncoder, t: InputTensor, rows: number, cols:
       next = i + 1 < tiles.length ? read(i + 1) : undefined;
       const { r0, c0 } = tiles[i]!;
       const u16 = bf16Of(data, dtype);
-      await enc.observe!(u16 ? { bf16: u16 } : toF32(data, dtype), r0, Math.min(R, r0 + rows) - r0, c0, Math.min(C, c0 + cols) - c0, { kernels: o.kernels });
+      amax = Math.max(amax, await matrixAmax(u16 ? { bf16: u16 } : toF32(data, dtype), Math.min(R, r0 + rows) - r0, Math.min(C, c0 + cols) - c0, o.kernels));
       if (pooled) o.pool!.give(data);
     }
   } finally {
     await next?.catch(() => undefined);
   }
+  return amax;
 }
 
 /**
@@ -297,8 +320,9 @@ async function quantizePieces(
  * @example writePlannedFile(out, file, { ...ctx, transform: quantizeTransform({ threads: 2 }) })
  */
 export function quantizeTransform(o: { kernels?: KernelOptions | undefined; errorStride?: number | undefined } = {}): TensorTransform<TensorError, QuantizeReads> {
+  const amaxCache = new Map<string, number>(); // per run: each fused partner is measured once
   return {
     prefetch: (job, t, c) => prefetchQuantize(job, t, { ...c, ...o }),
-    run: (job, t, sink, c) => quantizeJob(job, t, sink, { ...c, ...o }),
+    run: (job, t, sink, c) => quantizeJob(job, t, sink, { ...c, ...o, amaxCache }),
   };
 }

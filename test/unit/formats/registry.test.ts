@@ -28,10 +28,9 @@ function memStore(entries: Map<string, { dtype: DType; shape: number[]; bytes: U
 
 /** Stored tensors of `w` [R, C] as written by the format's encoder in bands of `bandRows`. */
 async function encode(f: QuantFormat, w: Float32Array, R: number, C: number, g: number, bandRows: number, backend: 'ref' | 'auto'): Promise<Uint8Array[]> {
-  const enc = f.encoder(R, C, g);
+  // formats with a tensor-wide scale (NVFP4) get the tensor's largest |w|, as the quantize job measures it
+  const enc = f.encoder(R, C, g, f.tensorAmax ? { amax: w.reduce((m, v) => Math.max(m, Math.abs(v)), 0) } : undefined);
   const codes = new Uint8Array(enc.codeBytes(R, C));
-  // formats whose scales depend on the whole tensor (NVFP4) see every band first, as the quantize job shows them
-  if (enc.observe) for (let r0 = 0; r0 < R; r0 += bandRows) await enc.observe(w.subarray(r0 * C, (r0 + Math.min(bandRows, R - r0)) * C), r0, Math.min(bandRows, R - r0), 0, C, { kernels: { backend } });
   for (let r0 = 0; r0 < R; r0 += bandRows) {
     const n = Math.min(bandRows, R - r0);
     const b = await enc.band(w.subarray(r0 * C, (r0 + n) * C), r0, n, 0, C, new ArrayBuffer(enc.codeBytes(n, C)), { kernels: { backend }, errors: undefined });
