@@ -89,7 +89,9 @@ export class TextTokenizer {
 
   /**
    * Render the chat template for `messages` (with the generation prompt for the assistant's turn by
-   * default), as `apply_chat_template(..., tokenize=False)` does.
+   * default), as `apply_chat_template(..., tokenize=False)` does. Content is given as a string; a
+   * template that needs it as a list of typed parts (`[{ type: 'text', text }]`, as MiniMax-Text-01's
+   * reads `message['content'][0]['text']`) gets it in that form.
    */
   applyChatTemplate(messages: ChatMessage[], o: { addGenerationPrompt?: boolean } = {}): string {
     if (this.chatTemplate === undefined) {
@@ -97,12 +99,23 @@ export class TextTokenizer {
         hint: 'pass --no-chat-template to tokenize the prompt as it is, or use --text',
       });
     }
+    let template: Template;
     try {
-      this.template ??= new Template(this.chatTemplate);
-      const special = (k: string) => tokenText(this.config[k]) ?? '';
-      return this.template.render({ messages, add_generation_prompt: o.addGenerationPrompt ?? true, bos_token: special('bos_token'), eos_token: special('eos_token') });
+      template = this.template ??= new Template(this.chatTemplate);
     } catch (e) {
-      throw new InputError('E_CHAT_TEMPLATE', `${this.file}: the chat template failed to render (${(e as Error).message})`);
+      throw new InputError('E_CHAT_TEMPLATE', `${this.file}: the chat template does not parse (${(e as Error).message})`);
+    }
+    const special = (k: string) => tokenText(this.config[k]) ?? '';
+    const render = (msgs: unknown[]) => template.render({ messages: msgs, add_generation_prompt: o.addGenerationPrompt ?? true, bos_token: special('bos_token'), eos_token: special('eos_token') });
+    try {
+      return render(messages);
+    } catch (e) {
+      // MiniMax's templates read message['content'][0]['text']: the content as a list of typed parts
+      try {
+        return render(messages.map((m) => ({ role: m.role, content: [{ type: 'text', text: m.content }] })));
+      } catch {
+        throw new InputError('E_CHAT_TEMPLATE', `${this.file}: the chat template failed to render (${(e as Error).message})`);
+      }
     }
   }
 }

@@ -91,6 +91,15 @@ describe('loading a checkpoint tokenizer', () => {
     expect(tok.applyChatTemplate([{ role: 'user', content: 'hi' }])).toBe('[user]hi');
   });
 
+  it('a template that reads the content as typed parts (message.content[0].text, as MiniMax-Text-01\'s) gets it so', () => {
+    const f = fixtureTokenizer();
+    const parts = "{% for m in messages %}{{ '<beginning_of_sentence>' + m.role + '\\n' + m['content'][0]['text'] + '<end_of_sentence>' }}{% endfor %}";
+    const tok = new TextTokenizer(f['tokenizer.json'], { ...f['tokenizer_config.json'], chat_template: parts }, '/x/tokenizer.json');
+    expect(tok.applyChatTemplate([{ role: 'user', content: 'hi' }])).toBe('<beginning_of_sentence>user\nhi<end_of_sentence>');
+    const broken = new TextTokenizer(f['tokenizer.json'], { ...f['tokenizer_config.json'], chat_template: '{{ messages[0].content.nope.deeper + 1 }}' }, '/x/tokenizer.json');
+    expect(() => broken.applyChatTemplate([{ role: 'user', content: 'hi' }])).toThrow('/x/tokenizer.json: the chat template failed to render');
+  });
+
   it('no chat template: a clear error suggesting --no-chat-template', () => {
     const f = fixtureTokenizer();
     const { chat_template: _, ...cfg } = f['tokenizer_config.json'];
