@@ -29,9 +29,8 @@ export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
 
 export type DownloadDestination = { kind: 'cache'; cacheDir: string } | { kind: 'local'; dir: string };
 
-export interface DownloadParams {
-  /** Model repo id, `org/name`. */
-  repo: string;
+/** Which files of which snapshot, where, and from which endpoint (what download and verify share). */
+export interface RepoSelection {
   /** Branch, tag or commit (default `main`). */
   revision?: string;
   include?: string[];
@@ -42,12 +41,18 @@ export interface DownloadParams {
   token?: string;
   /** Base fetch (tests inject one); wrapped with token and redirect handling. */
   fetch?: typeof fetch;
-  concurrency?: number;
-  /** Plan only: list what would be downloaded. */
-  dryRun?: boolean;
   /** HF_HUB_OFFLINE: use the cache only, no network. */
   offline?: boolean;
   retry?: Partial<RetryPolicy>;
+  signal?: AbortSignal;
+}
+
+export interface DownloadParams extends RepoSelection {
+  /** Model repo id, `org/name`. */
+  repo: string;
+  concurrency?: number;
+  /** Plan only: list what would be downloaded. */
+  dryRun?: boolean;
   stallTimeoutMs?: number;
   /** Worker threads for transfers (default: one per concurrent file, at most the number of cores). */
   threads?: number;
@@ -59,7 +64,6 @@ export interface DownloadParams {
   waitForLock?: boolean;
   /** Free-space probe (tests inject one). */
   freeBytes?: (dir: string) => Promise<number>;
-  signal?: AbortSignal;
   onEvent?: (e: DownloadEvent) => void;
 }
 

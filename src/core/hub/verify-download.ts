@@ -12,22 +12,12 @@ import { hashFile, hashKindOf } from './hashing.js';
 import { createHubFetch } from './hub-fetch.js';
 import { assertRepoId, assertRevision, isCommitSha } from './names.js';
 import { listRepoFiles, resolveCommit, type RemoteFile } from './repo-files.js';
-import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import type { DownloadDestination } from './download-repo.js';
+import { DEFAULT_RETRY } from './retry.js';
+import type { RepoSelection } from './download-repo.js';
 
-export interface VerifyParams {
+export interface VerifyParams extends RepoSelection {
   /** Repo id; optional for a local directory (then its metadata says what to expect). */
   repo?: string;
-  revision?: string;
-  include?: string[];
-  exclude?: string[];
-  destination: DownloadDestination;
-  endpoint: string;
-  token?: string;
-  fetch?: typeof fetch;
-  offline?: boolean;
-  retry?: Partial<RetryPolicy>;
-  signal?: AbortSignal;
   /** Bytes hashed so far, of `total`. */
   onProgress?: (done: number, total: number, path: string) => void;
 }
