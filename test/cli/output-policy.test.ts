@@ -40,6 +40,7 @@ describe('-q prints nothing but errors', () => {
       [['forward', TINY, '--tokens', '1,2,3', '--out', join(d, 'logits.safetensors')]],
       [['generate', TINY, '--prompt', 'Hello', '--max-tokens', '4']],
       [['verify', join(d, 'q'), '--against', TINY, '--sequences', '1', '--seq-len', '8']],
+      [['generate', TINY, '--prompt', 'hi', '--max-tokens', '4', '--seed', '1']],
       [['imatrix', TINY, '--tokens', Array.from({ length: 16 }, (_, i) => i + 1).join(','), '--ctx', '16', '--out', join(d, 'im.gguf')]],
       [['bench', 'flops']],
       [['doctor', '--no-self-test']],
