@@ -28,6 +28,7 @@ import { verifyDownload as verifyDownloadCore, type VerifyResult as DownloadVeri
 import { openTensorView } from './core/view/open.js';
 import { inspectCheckpoint, type InspectParams, type InspectReport } from './core/inspect/inspect.js';
 import { forward as forwardCore, type ForwardOptions } from './core/model/forward.js';
+import { generate as generateCore, type GenerateOptions as GenerateCoreOptions, type GenerateResult as GenerationResult } from './core/generation/generate.js';
 import type { CheckpointLike } from './core/model/session.js';
 import type { Targets } from './core/quantize/targets.js';
 import { loadRecipe } from './core/quantize/recipe.js';
@@ -222,7 +223,18 @@ export { loadTokenizer, TextTokenizer, type ChatMessage } from './core/text/toke
 export { readTextFile } from './core/text/text-file.js';
 export { resolveTextInput, type TextInput, type TextInputSpec } from './core/text/input.js';
 export { topK, type NextToken } from './core/generation/next-token.js';
-export { generate, type GenerateOptions, type GenerateResult, type StopReason } from './core/generation/generate.js';
+export type { StopReason } from './core/generation/generate.js';
+export type GenerateOptions = Omit<GenerateCoreOptions, 'checkpoint' | 'prompt'>;
+export type { GenerationResult };
+
+/**
+ * Sample up to `maxTokens` tokens after the prompt ids on the reference runtime (the library form of
+ * `m1kit generate`; tokenize text with `loadTokenizer`). `onToken` sees each token as it is drawn.
+ * @example const tok = await loadTokenizer('fixtures/tiny'); const r = await generate('fixtures/tiny', tok.encode('Hello'), { maxTokens: 8, temperature: 0 });
+ */
+export async function generate(checkpoint: string | CheckpointLike, prompt: number[], o: GenerateOptions): Promise<GenerationResult> {
+  return withCheckpoint(checkpoint, o.signal, (ck) => generateCore({ ...o, checkpoint: ck, prompt }));
+}
 export { sample, type SamplerOptions } from './core/generation/sampler.js';
 
 // ---------------------------------------------------------------- verify

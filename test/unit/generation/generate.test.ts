@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Checkpoint } from '../../../src/core/checkpoint/checkpoint.js';
 import { forward } from '../../../src/core/model/forward.js';
 import { generate } from '../../../src/core/generation/generate.js';
+import { generate as libGenerate, loadTokenizer } from '../../../src/library.js';
 
 /**
  * Decode (recurrent, one token at a time) and prefill (block form) agree to float32 rounding on the
@@ -64,5 +65,14 @@ describe('generate', () => {
   it('never draws an id outside the allowed set', async () => {
     const r = await generate({ checkpoint: ckpt, prompt, maxTokens: 30, seed: 9, allowed: (id) => id < 295 });
     expect(r.tokens.every((t) => t < 295)).toBe(true);
+  });
+
+  it('the library form opens a path, tokenized with loadTokenizer, and gives the same tokens', async () => {
+    const tok = await loadTokenizer('fixtures/tiny');
+    const ids = tok.encode('Hello world, the cat');
+    expect(ids).toEqual(prompt);
+    const a = await libGenerate('fixtures/tiny', ids, { maxTokens: 6, seed: 4, kernels: 'ts' });
+    const b = await generate({ checkpoint: ckpt, prompt, maxTokens: 6, seed: 4, kernels: 'ts' });
+    expect(a.tokens).toEqual(b.tokens);
   });
 });
