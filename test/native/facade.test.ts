@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import * as native from '../../src/native/index.js';
+import { gemm } from '../../src/core/ops/gemm.js';
 
 const SRC = new URL('../../src/', import.meta.url).pathname;
 
@@ -40,6 +41,13 @@ describe('native facade', () => {
   it('the import check catches a reach past the index', () => {
     expect(privateNativeImports('core/ops/x.ts', "import { loadAddon } from '../../native/binding.js';")).toEqual(['../../native/binding.js']);
     expect(privateNativeImports('core/ops/x.ts', "import * as native from '../../native/index.js';")).toEqual([]);
+  });
+
+  it('an op without a CUDA kernel refuses backend \'cuda\' instead of running on the CPU', async () => {
+    const a = { x: new Float32Array(2), w: new Float32Array(2), m: 1, k: 2, nOut: 1 };
+    await expect(gemm({ ...a, backend: 'cuda' as never })).rejects.toMatchObject({ code: 'E_KERNEL_BACKEND', exitCode: 3, message: expect.stringMatching(/^gemm: backend 'cuda': no CUDA kernel for this op/) });
+    await expect(gemm({ ...a, backend: 'gpu' as never })).rejects.toMatchObject({ code: 'E_KERNEL_BACKEND' });
+    expect(Array.from(await gemm({ ...a, x: Float32Array.of(1, 2), w: Float32Array.of(3, 4), backend: 'ref' }))).toEqual([11]);
   });
 
   it('exports no way to the addon object', () => {

@@ -40,6 +40,10 @@ export function threadsOf(o: KernelOptions<Backend>): number {
 export function useNative(o: KernelOptions<Backend>, op: string): boolean {
   const b = o.backend ?? 'auto';
   if (b === 'ref') return false;
+  if (b !== 'auto' && b !== 'native') {
+    const what = b === 'cuda' ? "backend 'cuda': no CUDA kernel for this op (lightning prefill and decode have one)" : `unknown backend ${JSON.stringify(b)}`;
+    throw new InputError('E_KERNEL_BACKEND', `${op}: ${what}; expected 'auto', 'native' or 'ref'`);
+  }
   if (b === 'native') {
     assertNative(op);
     return true;

@@ -8,6 +8,7 @@
 import { InputError } from '../errors.js';
 import * as native from '../../native/index.js';
 import { compressRef } from './sha256.ref.js';
+import type { CpuBackend } from './common.js';
 
 /** Initial hash value H(0) (FIPS 180-4 §5.3.3). */
 export const SHA256_IV: readonly number[] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
@@ -25,7 +26,7 @@ export function sha256LanesAvailable(): boolean {
  * `backend: 'native'` is asked), else with the reference.
  * @example const s = Uint32Array.from(SHA256_IV); compressLanes([s], [block64])
  */
-export function compressLanes(states: Uint32Array[], data: Uint8Array[], o: { backend?: 'auto' | 'native' | 'ref' } = {}): void {
+export function compressLanes(states: Uint32Array[], data: Uint8Array[], o: { backend?: CpuBackend } = {}): void {
   if (states.length !== data.length) throw new InputError('E_SHA_LANES', `compressLanes: ${states.length} states for ${data.length} data arrays`);
   for (const d of data) if (d.length % 64 !== 0) throw new InputError('E_SHA_LANES', `compressLanes: ${d.length} bytes is not whole 64-byte blocks`);
   const backend = o.backend ?? 'auto';
