@@ -41,6 +41,6 @@ export interface ModelFamily {
     layer: Readonly<Record<number, readonly GgufName[]>>;
     tail: readonly GgufName[];
   };
-  /** The architecture for parameter, FLOPs and cache counting. */
-  flops(c: M1Config): ArchSpec;
+  /** The architecture for parameter, FLOPs and cache counting (`id`, `name`, `source` label it). */
+  flops(c: M1Config, label?: { id?: string; name?: string; source?: string }): ArchSpec;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../checkpoint/config.js';
 import { M1_CONFIG } from '../checkpoint/presets.js';
 import type { ArchSpec } from '../arch/spec.js';
-import { minimaxArch } from '../arch/minimax-m1/flops.js';
+import { familyOfConfig } from '../arch/registry.js';
 
 export interface Subject {
   arch: ArchSpec;
@@ -21,10 +21,13 @@ export interface Subject {
  * @example await loadSubject('fixtures/tiny') // reads fixtures/tiny/config.json
  */
 export async function loadSubject(configPath?: string): Promise<Subject> {
-  if (configPath === undefined) return { arch: minimaxArch(parseConfig(M1_CONFIG, 'preset minimax-m1')), label: 'preset:minimax-m1' };
+  if (configPath === undefined) {
+    const cfg = parseConfig(M1_CONFIG, 'preset minimax-m1');
+    return { arch: familyOfConfig(cfg.raw).flops(cfg), label: 'preset:minimax-m1' };
+  }
   const file = (await stat(configPath)).isDirectory() ? join(configPath, 'config.json') : configPath;
   const raw = await readJsonFile(file, 'config.json');
   const cfg = parseConfig(raw, file);
   const name = cfg.architectures[0] === 'MiniMaxM1ForCausalLM' || cfg.architectures.length === 0 ? 'MiniMax-M1' : cfg.architectures[0]!;
-  return { arch: minimaxArch(cfg, { name: `${name} (${file})`, source: file }), label: file };
+  return { arch: familyOfConfig(cfg.raw).flops(cfg, { name: `${name} (${file})`, source: file }), label: file };
 }

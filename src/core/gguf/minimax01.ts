@@ -5,7 +5,8 @@
  */
 import type { M1Config } from '../checkpoint/config.js';
 import { InputError } from '../errors.js';
-import { GGUF_ARCH, GGUF_HEAD_NAMES, GGUF_LAYER_NAMES, GGUF_TAIL_NAMES, ggufLayerPrefix, type GgufName, type TensorRole } from '../arch/minimax-m1/gguf.js';
+import { GGUF_ARCH, ggufLayerPrefix, type GgufName, type TensorRole } from '../arch/minimax-m1/gguf.js';
+import { familyOfConfig } from '../arch/registry.js';
 import { EXPERT_ROLES, roleShape, roleWeight } from '../arch/minimax-m1/tensors.js';
 import { FILE_TYPE, type GgmlType, type GgufKv } from './format.js';
 import type { ResidualFold } from './fold.js';
@@ -101,8 +102,9 @@ export function tensorPlan(c: M1Config, fold: ResidualFold, dtype: GgufDtype, ha
     const scale = n.fold ? fold.layers[l]![n.fold.block][n.fold.part] : 1;
     out.push({ name: `${prefix}${n.gguf}.weight`, ne, type: tensorType(dtype, n.type, ne[0]!), role: n.type, sources, sourceShape, scale });
   };
-  for (const n of GGUF_HEAD_NAMES) add('', n, 0);
-  for (let l = 0; l < c.numLayers; l++) for (const n of GGUF_LAYER_NAMES[c.attnTypes[l]!]) add(ggufLayerPrefix(l), n, l);
-  for (const n of GGUF_TAIL_NAMES) if (n.role !== 'lm_head' || hasLmHead) add('', n, 0);
+  const names = familyOfConfig(c.raw).gguf;
+  for (const n of names.head) add('', n, 0);
+  for (let l = 0; l < c.numLayers; l++) for (const n of names.layer[c.attnTypes[l]!]!) add(ggufLayerPrefix(l), n, l);
+  for (const n of names.tail) if (n.role !== 'lm_head' || hasLmHead) add('', n, 0);
   return out;
 }
