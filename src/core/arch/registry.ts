@@ -3,6 +3,8 @@
  * folder beside minimax-m1/ plus its line here. Pure: no I/O.
  */
 import type { ModelFamily } from './family.js';
+
+export type { ModelFamily };
 import { minimaxM1 } from './minimax-m1/index.js';
 
 export const FAMILIES: readonly ModelFamily[] = [minimaxM1];

@@ -8,8 +8,6 @@ import type { M1Config } from './config.js';
 import { ROUTER_SUFFIX } from '../arch/minimax-m1/tensors.js';
 import { familyOfConfig } from '../arch/registry.js';
 
-export { expertPrefix, layerPrefix, layerTensors, ROUTER_SUFFIX } from '../arch/minimax-m1/tensors.js';
-
 /** Every tensor the config implies, in file order: the tensor list of the family its `architectures` names. */
 export function expectedTensors(c: M1Config, weightDtype: DType = 'BF16'): TensorSpec[] {
   return familyOfConfig(c.raw).tensors.expected(c, weightDtype);

@@ -10,7 +10,7 @@
  * (vLLM ≥ 0.9.2) and split by heads.
  */
 import type { M1Config } from '../checkpoint/config.js';
-import { layerTensors } from '../checkpoint/layout.js';
+import { layerTensors } from '../arch/minimax-m1/tensors.js';
 import { formatOf, SCHEME_IDS, storedBytes, type SchemeId } from '../formats/index.js';
 
 /** `bf16` or a quant format's registry id. */
