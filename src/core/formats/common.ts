@@ -3,7 +3,7 @@ import type { DType } from '../dtype/dtypes.js';
 import { f16BitsToNumber } from '../dtype/convert.js';
 import { InputError } from '../errors.js';
 import { FP8_E4M3_TABLE } from '../quant/fp8.js';
-import type { StoredLayout, TensorStore } from './format.js';
+import type { ConfigContext, StoredLayout, TensorStore } from './format.js';
 
 export const cdiv = (a: number, b: number): number => Math.ceil(a / b);
 
@@ -95,4 +95,16 @@ export function declaredGroupSize(qc: Record<string, unknown>): number | undefin
     if (typeof gs === 'number' && Number.isInteger(gs) && gs > 0) return gs;
   }
   return undefined;
+}
+
+/** A compressed-tensors `quantization_config` of `format`: one group targeting Linear, the ignore list of `ctx`. */
+export function ctConfig(format: string, weights: Record<string, unknown>, inputActivations: Record<string, unknown> | null, ctx: ConfigContext): Record<string, unknown> {
+  return {
+    quant_method: 'compressed-tensors',
+    format,
+    config_groups: { group_0: { targets: ['Linear'], weights, input_activations: inputActivations, output_activations: null } },
+    ignore: ctx.ignorePatterns,
+    kv_cache_scheme: null,
+    quantization_status: 'compressed',
+  };
 }

@@ -10,7 +10,7 @@
 import { f32ToBf16, bf16ToF32 } from '../dtype/convert.js';
 import { dequantizeInt8, quantizeInt8 } from '../ops/quant.js';
 import { dequantizeInt8Rows, quantizeInt8Rows } from '../quant/int8.js';
-import { aligned, bytesOf, checkStored, ctWeights, readRows, readScaleRows } from './common.js';
+import { aligned, bytesOf, checkStored, ctConfig, ctWeights, readRows, readScaleRows } from './common.js';
 import { vllmAttentionOnly } from './engine-facts.js';
 import type { QuantFormat, StoredLayout } from './format.js';
 
@@ -59,14 +59,7 @@ export const int8Channel: QuantFormat<'int8-channel'> = {
     };
   },
 
-  quantizationConfig: (ctx) => ({
-    quant_method: 'compressed-tensors',
-    format: 'int-quantized',
-    config_groups: { group_0: { targets: ['Linear'], weights: WEIGHTS, input_activations: INT8_TOKEN_ACTIVATIONS, output_activations: null } },
-    ignore: ctx.ignorePatterns,
-    kv_cache_scheme: null,
-    quantization_status: 'compressed',
-  }),
+  quantizationConfig: (ctx) => ctConfig('int-quantized', WEIGHTS, INT8_TOKEN_ACTIVATIONS, ctx),
 
   fromConfig(qc) {
     if (qc.quant_method !== 'compressed-tensors' || qc.format !== 'int-quantized') return undefined;

@@ -4,7 +4,7 @@
  */
 import { InputError } from '../errors.js';
 import { EXPERT_SCALES } from './engine-facts.js';
-import { ctWeights } from './common.js';
+import { ctConfig, ctWeights } from './common.js';
 import type { ConfigContext, EngineFact } from './format.js';
 
 /** compressed-tensors' serialisation of a float weight scheme (torch dtypes as `torch.<name>`). */
@@ -17,14 +17,7 @@ export function floatWeights(numBits: 4 | 8, strategy: 'tensor_group' | 'group',
 
 /** The weight-only compressed-tensors config of `format` (one group targeting Linear, no activations). */
 export function floatConfig(format: string, weights: Record<string, unknown>, ctx: ConfigContext): Record<string, unknown> {
-  return {
-    quant_method: 'compressed-tensors',
-    format,
-    config_groups: { group_0: { targets: ['Linear'], weights, input_activations: null, output_activations: null } },
-    ignore: ctx.ignorePatterns,
-    kv_cache_scheme: null,
-    quantization_status: 'compressed',
-  };
+  return ctConfig(format, weights, null, ctx);
 }
 
 /** The group of a config declaring `format` with `numBits` float weights in groups of `group`, else undefined. */

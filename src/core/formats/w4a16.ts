@@ -11,7 +11,7 @@ import { bf16ToF32, f32ToBf16 } from '../dtype/convert.js';
 import { InputError } from '../errors.js';
 import { dequantizeInt4, quantizeInt4 } from '../ops/quant.js';
 import { dequantizeInt4Rows, quantizeInt4Rows } from '../quant/int4.js';
-import { aligned, bytesOf, cdiv, checkStored, ctWeights, declaredGroupSize, decodeValues, readRows, readScaleRows } from './common.js';
+import { aligned, bytesOf, cdiv, checkStored, ctConfig, ctWeights, declaredGroupSize, decodeValues, readRows, readScaleRows } from './common.js';
 import { vllmAttentionOnly } from './engine-facts.js';
 import type { QuantFormat, StoredLayout } from './format.js';
 
@@ -62,14 +62,7 @@ export const w4a16: QuantFormat<'w4a16'> = {
     };
   },
 
-  quantizationConfig: (ctx) => ({
-    quant_method: 'compressed-tensors',
-    format: 'pack-quantized',
-    config_groups: { group_0: { targets: ['Linear'], weights: weights(ctx.group), input_activations: null, output_activations: null } },
-    ignore: ctx.ignorePatterns,
-    kv_cache_scheme: null,
-    quantization_status: 'compressed',
-  }),
+  quantizationConfig: (ctx) => ctConfig('pack-quantized', weights(ctx.group), null, ctx),
 
   fromConfig(qc) {
     if (qc.quant_method !== 'compressed-tensors' || qc.format !== 'pack-quantized') return undefined;

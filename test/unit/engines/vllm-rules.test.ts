@@ -4,8 +4,9 @@ import { parseConfig } from '../../../src/core/checkpoint/config.js';
 import { classify } from '../../../src/core/pipeline/geometry.js';
 import { engineLayers } from '../../../src/core/engines/layers.js';
 import { checkVllm } from '../../../src/core/engines/vllm-check.js';
-import { ctShouldIgnoreLayer, fp8IsLayerSkipped, QKV_PACKED, vllmMiniMaxExpertRename, vllmParseProblems, vllmQuantizes } from '../../../src/core/engines/vllm-rules.js';
+import { ctShouldIgnoreLayer, fp8IsLayerSkipped, QKV_PACKED, vllmMiniMaxExpertRename, vllmParseProblems } from '../../../src/core/engines/vllm-rules.js';
 import { QUANT_FORMATS } from '../../../src/core/formats/index.js';
+import { expectVllmSelection } from './vllm-expect.js';
 import { quantizationConfig } from '../../../src/core/quantize/qconfig.js';
 import { isTarget, TARGETS } from '../../../src/core/quantize/targets.js';
 
@@ -53,22 +54,7 @@ describe('every module of the real M1 layout gets the method m1kit meant, for ev
       it(`${scheme} --targets ${targets}`, () => {
         const qc = quantizationConfig(config, scheme, targets, defaultGroup);
         expect(vllmParseProblems(qc)).toEqual([]);
-        let quantized = 0;
-        for (const fused of [{}, QKV_PACKED])
-          for (const l of layers) {
-            const want = l.kind !== 'never_quantized' && l.hf.every((m) => isTarget(classify(`${m}.weight`)!.role, targets));
-            expect([l.prefix, vllmQuantizes(l, qc, fused)]).toEqual([l.prefix, want]);
-            if (want) quantized++;
-          }
-        expect(quantized).toBeGreaterThan(0);
-        if (qc.ignore) {
-          // compressed-tensors itself matches `ignore` against the HF module names
-          for (const n of names) {
-            const info = classify(n);
-            if (!info || info.role === 'embed' || !n.endsWith('.weight') || info.role.endsWith('norm')) continue;
-            expect([info.module, ctShouldIgnoreLayer(info.module, qc.ignore as string[])]).toEqual([info.module, !isTarget(info.role, targets)]);
-          }
-        }
+        expectVllmSelection(qc, layers, names, (m) => isTarget(classify(`${m}.weight`)!.role, targets));
       });
   it('the config m1kit wrote before (HF names only) is caught: vLLM would build FP8 experts from BF16 tensors', () => {
     const attn = names.filter((n) => /self_attn\.(qkv_proj|output_gate|out_proj|[qkvo]_proj)\.weight$/.test(n));

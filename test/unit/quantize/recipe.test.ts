@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/checkpoint/config.js';
 import { classify } from '../../../src/core/arch/minimax-m1/tensors.js';
 import { engineLayers } from '../../../src/core/engines/layers.js';
-import { ctShouldIgnoreLayer, QKV_PACKED, vllmParseProblems, vllmQuantizes } from '../../../src/core/engines/vllm-rules.js';
+import { vllmParseProblems } from '../../../src/core/engines/vllm-rules.js';
+import { expectVllmSelection } from '../engines/vllm-expect.js';
 import { quantizationConfigOf } from '../../../src/core/quantize/qconfig.js';
 import { builtinRecipe, compilePattern, parseRecipe, resolveQuant, selectModules } from '../../../src/core/quantize/recipe.js';
 import { isTarget, TARGETS } from '../../../src/core/quantize/targets.js';
@@ -105,20 +106,6 @@ describe("recipe configs under vLLM's matching rules, every module of the real l
         const sel = selectModules(parseRecipe(text.replace('SCHEME', scheme), 'r.yaml'), config);
         const qc = quantizationConfigOf(config, scheme, sel.modules, scheme === 'int8-channel' ? 0 : 128);
         expect(vllmParseProblems(qc)).toEqual([]);
-        let quantized = 0;
-        for (const fused of [{}, QKV_PACKED])
-          for (const l of layers) {
-            const want = l.kind !== 'never_quantized' && l.hf.every((m) => sel.modules.has(m));
-            expect([l.prefix, vllmQuantizes(l, qc, fused)]).toEqual([l.prefix, want]);
-            if (want) quantized++;
-          }
-        expect(quantized).toBeGreaterThan(0);
-        if (qc.ignore) {
-          for (const n of names) {
-            const info = classify(n);
-            if (!info || info.role === 'embed' || !n.endsWith('.weight') || info.role.endsWith('norm')) continue;
-            expect([info.module, ctShouldIgnoreLayer(info.module, qc.ignore as string[])]).toEqual([info.module, !sel.modules.has(info.module)]);
-          }
-        }
+        expectVllmSelection(qc, layers, names, (m) => sel.modules.has(m));
       });
 });
