@@ -24,7 +24,7 @@ describe('m1kit inspect', () => {
     expect(res.dataBytes).toBe(res.indexTotalSize);
     expect(Object.keys(res.bytesByDtype).sort()).toEqual(['BF16', 'F32']);
     expect(res.bytesByDtype.F32).toBe(cfg.num_hidden_layers * cfg.num_local_experts * cfg.hidden_size * 4);
-    expect(res.memoryPlan.formats.map((f: { format: string }) => f.format)).toEqual(['bf16', 'fp8-block', 'int8-channel', 'w4a16']);
+    expect(res.memoryPlan.formats.map((f: { format: string }) => f.format)).toEqual(['bf16', 'fp8-block', 'int8-channel', 'w4a16', 'nvfp4', 'mxfp4', 'mxfp8']);
     expect(r.stderr).toBe('');
   });
 
