@@ -7,6 +7,10 @@ import type { TensorSpec } from '../safetensors/writer.js';
 import type { M1Config } from './config.js';
 import { ROUTER_SUFFIX } from '../arch/minimax-m1/tensors.js';
 import { familyOfConfig } from '../arch/registry.js';
+import { QUANT_FORMATS } from '../formats/index.js';
+
+/** Tensors a quantized checkpoint holds besides the weights: every registered format's stored tensors, and zero points (refused later, by name). */
+const STORED_SUFFIXES = new Set([...QUANT_FORMATS.flatMap((f) => f.outputs.map((o) => o.suffix)), 'weight_zero_point'].filter((x) => x !== 'weight'));
 
 /** Every tensor the config implies, in file order: the tensor list of the family its `architectures` names. */
 export function expectedTensors(c: M1Config, weightDtype: DType = 'BF16'): TensorSpec[] {
@@ -61,7 +65,7 @@ export function compareTensors(
   }
   for (const name of actual.keys()) {
     if (names.has(name)) continue;
-    if (opts.quantized && /\.(weight_scale_inv|weight_scale|weight_global_scale|weight_shape|weight_zero_point|weight_packed)$/.test(name)) continue;
+    if (opts.quantized && STORED_SUFFIXES.has(name.slice(name.lastIndexOf('.') + 1))) continue;
     problems.push({ kind: 'unexpected', tensor: name, message: `unexpected tensor "${name}" (not implied by config.json)` });
   }
   return problems;
