@@ -57,25 +57,14 @@ static inline void sym_q_row(const float* __restrict__ w, int8_t* __restrict__ q
   sym_q_bytes(w, reinterpret_cast<uint8_t*>(q), n, s, lo, hi, 0);
 }
 
-// Rows per dynamically claimed work item.
-constexpr int64_t kRowsPerItem = 32;
-
 // Each row is read twice: the amax pass streams it from DRAM, the encode pass re-reads it from L1/L2.
 // (Software-pipelining the next row's amax with the current row's encode measured slower here.)
 static void quant_int8(const QuantArgs& a) {
   int8_t* q = reinterpret_cast<int8_t*>(a.codes);
-  const int64_t items = (a.rows + kRowsPerItem - 1) / kRowsPerItem;
-  parallel_claim(items, a.threads, [&](auto claim) {
-    Buf<float> rowbuf;
-    float* tmp = a.wbf16 ? rowbuf.get(static_cast<size_t>(a.cols)) : nullptr;
-    if (a.wbf16 && !tmp) return;
-    for (int64_t it; (it = claim()) < items;)
-      for (int64_t r = it * kRowsPerItem, r1 = std::min(a.rows, r + kRowsPerItem); r < r1; ++r) {
-        const float* w = quant_row(a, r, tmp);
-        const float s = sym_scale(finite_amax_fast(w, a.cols), 127.5f, a.bf16Scale);
-        a.scale[r] = s;
-        sym_q_row(w, q + r * a.cols, a.cols, s, -128.f, 127.f);
-      }
+  for_each_quant_row(a, [&](int64_t r, const float* w) {
+    const float s = sym_scale(finite_amax_fast(w, a.cols), 127.5f, a.bf16Scale);
+    a.scale[r] = s;
+    sym_q_row(w, q + r * a.cols, a.cols, s, -128.f, 127.f);
   });
   quant_error_sums(a, [&](int64_t r, int64_t c) { return static_cast<float>(q[r * a.cols + c]) * a.scale[r]; });
 }

@@ -128,22 +128,14 @@ template <bool kFp4>
 static void quant_mx(const QuantArgs& a) {
   const int64_t nb = (a.cols + kMxBlock - 1) / kMxBlock, bpr = kFp4 ? (a.cols + 1) / 2 : a.cols;
   const int emax = kFp4 ? 2 : 8;
-  const int64_t items = (a.rows + kRowsPerItem - 1) / kRowsPerItem;
-  parallel_claim(items, a.threads, [&](auto claim) {
-    Buf<float> rowbuf;
-    float* tmp = a.wbf16 ? rowbuf.get(static_cast<size_t>(a.cols)) : nullptr;
-    if (a.wbf16 && !tmp) return;
-    for (int64_t it; (it = claim()) < items;)
-      for (int64_t r = it * kRowsPerItem, r1 = std::min(a.rows, r + kRowsPerItem); r < r1; ++r) {
-        const float* w = quant_row(a, r, tmp);
-        for (int64_t b = 0; b < nb; ++b) {
-          const int64_t c0 = b * kMxBlock, cn = std::min(kMxBlock, a.cols - c0);
-          const int k = mx_exponent(finite_amax_fast(w + c0, cn), emax);
-          a.scale8[r * nb + b] = static_cast<uint8_t>(k + 127);
-          if (kFp4) e2m1_row<Scaling::kMul>(w + c0, a.codes + r * bpr + c0 / 2, cn, pow2f(-k));
-          else e4m3_row_mul(w + c0, a.codes + r * bpr + c0, cn, pow2f(-k));
-        }
-      }
+  for_each_quant_row(a, [&](int64_t r, const float* w) {
+    for (int64_t b = 0; b < nb; ++b) {
+      const int64_t c0 = b * kMxBlock, cn = std::min(kMxBlock, a.cols - c0);
+      const int k = mx_exponent(finite_amax_fast(w + c0, cn), emax);
+      a.scale8[r * nb + b] = static_cast<uint8_t>(k + 127);
+      if (kFp4) e2m1_row<Scaling::kMul>(w + c0, a.codes + r * bpr + c0 / 2, cn, pow2f(-k));
+      else e4m3_row_mul(w + c0, a.codes + r * bpr + c0, cn, pow2f(-k));
+    }
   });
   if (a.err) {
     float table[256];
@@ -193,21 +185,13 @@ static void quant_nvfp4(const QuantArgs& a) {
   const float g = a.gscale;
   float table[256];
   for (int c = 0; c < 256; ++c) table[c] = fp8_decode(static_cast<uint8_t>(c));
-  const int64_t items = (a.rows + kRowsPerItem - 1) / kRowsPerItem;
-  parallel_claim(items, a.threads, [&](auto claim) {
-    Buf<float> rowbuf;
-    float* tmp = a.wbf16 ? rowbuf.get(static_cast<size_t>(a.cols)) : nullptr;
-    if (a.wbf16 && !tmp) return;
-    for (int64_t it; (it = claim()) < items;)
-      for (int64_t r = it * kRowsPerItem, r1 = std::min(a.rows, r + kRowsPerItem); r < r1; ++r) {
-        const float* w = quant_row(a, r, tmp);
-        for (int64_t j = 0; j < ng; ++j) {
-          const int64_t c0 = j * kNvGroup, cn = std::min(kNvGroup, a.cols - c0);
-          const uint8_t sc = nvfp4_scale_code(finite_amax_fast(w + c0, cn), g);
-          a.scale8[r * ng + j] = sc;
-          e2m1_row<Scaling::kDiv>(w + c0, a.codes + r * bpr + c0 / 2, cn, table[sc] / g);
-        }
-      }
+  for_each_quant_row(a, [&](int64_t r, const float* w) {
+    for (int64_t j = 0; j < ng; ++j) {
+      const int64_t c0 = j * kNvGroup, cn = std::min(kNvGroup, a.cols - c0);
+      const uint8_t sc = nvfp4_scale_code(finite_amax_fast(w + c0, cn), g);
+      a.scale8[r * ng + j] = sc;
+      e2m1_row<Scaling::kDiv>(w + c0, a.codes + r * bpr + c0 / 2, cn, table[sc] / g);
+    }
   });
   quant_error_sums(a, [&](int64_t r, int64_t c) {
     return kE2M1[(a.codes[r * bpr + c / 2] >> ((c & 1) * 4)) & 15] * (table[a.scale8[r * ng + c / kNvGroup]] / g);

@@ -134,5 +134,23 @@ static inline void parallel_claim(int64_t items, int threads, F&& work) {
   });
 }
 
+// Rows per dynamically claimed work item.
+constexpr int64_t kRowsPerItem = 32;
+
+// Calls row(r, w) for every row r of the quantizer input, w its fp32 values (quant_row), on up to
+// a.threads threads that claim kRowsPerItem rows at a time. A thread that cannot get its bf16 row
+// buffer stops; the N-API entry checks the allocation before calling.
+template <class Row>
+static inline void for_each_quant_row(const QuantArgs& a, Row&& row) {
+  const int64_t items = (a.rows + kRowsPerItem - 1) / kRowsPerItem;
+  parallel_claim(items, a.threads, [&](auto claim) {
+    Buf<float> rowbuf;
+    float* tmp = a.wbf16 ? rowbuf.get(static_cast<size_t>(a.cols)) : nullptr;
+    if (a.wbf16 && !tmp) return;
+    for (int64_t it; (it = claim()) < items;)
+      for (int64_t r = it * kRowsPerItem, r1 = std::min(a.rows, r + kRowsPerItem); r < r1; ++r) row(r, quant_row(a, r, tmp));
+  });
+}
+
 }  // namespace M1K_ISA_NS
 }  // namespace m1k
