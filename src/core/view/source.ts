@@ -13,28 +13,21 @@ import { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { M1Config } from '../checkpoint/config.js';
 import { expectedTensors } from '../checkpoint/layout.js';
 import { architectureProblem, assertCheckpoint } from '../checkpoint/validate.js';
-import type { DType } from '../dtype/dtypes.js';
 import { InputError } from '../errors.js';
 import { readJsonFile } from '../safetensors/index-json.js';
 import { checkLayoutMeta } from '../checkpoint/layout-meta.js';
 import { canonicalOf, rankJobs, type CanonicalTensor, type ExpertsLayout } from '../pipeline/jobs.js';
 import { makeGrid } from '../pipeline/rank-split.js';
-import { view2d, type Rect } from '../pipeline/geometry.js';
+import { view2d } from '../pipeline/geometry.js';
+import type { InputPiece } from '../pipeline/input.js';
 import type { Sharding } from '../pipeline/plan.js';
 import { quantSourceOf, type QuantSource } from '../quantize/source-quant.js';
 
 export const LAYOUT_FILE = 'm1kit-layout.json';
 
-/** A rectangle of canonical tensor coordinates stored in input tensor `tensor` at (row, col) `origin` of its 2-D view. */
-export interface Piece {
+/** A rectangle of canonical tensor coordinates stored in input tensor `tensor` at (row, col) `origin` of its 2-D view (the pipeline's InputPiece, read from an open checkpoint). */
+export interface Piece extends InputPiece {
   ckpt: Checkpoint;
-  file: string;
-  tensor: string;
-  rect: Rect;
-  origin: [number, number];
-  /** Columns of the input tensor's 2-D view. */
-  srcCols: number;
-  dtype: DType;
 }
 
 export interface SourceTensor extends CanonicalTensor {
