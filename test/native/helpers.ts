@@ -49,3 +49,11 @@ export function announceSkip(file: string): void {
   const i = nativeInfo();
   if (!i.loaded) console.warn(`${file}: native kernel tests SKIPPED: ${i.reason} (${i.hints.join('; ')})`);
 }
+
+/** Index of the first byte where two views differ, -1 when they are equal, 0 when their lengths differ. */
+export function firstBitDiff(a: ArrayBufferView, b: ArrayBufferView): number {
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength), y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (x.length !== y.length) return 0;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}

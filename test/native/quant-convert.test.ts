@@ -8,7 +8,7 @@ import { convertBf16ToF32, convertF32ToBf16, convertF32ToF16 } from '../../src/c
 import { selectSimdPath } from '../../src/core/ops/info.js';
 import { FP8_E4M3_TABLE } from '../../src/core/quant/fp8.js';
 import { bf16ToF32, f32ToBf16, f32ToF16 } from '../../src/core/dtype/convert.js';
-import { announceSkip, nativeLoaded, randArray, rng, simdPaths } from './helpers.js';
+import { announceSkip, firstBitDiff, nativeLoaded, randArray, rng, simdPaths } from './helpers.js';
 
 /** Weights with every awkward value: zeros, ±max fp32, subnormals, NaN, ±Inf, ties at various scales. */
 function nasty(n: number, seed: number): Float32Array {
@@ -21,14 +21,6 @@ function nasty(n: number, seed: number): Float32Array {
     else if (u < -0.9) w[i] = w[i]! * 1e-30;
   }
   return w;
-}
-
-/** Index of the first differing element (−1 if identical), compared on bit patterns. */
-function firstBitDiff(a: ArrayBufferView, b: ArrayBufferView): number {
-  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength), y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  if (x.length !== y.length) return 0;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
-  return -1;
 }
 
 const SHAPES: [number, number][] = [[1, 1], [1, 7], [3, 129], [130, 257], [128, 128], [5, 300]];

@@ -10,7 +10,7 @@ import { nvfp4GlobalScale } from '../../src/core/quant/nvfp4.js';
 import { FP8_E4M3_TABLE } from '../../src/core/quant/fp8.js';
 import { f32ToBf16 } from '../../src/core/dtype/convert.js';
 import type { QuantInput } from '../../src/core/ops/quant.js';
-import { announceSkip, nativeLoaded, randArray, rng, simdPaths } from './helpers.js';
+import { announceSkip, firstBitDiff, nativeLoaded, randArray, rng, simdPaths } from './helpers.js';
 
 /** Values at and around every E2M1 tie (×2^k), E4M3 ties, fp32 extremes and non-finite values. */
 function nasty(n: number, seed: number): Float32Array {
@@ -25,13 +25,6 @@ function nasty(n: number, seed: number): Float32Array {
     else if (u < -0.8) w[i] = w[i]! * 1e-38;
   }
   return w;
-}
-
-function firstBitDiff(a: ArrayBufferView, b: ArrayBufferView): number {
-  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength), y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  if (x.length !== y.length) return 0;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
-  return -1;
 }
 
 const SHAPES: [number, number][] = [[1, 1], [1, 7], [3, 33], [2, 16], [5, 100], [33, 96], [4, 257]];
