@@ -21,29 +21,43 @@ namespace M1K_ISA_NS {
 constexpr int64_t kTQ = 64, kTK = 64;
 
 // Online-softmax update of one row's scores sr[0, lim) (zeroing sr[lim, cols)); rescales acc[0, d).
-static inline void online_row(float* sr, int64_t lim, int64_t cols, float scale, float& mxr, float& sumr,
-                              float* accr, int64_t d) {
-  const float ninf = -std::numeric_limits<float>::infinity();
+// The two ends of an online-softmax row update, shared by online_row and online_row_v.
+// Begin: scales sr[0, lim) and returns the new running max m (from mxr) and the factor corr that
+// rescales the old sum and accumulators; a row with no visible column (lim <= 0) is zeroed, false.
+static inline bool online_row_begin(float* sr, int64_t lim, int64_t cols, float scale, float mxr, float& m, float& corr) {
   if (lim <= 0) {
     for (int64_t c = 0; c < cols; ++c) sr[c] = 0.f;
-    return;
+    return false;
   }
-  float m = mxr;
+  m = mxr;
   for (int64_t c = 0; c < lim; ++c) {
     sr[c] *= scale;
-    if (sr[c] > m) m = sr[c];
+    m = sr[c] > m ? sr[c] : m;  // the select form, which the compiler vectorises as a max
   }
-  const float corr = mxr == ninf ? 0.f : std::exp(mxr - m);
-  float s = 0.f;
-  for (int64_t c = 0; c < lim; ++c) {
-    sr[c] = std::exp(sr[c] - m);
-    s += sr[c];
-  }
+  corr = mxr == -std::numeric_limits<float>::infinity() ? 0.f : std::exp(mxr - m);
+  return true;
+}
+
+// End: zeroes sr[lim, cols), folds the row's exponential sum s into sumr, stores m and rescales acc[0, d).
+static inline void online_row_end(float* sr, int64_t lim, int64_t cols, float s, float m, float corr, float& mxr,
+                                  float& sumr, float* accr, int64_t d) {
   for (int64_t c = lim; c < cols; ++c) sr[c] = 0.f;
   sumr = sumr * corr + s;
   mxr = m;
   if (corr != 1.f)
     for (int64_t c = 0; c < d; ++c) accr[c] *= corr;
+}
+
+static inline void online_row(float* sr, int64_t lim, int64_t cols, float scale, float& mxr, float& sumr,
+                              float* accr, int64_t d) {
+  float m, corr;
+  if (!online_row_begin(sr, lim, cols, scale, mxr, m, corr)) return;
+  float s = 0.f;
+  for (int64_t c = 0; c < lim; ++c) {
+    sr[c] = std::exp(sr[c] - m);
+    s += sr[c];
+  }
+  online_row_end(sr, lim, cols, s, m, corr, mxr, sumr, accr, d);
 }
 
 // e^x for x ≤ 0 (scores minus their running max), VW lanes: Cephes expf reduction x = n·ln2 + r with
@@ -91,17 +105,8 @@ static inline vf vexp(vf x) { return {std::exp(x.v)}; }
 // online_row for the decode path: the same update with the exponentials vectorised.
 static inline void online_row_v(float* sr, int64_t lim, int64_t cols, float scale, float& mxr, float& sumr,
                                 float* accr, int64_t d) {
-  const float ninf = -std::numeric_limits<float>::infinity();
-  if (lim <= 0) {
-    for (int64_t c = 0; c < cols; ++c) sr[c] = 0.f;
-    return;
-  }
-  float m = mxr;
-  for (int64_t c = 0; c < lim; ++c) {
-    sr[c] *= scale;
-    m = sr[c] > m ? sr[c] : m;
-  }
-  const float corr = mxr == ninf ? 0.f : std::exp(mxr - m);
+  float m, corr;
+  if (!online_row_begin(sr, lim, cols, scale, mxr, m, corr)) return;
   const vf one = vset1(1.f), negm = vset1(-m);  // fma(x, 1, y) is x + y rounded once
   vf vs = vzero();
   int64_t c = 0;
@@ -115,11 +120,7 @@ static inline void online_row_v(float* sr, int64_t lim, int64_t cols, float scal
     sr[c] = std::exp(sr[c] - m);
     s += sr[c];
   }
-  for (c = lim; c < cols; ++c) sr[c] = 0.f;
-  sumr = sumr * corr + s;
-  mxr = m;
-  if (corr != 1.f)
-    for (int64_t e = 0; e < d; ++e) accr[e] *= corr;
+  online_row_end(sr, lim, cols, s, m, corr, mxr, sumr, accr, d);
 }
 
 static void softmax_tile(const SoftmaxArgs& a, int64_t jq, int64_t i0, Buf<float>& scratch) {
