@@ -4,7 +4,7 @@
  */
 import type { CompareResult } from './against.js';
 import type { ImportanceStats } from './importance.js';
-import type { Summary } from './metrics.js';
+import type { LogitComparison } from './metrics.js';
 import type { TrainVsInferResult } from './train-vs-infer.js';
 import type { CorpusEvalResult } from './perplexity.js';
 import type { DeltaPDistribution, KldDistribution, ValueWithError } from './llama-stats.js';
@@ -62,7 +62,10 @@ export function trainVsInferJson(checkpoint: string, r: TrainVsInferResult): Tra
   };
 }
 
-export interface AgainstJson {
+/** The comparison figures an against report carries as they are. */
+type ComparisonFigures = Pick<LogitComparison, 'kld' | 'sameTop1' | 'deltaP' | 'rmsDeltaP' | 'pplRef' | 'pplTest' | 'pplRatio' | 'meanLnPplRatio' | 'maxAbsLogitDiff'>;
+
+export interface AgainstJson extends ComparisonFigures {
   mode: 'against';
   engine: 'm1kit' | 'llama.cpp';
   checkpoint: string;
@@ -72,16 +75,7 @@ export interface AgainstJson {
   sequences: number;
   tokens: number;
   vocab: number;
-  kld: Summary;
-  sameTop1: number;
   sameTop1Percent: number;
-  deltaP: Summary;
-  rmsDeltaP: number;
-  pplRef: number;
-  pplTest: number;
-  pplRatio: number;
-  meanLnPplRatio: number;
-  maxAbsLogitDiff: number;
   thresholds: { maxKld: number | null; minTop1: number | null };
   pass: boolean;
   failures: string[];
