@@ -28,7 +28,8 @@ const BASE: readonly CompatRow[] = [
   { engine: 'vllm', versions: '<= 0.23', scheme: 'bf16', targets: '-', status: 'loads', why: 'MiniMaxText01ForCausalLM; names match its load_weights' },
   { engine: 'vllm', versions: '> 0.23', scheme: 'bf16', targets: '-', status: 'rejected', why: 'MiniMaxText01ForCausalLM/MiniMaxM1ForCausalLM were removed after 0.23.0' },
   { engine: 'sglang', versions: 'any', scheme: 'bf16', targets: '-', status: 'not known', why: "serves M1 (minimax_text_01.py, same layer names as vLLM); m1kit does not re-implement SGLang's loader" },
-  { engine: 'llama.cpp', versions: 'mainline', scheme: 'gguf', targets: '-', status: 'not known', why: "loads MiniMax-01/M1 as minimax-01; m1kit does not re-implement llama.cpp's loader checks" },
+  { engine: 'llama.cpp', versions: 'as node-llama-cpp 3.22.1 builds it', scheme: 'gguf', targets: '-', status: 'loads', why: 'loads as minimax-01 and runs: every --dtype of m1kit\'s GGUF gives logits matching m1kit\'s reference (test/e2e/llama-e2e.test.ts)' },
+  { engine: 'llama.cpp', versions: 'other builds', scheme: 'gguf', targets: '-', status: 'not known', why: "mainline loads MiniMax-01/M1 as minimax-01; m1kit does not re-implement llama.cpp's loader checks" },
 ];
 
 export const COMPAT: readonly CompatRow[] = BASE.flatMap((r, i) => (BASE.findIndex((b) => b.engine === r.engine) === i ? [r, ...formatRows(r.engine)] : [r]));
