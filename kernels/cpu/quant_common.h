@@ -139,7 +139,7 @@ constexpr int64_t kRowsPerItem = 32;
 
 // Calls row(r, w) for every row r of the quantizer input, w its fp32 values (quant_row), on up to
 // a.threads threads that claim kRowsPerItem rows at a time. A thread that cannot get its bf16 row
-// buffer stops; the N-API entry checks the allocation before calling.
+// buffer (a.cols floats) claims nothing and the other threads take its rows.
 template <class Row>
 static inline void for_each_quant_row(const QuantArgs& a, Row&& row) {
   const int64_t items = (a.rows + kRowsPerItem - 1) / kRowsPerItem;
