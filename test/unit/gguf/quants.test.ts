@@ -26,6 +26,38 @@ function firstDiff(a: Uint8Array, b: Uint8Array, blockBytes: number): string {
 
 const bits = (x: number) => { const f = new Float32Array([x]); return new Uint32Array(f.buffer)[0]!; };
 
+/**
+ * Largest |dequantized − input| a Q8_0 block with max |x| = amax may show: the step is d = amax/127 and
+ * rounding to nearest costs d/2; the fp16 scale adds a relative 2^-11 of the value on top.
+ */
+const Q8_0_BUDGET = (amax: number) => amax / 127 / 2 + amax * 2 ** -11;
+/**
+ * The same for Q4_0: the step is |d| = amax/8; codes are floor(x/d + 8.5) (round half up), so the error
+ * is ≤ |d|/2, except the clamped top code (x = -max → 16 → 15), whose error is exactly |d|; plus the fp16
+ * scale error.
+ */
+const Q4_0_BUDGET = (amax: number) => amax / 8 + amax * 2 ** -10;
+
+/** 4000 blocks of `rand(seed, scale)` per case quantize to the same bytes as the independent reference. */
+function expectBitExact(quantize: (x: Float32Array) => Uint8Array, ref: (x: Float32Array) => Uint8Array, blockBytes: number, cases: readonly (readonly [number, number])[]): void {
+  for (const [seed, scale] of cases) {
+    const x = rand(32 * 4000, seed, scale);
+    expect(firstDiff(quantize(x), ref(x), blockBytes)).toBe('identical');
+  }
+}
+
+/** Over 1000 blocks of 32 weights, every dequantized value lies within `budget(block amax)` of its input. */
+function expectRoundTripWithin(quantize: (x: Float32Array) => Uint8Array, dequantize: (q: Uint8Array) => Float32Array, seed: number, budget: (amax: number) => number): void {
+  const x = rand(32 * 1000, seed, 0.05);
+  const y = dequantize(quantize(x));
+  for (let b = 0; b < 1000; b++) {
+    let amax = 0;
+    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[b * 32 + j]!));
+    const limit = budget(amax);
+    for (let j = 0; j < 32; j++) expect(Math.abs(y[b * 32 + j]! - x[b * 32 + j]!)).toBeLessThanOrEqual(limit);
+  }
+}
+
 describe('fp16 reference used by the quantizer tests', () => {
   it('agrees with hand-derived encodings', () => {
     expect(refF16Bits(1)).toBe(0x3c00);
@@ -56,21 +88,10 @@ describe('Q8_0', () => {
     expect([...quantizeQ8_0(new Float32Array(32))]).toEqual(new Array(34).fill(0));
   });
   it('is bit-exact with the independent reference over many blocks and scales', () => {
-    for (const [seed, scale] of [[1, 0.02], [2, 1], [3, 3e4], [4, 1e-6], [5, 2e-9]] as const) {
-      const x = rand(32 * 4000, seed, scale);
-      expect(firstDiff(quantizeQ8_0(x), refQ8_0(x), 34)).toBe('identical');
-    }
+    expectBitExact(quantizeQ8_0, refQ8_0, 34, [[1, 0.02], [2, 1], [3, 3e4], [4, 1e-6], [5, 2e-9]]);
   });
   it('stays within half a step of the input after dequantization', () => {
-    const x = rand(32 * 1000, 6, 0.05);
-    const y = dequantizeQ8_0(quantizeQ8_0(x));
-    for (let b = 0; b < 1000; b++) {
-      let amax = 0;
-      for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[b * 32 + j]!));
-      // step d = amax/127; the fp16 scale adds a relative 2^-11 of the value on top of d/2
-      const budget = amax / 127 / 2 + amax * 2 ** -11;
-      for (let j = 0; j < 32; j++) expect(Math.abs(y[b * 32 + j]! - x[b * 32 + j]!)).toBeLessThanOrEqual(budget);
-    }
+    expectRoundTripWithin(quantizeQ8_0, dequantizeQ8_0, 6, Q8_0_BUDGET);
   });
   it('rejects lengths that are not whole blocks', () => {
     expect(() => quantizeQ8_0(new Float32Array(33))).toThrow(/multiple of 32/);
@@ -93,21 +114,9 @@ describe('Q4_0', () => {
     expect([...quantizeQ4_0(new Float32Array(32))]).toEqual([0x00, 0x80, ...new Array(16).fill(0x88)]);
   });
   it('is bit-exact with the independent reference over many blocks and scales', () => {
-    for (const [seed, scale] of [[11, 0.02], [12, 1], [13, 3e4], [14, 1e-6], [15, 2e-9]] as const) {
-      const x = rand(32 * 4000, seed, scale);
-      expect(firstDiff(quantizeQ4_0(x), refQ4_0(x), 18)).toBe('identical');
-    }
+    expectBitExact(quantizeQ4_0, refQ4_0, 18, [[11, 0.02], [12, 1], [13, 3e4], [14, 1e-6], [15, 2e-9]]);
   });
   it('stays within one step of the input after dequantization', () => {
-    const x = rand(32 * 1000, 16, 0.05);
-    const y = dequantizeQ4_0(quantizeQ4_0(x));
-    for (let b = 0; b < 1000; b++) {
-      let amax = 0;
-      for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[b * 32 + j]!));
-      // step |d| = amax/8; codes are floor(x/d + 8.5) (round half up), so the error is ≤ |d|/2, except
-      // the clamped top code (x = -max → 16 → 15), whose error is exactly |d|; plus the fp16 scale error.
-      const budget = amax / 8 + amax * 2 ** -10;
-      for (let j = 0; j < 32; j++) expect(Math.abs(y[b * 32 + j]! - x[b * 32 + j]!)).toBeLessThanOrEqual(budget);
-    }
+    expectRoundTripWithin(quantizeQ4_0, dequantizeQ4_0, 16, Q4_0_BUDGET);
   });
 });
