@@ -4,12 +4,12 @@
  * rounding), the grouped expert GEMM; sizes cover the dot-tile path (m < 16), the packed path (k over
  * several KC slices, partial MR/NR tiles), both thread splits, and bf16 pairs with odd k.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gemm, gemmGrouped } from '../../src/core/ops/gemm.js';
 import { gemmGroupedRef, gemmRef, roundActivationsBf16 } from '../../src/core/ops/gemm.ref.js';
-import { nativeInfo, selectSimdPath } from '../../src/core/ops/info.js';
+import { nativeInfo } from '../../src/core/ops/info.js';
 import { f32ToBf16 } from '../../src/core/dtype/convert.js';
-import { announceSkip, nativeLoaded, poisoned, randArray, simdPaths } from './helpers.js';
+import { announceSkip, forEachSimdPath, nativeLoaded, poisoned, randArray } from './helpers.js';
 
 /** fp32 unit roundoff and the standard dot-product bound γ_k = k·u/(1 − k·u). */
 const U32 = 2 ** -24;
@@ -64,72 +64,66 @@ describe.skipIf(!nativeLoaded())('gemm (native, every level)', () => {
     for (const slot of ['gemm', 'gemm_bf16', 'gemm_grouped', 'lightning_prefill', 'lightning_prefill_bf16']) expect(i.slots[slot]).toBeTruthy();
   });
 
-  for (const simd of simdPaths()) {
-    describe(`simd=${simd}`, () => {
-      beforeAll(() => {
-        expect(selectSimdPath(simd)).toBe(simd);
-      });
-
-      it('fp32: x·Wᵀ with fp32 and bf16 weights within γ_k·Σ|x·w|', async () => {
-        for (const [m, k, nOut] of SHAPES) {
-          const x = randArray(m * k, m + k), wf = randArray(nOut * k, nOut + 2 * k);
-          for (const w of [wf, f32ToBf16(wf)]) {
-            for (const threads of [1, 2, 3]) {
-              const ref = gemmRef({ x, w, m, k, nOut });
-              const y = await gemm({ x, w, m, k, nOut, threads, out: poisoned(m * nOut) });
-              const abs = absDot(x, widen(w), m, k, nOut);
-              expect(excess(y, ref, (i) => gamma(k) * abs[i]! + TINY), `m=${m} k=${k} nOut=${nOut} threads=${threads}`).toBeLessThanOrEqual(0);
-            }
-          }
-        }
-      });
-
-      it('bf16: exact fp32 sums of bf16(x)·W, and within the bf16 input-rounding budget of the fp32 result', async () => {
-        for (const [m, k, nOut] of SHAPES) {
-          const x = randArray(m * k, 3 * m + k), w = f32ToBf16(randArray(nOut * k, nOut + 5 * k));
-          const y = await gemm({ x, w, m, k, nOut, precision: 'bf16', out: poisoned(m * nOut) });
-          const xr = roundActivationsBf16(x);
-          const absR = absDot(xr, widen(w), m, k, nOut), abs = absDot(x, widen(w), m, k, nOut);
-          const refR = gemmRef({ x, w, m, k, nOut, precision: 'bf16' });
-          expect(excess(y, refR, (i) => gamma(k) * absR[i]! + TINY), `vs bf16 ref m=${m} k=${k} nOut=${nOut}`).toBeLessThanOrEqual(0);
-          const ref = gemmRef({ x, w, m, k, nOut });
-          expect(excess(y, ref, (i) => BF16_U * abs[i]! + gamma(k) * absR[i]! + TINY), `vs fp32 ref m=${m} k=${k} nOut=${nOut}`).toBeLessThanOrEqual(0);
-        }
-      });
-
-      it('bf16 rounding is real: a value between two bf16 numbers is rounded to nearest even', async () => {
-        const x = Float32Array.from([1 + 2 ** -8, 1 + 3 * 2 ** -8]); // ties: → 1 and → 1 + 2⁻⁶ (even)
-        const w = f32ToBf16(Float32Array.from([1, 0, 0, 1]));
-        const y = await gemm({ x, w, m: 1, k: 2, nOut: 2, precision: 'bf16' });
-        expect(Array.from(y)).toEqual([1, 1 + 2 ** -6]);
-        const y32 = await gemm({ x, w, m: 1, k: 2, nOut: 2 });
-        expect(Array.from(y32)).toEqual([1 + 2 ** -8, 1 + 3 * 2 ** -8]);
-      });
-
-      it('grouped experts (0, few and many rows) equal one gemm per expert', async () => {
-        const k = 130, nOut = 97, experts = 6;
-        const rows = [3, 0, 1, 20, 7, 2];
-        const offset: number[] = [];
-        let t = 0;
-        for (const r of rows) { offset.push(t); t += r; }
-        const x = randArray(t * k, 71), wf = randArray(experts * nOut * k, 72);
+  forEachSimdPath(() => {
+    it('fp32: x·Wᵀ with fp32 and bf16 weights within γ_k·Σ|x·w|', async () => {
+      for (const [m, k, nOut] of SHAPES) {
+        const x = randArray(m * k, m + k), wf = randArray(nOut * k, nOut + 2 * k);
         for (const w of [wf, f32ToBf16(wf)]) {
-          for (const precision of ['fp32', 'bf16'] as const) {
-            const y = await gemmGrouped({ x, w, offset, rows, experts, k, nOut, precision, out: poisoned(t * nOut) });
-            const xr = precision === 'bf16' ? roundActivationsBf16(x) : x;
-            const ref = gemmGroupedRef({ x, w, offset, rows, experts, k, nOut, precision });
-            const absAll = new Float64Array(t * nOut);
-            for (let e = 0; e < experts; e++) {
-              if (rows[e] === 0) continue;
-              const a = absDot(xr.subarray(offset[e]! * k, (offset[e]! + rows[e]!) * k), widen(w.subarray(e * nOut * k, (e + 1) * nOut * k)), rows[e]!, k, nOut);
-              absAll.set(a, offset[e]! * nOut);
-            }
-            expect(excess(y, ref, (i) => gamma(k) * absAll[i]! + TINY), `${precision} w=${w.constructor.name}`).toBeLessThanOrEqual(0);
+          for (const threads of [1, 2, 3]) {
+            const ref = gemmRef({ x, w, m, k, nOut });
+            const y = await gemm({ x, w, m, k, nOut, threads, out: poisoned(m * nOut) });
+            const abs = absDot(x, widen(w), m, k, nOut);
+            expect(excess(y, ref, (i) => gamma(k) * abs[i]! + TINY), `m=${m} k=${k} nOut=${nOut} threads=${threads}`).toBeLessThanOrEqual(0);
           }
         }
-      });
+      }
     });
-  }
+
+    it('bf16: exact fp32 sums of bf16(x)·W, and within the bf16 input-rounding budget of the fp32 result', async () => {
+      for (const [m, k, nOut] of SHAPES) {
+        const x = randArray(m * k, 3 * m + k), w = f32ToBf16(randArray(nOut * k, nOut + 5 * k));
+        const y = await gemm({ x, w, m, k, nOut, precision: 'bf16', out: poisoned(m * nOut) });
+        const xr = roundActivationsBf16(x);
+        const absR = absDot(xr, widen(w), m, k, nOut), abs = absDot(x, widen(w), m, k, nOut);
+        const refR = gemmRef({ x, w, m, k, nOut, precision: 'bf16' });
+        expect(excess(y, refR, (i) => gamma(k) * absR[i]! + TINY), `vs bf16 ref m=${m} k=${k} nOut=${nOut}`).toBeLessThanOrEqual(0);
+        const ref = gemmRef({ x, w, m, k, nOut });
+        expect(excess(y, ref, (i) => BF16_U * abs[i]! + gamma(k) * absR[i]! + TINY), `vs fp32 ref m=${m} k=${k} nOut=${nOut}`).toBeLessThanOrEqual(0);
+      }
+    });
+
+    it('bf16 rounding is real: a value between two bf16 numbers is rounded to nearest even', async () => {
+      const x = Float32Array.from([1 + 2 ** -8, 1 + 3 * 2 ** -8]); // ties: → 1 and → 1 + 2⁻⁶ (even)
+      const w = f32ToBf16(Float32Array.from([1, 0, 0, 1]));
+      const y = await gemm({ x, w, m: 1, k: 2, nOut: 2, precision: 'bf16' });
+      expect(Array.from(y)).toEqual([1, 1 + 2 ** -6]);
+      const y32 = await gemm({ x, w, m: 1, k: 2, nOut: 2 });
+      expect(Array.from(y32)).toEqual([1 + 2 ** -8, 1 + 3 * 2 ** -8]);
+    });
+
+    it('grouped experts (0, few and many rows) equal one gemm per expert', async () => {
+      const k = 130, nOut = 97, experts = 6;
+      const rows = [3, 0, 1, 20, 7, 2];
+      const offset: number[] = [];
+      let t = 0;
+      for (const r of rows) { offset.push(t); t += r; }
+      const x = randArray(t * k, 71), wf = randArray(experts * nOut * k, 72);
+      for (const w of [wf, f32ToBf16(wf)]) {
+        for (const precision of ['fp32', 'bf16'] as const) {
+          const y = await gemmGrouped({ x, w, offset, rows, experts, k, nOut, precision, out: poisoned(t * nOut) });
+          const xr = precision === 'bf16' ? roundActivationsBf16(x) : x;
+          const ref = gemmGroupedRef({ x, w, offset, rows, experts, k, nOut, precision });
+          const absAll = new Float64Array(t * nOut);
+          for (let e = 0; e < experts; e++) {
+            if (rows[e] === 0) continue;
+            const a = absDot(xr.subarray(offset[e]! * k, (offset[e]! + rows[e]!) * k), widen(w.subarray(e * nOut * k, (e + 1) * nOut * k)), rows[e]!, k, nOut);
+            absAll.set(a, offset[e]! * nOut);
+          }
+          expect(excess(y, ref, (i) => gamma(k) * absAll[i]! + TINY), `${precision} w=${w.constructor.name}`).toBeLessThanOrEqual(0);
+        }
+      }
+    });
+  });
 });
 
 describe('gemm TypeScript fallback and argument checks', () => {

@@ -1,5 +1,6 @@
-/** Shared helpers for the kernel tests: seeded data, NaN-poisoned buffers, error measures. */
-import { nativeInfo } from '../../src/core/ops/info.js';
+/** Shared helpers for the kernel tests: seeded data, NaN-poisoned buffers, error measures, the SIMD-path loop. */
+import { beforeAll, describe, expect } from 'vitest';
+import { nativeInfo, selectSimdPath } from '../../src/core/ops/info.js';
 
 /** Deterministic xorshift32 uniform in [-1, 1). */
 export function rng(seed: number): () => number {
@@ -39,6 +40,21 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: 
 /** SIMD paths the addon can run here (empty without the addon). */
 export function simdPaths(): string[] {
   return nativeInfo().simdAvailable;
+}
+
+/**
+ * Runs the tests that `body` declares once per SIMD path the addon can run here, each in a
+ * `simd=<path>` suite that first selects its path (a path that cannot be selected fails the suite).
+ */
+export function forEachSimdPath(body: () => void): void {
+  for (const simd of simdPaths()) {
+    describe(`simd=${simd}`, () => {
+      beforeAll(() => {
+        expect(selectSimdPath(simd)).toBe(simd);
+      });
+      body();
+    });
+  }
 }
 
 /** True when the native addon is loaded; tests that need it fail loudly otherwise (see README). */

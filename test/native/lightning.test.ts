@@ -3,12 +3,11 @@
  * plus the structural identities of docs/architecture.md §3.8: block form ≡ recurrence, prefill(n) then
  * decode ≡ prefill(n + 1), streaming chunks ≡ one call.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lightningDecode, lightningPrefill, LightningPrefillStream } from '../../src/core/ops/lightning.js';
 import { lightningNaive } from '../../src/core/ops/lightning.ref.js';
-import { selectSimdPath } from '../../src/core/ops/info.js';
 import { roundActivationsBf16 } from '../../src/core/ops/gemm.ref.js';
-import { announceSkip, maxAbsDiff, nativeLoaded, poisoned, randArray, simdPaths } from './helpers.js';
+import { announceSkip, forEachSimdPath, maxAbsDiff, nativeLoaded, poisoned, randArray } from './helpers.js';
 
 /**
  * fp32 kernel vs float64 definition, relative to max |reference|: observed ≤ 3.1e-6 at n = 513
@@ -37,136 +36,130 @@ function within(actual: ArrayLike<number>, ref: ArrayLike<number>, budget: numbe
 announceSkip('lightning.test.ts');
 
 describe.skipIf(!nativeLoaded())('lightning kernels (native)', () => {
-  for (const simd of simdPaths()) {
-    describe(`simd=${simd}`, () => {
-      beforeAll(() => {
-        expect(selectSimdPath(simd)).toBe(simd);
-      });
-
-      for (const d of [48, 128]) {
-        it(`prefill and decode match the O(n²) definition, d=${d}, n ∈ {${SIZES.join(',')}}`, async () => {
-          const h = 2;
-          for (const n of SIZES) {
-            const q = randArray(n * h * d, n * 7 + 1), k = randArray(n * h * d, n * 7 + 2), v = randArray(n * h * d, n * 7 + 3);
-            const state0 = randArray(h * d * d, n + 5, 0.1);
-            const ref = lightningNaive({ q, k, v, n, h, d, slopes: SLOPES, state: state0 });
-            const p = await lightningPrefill({ q, k, v, n, h, d, slopes: SLOPES, state: state0, out: poisoned(n * h * d) });
-            within(p.o, ref.o, LIGHTNING_REL_BUDGET);
-            within(p.state, ref.state, LIGHTNING_REL_BUDGET);
-            const r = await lightningDecode({ q, k, v, n, h, d, slopes: SLOPES, state: state0, out: poisoned(n * h * d) });
-            within(r.o, ref.o, LIGHTNING_REL_BUDGET);
-            within(r.state, ref.state, LIGHTNING_REL_BUDGET);
-            within(p.o, r.o, FORM_REL_BUDGET);
-          }
-        });
-      }
-
-      it('block-parallel prefill (few heads, many threads) matches the O(n²) definition and the head-parallel form', async () => {
-        const d = 48;
-        for (const [h, n] of [[1, 1000], [2, 513], [3, 769]] as const) {
-          const q = randArray(n * h * d, 81 + h), k = randArray(n * h * d, 82 + h), v = randArray(n * h * d, 83 + h);
-          const slopes = Float32Array.from({ length: h }, (_, j) => SLOPES[j % 2]!);
-          const state0 = randArray(h * d * d, 84, 0.1);
-          const ref = lightningNaive({ q, k, v, n, h, d, slopes, state: state0 });
-          const seq = await lightningPrefill({ q, k, v, n, h, d, slopes, state: state0, threads: 1 }); // one thread: heads in turn
-          for (const threads of [2, 3, 5]) {
-            const p = await lightningPrefill({ q, k, v, n, h, d, slopes, state: state0, threads, out: poisoned(n * h * d) });
-            within(p.o, ref.o, LIGHTNING_REL_BUDGET);
-            within(p.state, ref.state, LIGHTNING_REL_BUDGET);
-            within(p.o, seq.o, FORM_REL_BUDGET);
-            within(p.state, seq.state, FORM_REL_BUDGET);
-          }
-          within(seq.o, ref.o, LIGHTNING_REL_BUDGET);
-        }
-      });
-
-      it('bf16 prefill: within the bf16 budget of the fp32 definition, and the fp32 result on bf16-rounded inputs', async () => {
+  forEachSimdPath(() => {
+    for (const d of [48, 128]) {
+      it(`prefill and decode match the O(n²) definition, d=${d}, n ∈ {${SIZES.join(',')}}`, async () => {
         const h = 2;
-        for (const [d, threads, n] of [[128, 2, 1], [128, 2, 17], [128, 2, 257], [128, 2, 300], [48, 1, 300], [40, 2, 260]] as const) {
-          const q = randArray(n * h * d, n + 91), k = randArray(n * h * d, n + 92), v = randArray(n * h * d, n + 93);
-          const state0 = randArray(h * d * d, n + 94, 0.1);
+        for (const n of SIZES) {
+          const q = randArray(n * h * d, n * 7 + 1), k = randArray(n * h * d, n * 7 + 2), v = randArray(n * h * d, n * 7 + 3);
+          const state0 = randArray(h * d * d, n + 5, 0.1);
           const ref = lightningNaive({ q, k, v, n, h, d, slopes: SLOPES, state: state0 });
-          const abs = (x: Float32Array) => x.map(Math.abs);
-          const mag = lightningNaive({ q: abs(q), k: abs(k), v: abs(v), n, h, d, slopes: SLOPES, state: abs(state0) });
-          const p = await lightningPrefill({ q, k, v, n, h, d, slopes: SLOPES, state: state0, precision: 'bf16', threads, out: poisoned(n * h * d) });
-          const { scale } = maxAbsDiff(p.o, ref.o);
-          for (let i = 0; i < ref.o.length; i++) {
-            const allowed = LIGHTNING_BF16_TERM_BUDGET * mag.o[i]! + LIGHTNING_REL_BUDGET * scale;
-            if (!(Math.abs(p.o[i]! - ref.o[i]!) <= allowed)) expect.fail(`n=${n} o[${i}] = ${p.o[i]} vs ${ref.o[i]} (allowed ${allowed})`);
-          }
-          const rq = roundActivationsBf16(q), rk = roundActivationsBf16(k), rv = roundActivationsBf16(v);
-          const refR = lightningNaive({ q: rq, k: rk, v: rv, n, h, d, slopes: SLOPES, state: state0 });
-          const magR = lightningNaive({ q: abs(rq), k: abs(rk), v: abs(rv), n, h, d, slopes: SLOPES, state: abs(state0) });
-          for (let i = 0; i < refR.o.length; i++) {
-            const allowed = LIGHTNING_BF16_INTERNAL_BUDGET * magR.o[i]! + LIGHTNING_REL_BUDGET * scale;
-            if (!(Math.abs(p.o[i]! - refR.o[i]!) <= allowed)) expect.fail(`n=${n} vs rounded inputs: o[${i}] = ${p.o[i]} vs ${refR.o[i]}`);
-          }
-          within(p.state, refR.state, LIGHTNING_REL_BUDGET + LIGHTNING_BF16_INTERNAL_BUDGET);
-        }
-      });
-
-      it('prefill(n) then decode(1) equals prefill(n + 1) at the last token', async () => {
-        const h = 2, d = 48;
-        for (const n of [255, 256, 300]) {
-          const q = randArray((n + 1) * h * d, 11), k = randArray((n + 1) * h * d, 12), v = randArray((n + 1) * h * d, 13);
-          const full = await lightningPrefill({ q, k, v, n: n + 1, h, d, slopes: SLOPES });
-          const head = await lightningPrefill({ q: q.subarray(0, n * h * d), k: k.subarray(0, n * h * d), v: v.subarray(0, n * h * d), n, h, d, slopes: SLOPES });
-          const tail = await lightningDecode({ q: q.subarray(n * h * d), k: k.subarray(n * h * d), v: v.subarray(n * h * d), n: 1, h, d, slopes: SLOPES, state: head.state });
-          within(tail.o, full.o.subarray(n * h * d), FORM_REL_BUDGET);
-          within(tail.state, full.state, FORM_REL_BUDGET);
-        }
-      });
-
-      it('streaming chunks with carried state equal one call', async () => {
-        const h = 1, d = 128, n = 1000;
-        const q = randArray(n * d, 21), k = randArray(n * d, 22), v = randArray(n * d, 23);
-        const one = await lightningPrefill({ q, k, v, n, h, d, slopes: SLOPES.subarray(0, 1) });
-        const s = new LightningPrefillStream({ h, d, slopes: SLOPES.subarray(0, 1) });
-        const parts: Float32Array[] = [];
-        for (const [a, b] of [[0, 256], [256, 512], [512, 999], [999, 1000]] as const) {
-          parts.push(await s.push(q.subarray(a * d, b * d), k.subarray(a * d, b * d), v.subarray(a * d, b * d), b - a));
-        }
-        const o = new Float32Array(n * d);
-        let off = 0;
-        for (const p of parts) { o.set(p, off); off += p.length; }
-        within(o, one.o, FORM_REL_BUDGET);
-        within(s.state, one.state, FORM_REL_BUDGET);
-        expect(s.tokens).toBe(n);
-      });
-
-      it('all-zero blocks give exact zeros; large and small magnitudes keep the relative budget', async () => {
-        const h = 1, d = 48, n = 600;
-        const z = new Float32Array(n * d);
-        const zero = await lightningPrefill({ q: z, k: z, v: z, n, h, d, slopes: SLOPES.subarray(0, 1), out: poisoned(n * d) });
-        expect(zero.o.every((x) => x === 0)).toBe(true);
-        expect(zero.state.every((x) => x === 0)).toBe(true);
-        // keys/values only in block 1 (tokens 256…511): block 0 outputs are exactly 0
-        const k = randArray(n * d, 31), v = randArray(n * d, 32), q = randArray(n * d, 33);
-        k.fill(0, 0, 256 * d); v.fill(0, 0, 256 * d);
-        const part = await lightningPrefill({ q, k, v, n, h, d, slopes: SLOPES.subarray(0, 1) });
-        expect(part.o.subarray(0, 256 * d).every((x) => x === 0)).toBe(true);
-        for (const mag of [1e-12, 1e12]) {
-          const qs = randArray(300 * d, 41, mag), ks = randArray(300 * d, 42), vs = randArray(300 * d, 43, mag);
-          const ref = lightningNaive({ q: qs, k: ks, v: vs, n: 300, h, d, slopes: SLOPES.subarray(1) });
-          const r = await lightningPrefill({ q: qs, k: ks, v: vs, n: 300, h, d, slopes: SLOPES.subarray(1) });
+          const p = await lightningPrefill({ q, k, v, n, h, d, slopes: SLOPES, state: state0, out: poisoned(n * h * d) });
+          within(p.o, ref.o, LIGHTNING_REL_BUDGET);
+          within(p.state, ref.state, LIGHTNING_REL_BUDGET);
+          const r = await lightningDecode({ q, k, v, n, h, d, slopes: SLOPES, state: state0, out: poisoned(n * h * d) });
           within(r.o, ref.o, LIGHTNING_REL_BUDGET);
+          within(r.state, ref.state, LIGHTNING_REL_BUDGET);
+          within(p.o, r.o, FORM_REL_BUDGET);
         }
       });
+    }
 
-      it('a NaN in v at token t poisons that head from t on, not earlier blocks or other heads', async () => {
-        const h = 2, d = 48, n = 600, t = 400;
-        const q = randArray(n * h * d, 51), k = randArray(n * h * d, 52), v = randArray(n * h * d, 53);
-        v[(t * h + 0) * d + 5] = NaN;
-        for (const run of [lightningPrefill, lightningDecode]) {
-          const r = await run({ q, k, v, n, h, d, slopes: SLOPES });
-          const at = (i: number, j: number) => r.o.subarray((i * h + j) * d, (i * h + j + 1) * d);
-          for (let i = 0; i < 256; i++) expect(at(i, 0).every(Number.isFinite)).toBe(true);
-          for (let i = t; i < n; i++) expect(Number.isNaN(at(i, 0)[5]!)).toBe(true);
-          for (let i = 0; i < n; i++) expect(at(i, 1).every(Number.isFinite)).toBe(true);
+    it('block-parallel prefill (few heads, many threads) matches the O(n²) definition and the head-parallel form', async () => {
+      const d = 48;
+      for (const [h, n] of [[1, 1000], [2, 513], [3, 769]] as const) {
+        const q = randArray(n * h * d, 81 + h), k = randArray(n * h * d, 82 + h), v = randArray(n * h * d, 83 + h);
+        const slopes = Float32Array.from({ length: h }, (_, j) => SLOPES[j % 2]!);
+        const state0 = randArray(h * d * d, 84, 0.1);
+        const ref = lightningNaive({ q, k, v, n, h, d, slopes, state: state0 });
+        const seq = await lightningPrefill({ q, k, v, n, h, d, slopes, state: state0, threads: 1 }); // one thread: heads in turn
+        for (const threads of [2, 3, 5]) {
+          const p = await lightningPrefill({ q, k, v, n, h, d, slopes, state: state0, threads, out: poisoned(n * h * d) });
+          within(p.o, ref.o, LIGHTNING_REL_BUDGET);
+          within(p.state, ref.state, LIGHTNING_REL_BUDGET);
+          within(p.o, seq.o, FORM_REL_BUDGET);
+          within(p.state, seq.state, FORM_REL_BUDGET);
         }
-      });
+        within(seq.o, ref.o, LIGHTNING_REL_BUDGET);
+      }
     });
-  }
+
+    it('bf16 prefill: within the bf16 budget of the fp32 definition, and the fp32 result on bf16-rounded inputs', async () => {
+      const h = 2;
+      for (const [d, threads, n] of [[128, 2, 1], [128, 2, 17], [128, 2, 257], [128, 2, 300], [48, 1, 300], [40, 2, 260]] as const) {
+        const q = randArray(n * h * d, n + 91), k = randArray(n * h * d, n + 92), v = randArray(n * h * d, n + 93);
+        const state0 = randArray(h * d * d, n + 94, 0.1);
+        const ref = lightningNaive({ q, k, v, n, h, d, slopes: SLOPES, state: state0 });
+        const abs = (x: Float32Array) => x.map(Math.abs);
+        const mag = lightningNaive({ q: abs(q), k: abs(k), v: abs(v), n, h, d, slopes: SLOPES, state: abs(state0) });
+        const p = await lightningPrefill({ q, k, v, n, h, d, slopes: SLOPES, state: state0, precision: 'bf16', threads, out: poisoned(n * h * d) });
+        const { scale } = maxAbsDiff(p.o, ref.o);
+        for (let i = 0; i < ref.o.length; i++) {
+          const allowed = LIGHTNING_BF16_TERM_BUDGET * mag.o[i]! + LIGHTNING_REL_BUDGET * scale;
+          if (!(Math.abs(p.o[i]! - ref.o[i]!) <= allowed)) expect.fail(`n=${n} o[${i}] = ${p.o[i]} vs ${ref.o[i]} (allowed ${allowed})`);
+        }
+        const rq = roundActivationsBf16(q), rk = roundActivationsBf16(k), rv = roundActivationsBf16(v);
+        const refR = lightningNaive({ q: rq, k: rk, v: rv, n, h, d, slopes: SLOPES, state: state0 });
+        const magR = lightningNaive({ q: abs(rq), k: abs(rk), v: abs(rv), n, h, d, slopes: SLOPES, state: abs(state0) });
+        for (let i = 0; i < refR.o.length; i++) {
+          const allowed = LIGHTNING_BF16_INTERNAL_BUDGET * magR.o[i]! + LIGHTNING_REL_BUDGET * scale;
+          if (!(Math.abs(p.o[i]! - refR.o[i]!) <= allowed)) expect.fail(`n=${n} vs rounded inputs: o[${i}] = ${p.o[i]} vs ${refR.o[i]}`);
+        }
+        within(p.state, refR.state, LIGHTNING_REL_BUDGET + LIGHTNING_BF16_INTERNAL_BUDGET);
+      }
+    });
+
+    it('prefill(n) then decode(1) equals prefill(n + 1) at the last token', async () => {
+      const h = 2, d = 48;
+      for (const n of [255, 256, 300]) {
+        const q = randArray((n + 1) * h * d, 11), k = randArray((n + 1) * h * d, 12), v = randArray((n + 1) * h * d, 13);
+        const full = await lightningPrefill({ q, k, v, n: n + 1, h, d, slopes: SLOPES });
+        const head = await lightningPrefill({ q: q.subarray(0, n * h * d), k: k.subarray(0, n * h * d), v: v.subarray(0, n * h * d), n, h, d, slopes: SLOPES });
+        const tail = await lightningDecode({ q: q.subarray(n * h * d), k: k.subarray(n * h * d), v: v.subarray(n * h * d), n: 1, h, d, slopes: SLOPES, state: head.state });
+        within(tail.o, full.o.subarray(n * h * d), FORM_REL_BUDGET);
+        within(tail.state, full.state, FORM_REL_BUDGET);
+      }
+    });
+
+    it('streaming chunks with carried state equal one call', async () => {
+      const h = 1, d = 128, n = 1000;
+      const q = randArray(n * d, 21), k = randArray(n * d, 22), v = randArray(n * d, 23);
+      const one = await lightningPrefill({ q, k, v, n, h, d, slopes: SLOPES.subarray(0, 1) });
+      const s = new LightningPrefillStream({ h, d, slopes: SLOPES.subarray(0, 1) });
+      const parts: Float32Array[] = [];
+      for (const [a, b] of [[0, 256], [256, 512], [512, 999], [999, 1000]] as const) {
+        parts.push(await s.push(q.subarray(a * d, b * d), k.subarray(a * d, b * d), v.subarray(a * d, b * d), b - a));
+      }
+      const o = new Float32Array(n * d);
+      let off = 0;
+      for (const p of parts) { o.set(p, off); off += p.length; }
+      within(o, one.o, FORM_REL_BUDGET);
+      within(s.state, one.state, FORM_REL_BUDGET);
+      expect(s.tokens).toBe(n);
+    });
+
+    it('all-zero blocks give exact zeros; large and small magnitudes keep the relative budget', async () => {
+      const h = 1, d = 48, n = 600;
+      const z = new Float32Array(n * d);
+      const zero = await lightningPrefill({ q: z, k: z, v: z, n, h, d, slopes: SLOPES.subarray(0, 1), out: poisoned(n * d) });
+      expect(zero.o.every((x) => x === 0)).toBe(true);
+      expect(zero.state.every((x) => x === 0)).toBe(true);
+      // keys/values only in block 1 (tokens 256…511): block 0 outputs are exactly 0
+      const k = randArray(n * d, 31), v = randArray(n * d, 32), q = randArray(n * d, 33);
+      k.fill(0, 0, 256 * d); v.fill(0, 0, 256 * d);
+      const part = await lightningPrefill({ q, k, v, n, h, d, slopes: SLOPES.subarray(0, 1) });
+      expect(part.o.subarray(0, 256 * d).every((x) => x === 0)).toBe(true);
+      for (const mag of [1e-12, 1e12]) {
+        const qs = randArray(300 * d, 41, mag), ks = randArray(300 * d, 42), vs = randArray(300 * d, 43, mag);
+        const ref = lightningNaive({ q: qs, k: ks, v: vs, n: 300, h, d, slopes: SLOPES.subarray(1) });
+        const r = await lightningPrefill({ q: qs, k: ks, v: vs, n: 300, h, d, slopes: SLOPES.subarray(1) });
+        within(r.o, ref.o, LIGHTNING_REL_BUDGET);
+      }
+    });
+
+    it('a NaN in v at token t poisons that head from t on, not earlier blocks or other heads', async () => {
+      const h = 2, d = 48, n = 600, t = 400;
+      const q = randArray(n * h * d, 51), k = randArray(n * h * d, 52), v = randArray(n * h * d, 53);
+      v[(t * h + 0) * d + 5] = NaN;
+      for (const run of [lightningPrefill, lightningDecode]) {
+        const r = await run({ q, k, v, n, h, d, slopes: SLOPES });
+        const at = (i: number, j: number) => r.o.subarray((i * h + j) * d, (i * h + j + 1) * d);
+        for (let i = 0; i < 256; i++) expect(at(i, 0).every(Number.isFinite)).toBe(true);
+        for (let i = t; i < n; i++) expect(Number.isNaN(at(i, 0)[5]!)).toBe(true);
+        for (let i = 0; i < n; i++) expect(at(i, 1).every(Number.isFinite)).toBe(true);
+      }
+    });
+  });
 });
 
 describe('lightning TypeScript fallback', () => {
