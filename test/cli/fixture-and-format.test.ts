@@ -5,20 +5,14 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateCheckpoint } from '../../src/core/fixture/generate.js';
 import { outputFormat } from '../../src/commands/convert.js';
-import { hashTree, rmrf, tmp } from '../helpers/naive-safetensors.js';
+import { hashTree, rmrf } from '../helpers/naive-safetensors.js';
 import { m1kit } from '../helpers/cli.js';
+import { checkpointRoot } from '../helpers/checkpoints.js';
 
-let root: string;
-let input: string;
-beforeAll(async () => {
-  root = tmp('fixture-format');
-  input = join(root, 'in');
-  await generateCheckpoint({ out: input, preset: 'tiny', seed: 8, shards: 1 });
-}, 60_000);
-afterAll(() => rmrf(root));
+const { root, input } = checkpointRoot('fixture-format', { preset: 'tiny', seed: 8, shards: 1 }, 60_000);
 
 describe('fixture into a non-empty directory', () => {
   it('is refused without --force, and the checkpoint there is untouched', async () => {

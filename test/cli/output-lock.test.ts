@@ -8,22 +8,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCheckpoint } from '../../src/core/fixture/generate.js';
+import { describe, expect, it } from 'vitest';
 import { runConversion } from '../../src/core/convert/run.js';
 import { compatible, LOCK_DIR, lockOutput } from '../../src/core/fs/output-lock.js';
 import { ggufLockDir } from '../../src/core/gguf/convert.js';
-import { hashTree, rmrf, tmp } from '../helpers/naive-safetensors.js';
+import { hashTree } from '../helpers/naive-safetensors.js';
 import { BIN, m1kit } from '../helpers/cli.js';
+import { checkpointRoot } from '../helpers/checkpoints.js';
 
-let root: string;
-let input: string;
-beforeAll(async () => {
-  root = tmp('lock');
-  input = join(root, 'in');
-  await generateCheckpoint({ out: input, preset: 'tiny', seed: 4, shards: 2 });
-}, 60_000);
-afterAll(() => rmrf(root));
+const { root, input } = checkpointRoot('lock', { preset: 'tiny', seed: 4, shards: 2 }, 60_000);
 
 /** Names in `dir` besides the lock directory. */
 const written = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => n !== LOCK_DIR) : []);

@@ -1,28 +1,24 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync, cpSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCheckpoint } from '../../../src/core/fixture/generate.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runConversion } from '../../../src/core/convert/run.js';
-import { bf16Values, f32Values, hashTree, readDir, rmrf, sliceBytes, tmp, type NaiveTensor } from '../../helpers/naive-safetensors.js';
+import { bf16Values, f32Values, hashTree, readDir, rmrf, sliceBytes, type NaiveTensor } from '../../helpers/naive-safetensors.js';
+import { checkpointRoot } from '../../helpers/checkpoints.js';
 
 // tiny preset: H 96, 4 heads × d 32 (h·d 128), 2 KV heads, I 64, 4 experts, 5 layers (softmax at 3), V 512
 const H = 96;
 const D = 32;
 const I = 64;
-let root: string;
-let input: string;
+const { root, input } = checkpointRoot('convert', { preset: 'tiny', seed: 7, shards: 3 });
 let orig: Map<string, NaiveTensor>;
 let inputHashes: Map<string, string>;
 
-beforeAll(async () => {
-  root = tmp('convert');
-  input = join(root, 'in');
-  await generateCheckpoint({ out: input, preset: 'tiny', seed: 7, shards: 3 });
+// after checkpointRoot's hook (vitest runs beforeAll hooks in the order they are declared)
+beforeAll(() => {
   writeFileSync(join(input, 'tokenizer.json'), '{"version":"1.0"}\n');
   orig = readDir(input);
   inputHashes = hashTree(input);
 });
-afterAll(() => rmrf(root));
 
 const get = (m: Map<string, NaiveTensor>, n: string) => {
   const t = m.get(n);

@@ -1,22 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { COMPAT } from '../../../src/core/engines/compat.js';
 import { checkVllm } from '../../../src/core/engines/vllm-check.js';
 import { QKV_PACKED } from '../../../src/core/engines/vllm-rules.js';
 import { runConversion } from '../../../src/core/convert/run.js';
-import { generateCheckpoint } from '../../../src/core/fixture/generate.js';
-import { rmrf, tmp } from '../../helpers/naive-safetensors.js';
+import { checkpointRoot } from '../../helpers/checkpoints.js';
 
 /** Every vLLM row marked "loads" or "rejected" is checked on m1kit's real output of the tiny fixture. */
-let root: string;
-let input: string;
-beforeAll(async () => {
-  root = tmp('compat');
-  input = join(root, 'in');
-  await generateCheckpoint({ out: input, preset: 'tiny', seed: 5, shards: 2 });
-});
-afterAll(() => rmrf(root));
+const { root, input } = checkpointRoot('compat', { preset: 'tiny', seed: 5, shards: 2 });
 
 function read(dir: string) {
   const index = JSON.parse(readFileSync(join(dir, 'model.safetensors.index.json'), 'utf8')) as { weight_map: Record<string, string> };

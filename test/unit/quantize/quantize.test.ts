@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCheckpoint } from '../../../src/core/fixture/generate.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runConversion } from '../../../src/core/convert/run.js';
 import { listSchemes } from '../../../src/core/quantize/list.js';
 import { ctShouldIgnoreLayer } from '../../../src/core/engines/vllm-rules.js';
@@ -10,7 +9,8 @@ import { fp8e4m3Decode, quantizeFp8Band } from '../../../src/core/quant/fp8.js';
 import { dequantizeInt8Rows, quantizeInt8Rows } from '../../../src/core/quant/int8.js';
 import { quantizeInt4Rows } from '../../../src/core/quant/int4.js';
 import { f32ToBf16 } from '../../../src/core/dtype/convert.js';
-import { bf16Values, f32Values, readDir, rmrf, tmp, type NaiveTensor } from '../../helpers/naive-safetensors.js';
+import { bf16Values, f32Values, readDir, type NaiveTensor } from '../../helpers/naive-safetensors.js';
+import { checkpointRoot } from '../../helpers/checkpoints.js';
 
 /**
  * Error budgets on the tiny fixture's N(0, 0.02) weights (rows of 64–128 values), each about 1.3× the
@@ -23,16 +23,12 @@ const MAX_FP8_REL_RMSE = 0.035;
 const MAX_INT8_REL_RMSE = 0.01;
 const MAX_W4_G32_REL_RMSE = 0.11;
 
-let root: string;
-let input: string;
+const { root, input } = checkpointRoot('quantize', { preset: 'tiny', seed: 11, shards: 2 });
 let orig: Map<string, NaiveTensor>;
-beforeAll(async () => {
-  root = tmp('quantize');
-  input = join(root, 'in');
-  await generateCheckpoint({ out: input, preset: 'tiny', seed: 11, shards: 2 });
+// after checkpointRoot's hook (vitest runs beforeAll hooks in the order they are declared)
+beforeAll(() => {
   orig = readDir(input);
 });
-afterAll(() => rmrf(root));
 
 const get = (m: Map<string, NaiveTensor>, n: string) => {
   const t = m.get(n);

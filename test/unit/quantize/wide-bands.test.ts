@@ -6,12 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIXTURE_PRESETS } from '../../../src/core/checkpoint/presets.js';
-import { generateCheckpoint } from '../../../src/core/fixture/generate.js';
 import { runConversion } from '../../../src/core/convert/run.js';
 import { bandingOf } from '../../../src/core/quantize/quantize-job.js';
-import { hashTree, rmrf, tmp } from '../../helpers/naive-safetensors.js';
+import { hashTree } from '../../helpers/naive-safetensors.js';
+import { checkpointRoot } from '../../helpers/checkpoints.js';
 
 /**
  * Relative difference allowed in the manifest's error statistics: they are float64 sums of squares,
@@ -45,16 +45,9 @@ function expectSameOutput(a: string, b: string): void {
 /** Bytes of the fp32 working set of one band at most (the 16 MiB default band). */
 const BAND_BYTES = 16 * 1024 * 1024;
 
-let root: string;
-let input: string;
-beforeAll(async () => {
-  root = tmp('wide-bands');
-  input = join(root, 'in');
-  // input widths 320 and 200: column pieces of 128 end in a partial fp8 block
-  const cfg = { ...FIXTURE_PRESETS.tiny!, hidden_size: 320, intermediate_size: 200, num_hidden_layers: 2, attn_type_list: [0, 1] };
-  await generateCheckpoint({ out: input, config: cfg, seed: 9, shards: 2 });
-}, 60_000);
-afterAll(() => rmrf(root));
+// input widths 320 and 200: column pieces of 128 end in a partial fp8 block
+const WIDE = { ...FIXTURE_PRESETS.tiny!, hidden_size: 320, intermediate_size: 200, num_hidden_layers: 2, attn_type_list: [0, 1] };
+const { root, input } = checkpointRoot('wide-bands', { config: WIDE, seed: 9, shards: 2 }, 60_000);
 
 describe('bandingOf', () => {
   it('keeps whole 128-row blocks while they fit (the bands used so far, unchanged)', () => {
