@@ -35,6 +35,13 @@ export function readDir(dir: string): Map<string, NaiveTensor> {
   return all;
 }
 
+/** The tensor `name` of a map from readDir/readSafetensors; throws naming it when it is missing. */
+export function tensorIn(m: Map<string, NaiveTensor>, name: string): NaiveTensor {
+  const t = m.get(name);
+  if (!t) throw new Error(`missing ${name}`);
+  return t;
+}
+
 /** Element size of the dtypes used in tests. */
 export const ESIZE: Record<string, number> = { BF16: 2, F16: 2, F32: 4, F8_E4M3: 1, I8: 1, I32: 4 };
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, cpSync, statSync 
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runConversion } from '../../../src/core/convert/run.js';
-import { bf16Values, f32Values, hashTree, readDir, rmrf, sliceBytes, type NaiveTensor } from '../../helpers/naive-safetensors.js';
+import { bf16Values, f32Values, hashTree, readDir, tensorIn, rmrf, sliceBytes, type NaiveTensor } from '../../helpers/naive-safetensors.js';
 import { checkpointRoot } from '../../helpers/checkpoints.js';
 
 // tiny preset: H 96, 4 heads × d 32 (h·d 128), 2 KV heads, I 64, 4 experts, 5 layers (softmax at 3), V 512
@@ -20,11 +20,6 @@ beforeAll(() => {
   inputHashes = hashTree(input);
 });
 
-const get = (m: Map<string, NaiveTensor>, n: string) => {
-  const t = m.get(n);
-  if (!t) throw new Error(`missing ${n}`);
-  return t;
-};
 
 describe('tensor/expert-parallel layouts', () => {
   it('--tp 2 holds whole heads of qkv_proj, column halves of out_proj, replicated norms and router', async () => {
@@ -34,18 +29,18 @@ describe('tensor/expert-parallel layouts', () => {
     expect(r.layout.ranks).toEqual(['rank-00000-of-00002', 'rank-00001-of-00002']);
     for (let rank = 0; rank < 2; rank++) {
       const m = readDir(join(out, r.layout.ranks[rank]!));
-      const qkv = get(orig, 'model.layers.0.self_attn.qkv_proj.weight');
+      const qkv = tensorIn(orig, 'model.layers.0.self_attn.qkv_proj.weight');
       // 2 heads per rank, 3·d = 96 rows per head (per-head q|k|v interleave)
-      expect(get(m, 'model.layers.0.self_attn.qkv_proj.weight').bytes.equals(sliceBytes(qkv, rank * 2 * 96, (rank + 1) * 2 * 96, 0, H))).toBe(true);
-      const op = get(orig, 'model.layers.0.self_attn.out_proj.weight');
-      expect(get(m, 'model.layers.0.self_attn.out_proj.weight').bytes.equals(sliceBytes(op, 0, H, rank * 64, (rank + 1) * 64))).toBe(true);
-      const k = get(orig, 'model.layers.3.self_attn.k_proj.weight'); // 2 KV heads: one each
-      expect(get(m, 'model.layers.3.self_attn.k_proj.weight').bytes.equals(sliceBytes(k, rank * D, (rank + 1) * D, 0, H))).toBe(true);
-      const w2 = get(orig, 'model.layers.4.block_sparse_moe.experts.3.w2.weight');
-      expect(get(m, 'model.layers.4.block_sparse_moe.experts.3.w2.weight').bytes.equals(sliceBytes(w2, 0, H, rank * 32, (rank + 1) * 32))).toBe(true);
+      expect(tensorIn(m, 'model.layers.0.self_attn.qkv_proj.weight').bytes.equals(sliceBytes(qkv, rank * 2 * 96, (rank + 1) * 2 * 96, 0, H))).toBe(true);
+      const op = tensorIn(orig, 'model.layers.0.self_attn.out_proj.weight');
+      expect(tensorIn(m, 'model.layers.0.self_attn.out_proj.weight').bytes.equals(sliceBytes(op, 0, H, rank * 64, (rank + 1) * 64))).toBe(true);
+      const k = tensorIn(orig, 'model.layers.3.self_attn.k_proj.weight'); // 2 KV heads: one each
+      expect(tensorIn(m, 'model.layers.3.self_attn.k_proj.weight').bytes.equals(sliceBytes(k, rank * D, (rank + 1) * D, 0, H))).toBe(true);
+      const w2 = tensorIn(orig, 'model.layers.4.block_sparse_moe.experts.3.w2.weight');
+      expect(tensorIn(m, 'model.layers.4.block_sparse_moe.experts.3.w2.weight').bytes.equals(sliceBytes(w2, 0, H, rank * 32, (rank + 1) * 32))).toBe(true);
       for (const n of ['model.layers.1.block_sparse_moe.gate.weight', 'model.layers.1.input_layernorm.weight', 'model.norm.weight']) {
-        expect(get(m, n).bytes.equals(get(orig, n).bytes)).toBe(true);
-        expect(get(m, n).dtype).toBe(get(orig, n).dtype);
+        expect(tensorIn(m, n).bytes.equals(tensorIn(orig, n).bytes)).toBe(true);
+        expect(tensorIn(m, n).dtype).toBe(tensorIn(orig, n).dtype);
       }
     }
   });
@@ -54,12 +49,12 @@ describe('tensor/expert-parallel layouts', () => {
     const out = join(root, 'ep2');
     const r = await runConversion({ kind: 'convert', input, output: out, ep: 2, experts: 'fused-w13' });
     const m1 = readDir(join(out, r.layout.ranks[1]!));
-    const w13 = get(m1, 'model.layers.2.block_sparse_moe.experts.w13.weight');
+    const w13 = tensorIn(m1, 'model.layers.2.block_sparse_moe.experts.w13.weight');
     expect(w13.shape).toEqual([2, 2 * I, H]);
-    const expect13 = Buffer.concat([2, 3].flatMap((e) => ['w1', 'w3'].map((w) => get(orig, `model.layers.2.block_sparse_moe.experts.${e}.${w}.weight`).bytes)));
+    const expect13 = Buffer.concat([2, 3].flatMap((e) => ['w1', 'w3'].map((w) => tensorIn(orig, `model.layers.2.block_sparse_moe.experts.${e}.${w}.weight`).bytes)));
     expect(w13.bytes.equals(expect13)).toBe(true);
-    const w2 = get(m1, 'model.layers.2.block_sparse_moe.experts.w2.weight');
-    expect(w2.bytes.equals(Buffer.concat([2, 3].map((e) => get(orig, `model.layers.2.block_sparse_moe.experts.${e}.w2.weight`).bytes)))).toBe(true);
+    const w2 = tensorIn(m1, 'model.layers.2.block_sparse_moe.experts.w2.weight');
+    expect(w2.bytes.equals(Buffer.concat([2, 3].map((e) => tensorIn(orig, `model.layers.2.block_sparse_moe.experts.${e}.w2.weight`).bytes)))).toBe(true);
     expect([...m1.keys()].some((n) => n.includes('experts.0.'))).toBe(false);
   });
 
@@ -94,7 +89,7 @@ describe('streaming bands', () => {
     const back = join(root, `band-back-${name}`);
     if (opts.kind === 'convert') {
       await runConversion({ kind: 'convert', input: small, output: back, dtype: 'BF16', bandBytes: 700 });
-      for (const [n, t] of readDir(back)) expect(t.bytes.equals(get(orig, n).bytes), n).toBe(true);
+      for (const [n, t] of readDir(back)) expect(t.bytes.equals(tensorIn(orig, n).bytes), n).toBe(true);
     }
   });
 });
@@ -109,7 +104,7 @@ describe('re-chunking, dtype and carried files', () => {
     let total = 0;
     for (const [n, t] of m) {
       total += t.bytes.length;
-      expect(t.bytes.equals(get(orig, n).bytes)).toBe(true);
+      expect(t.bytes.equals(tensorIn(orig, n).bytes)).toBe(true);
     }
     expect(index.metadata.total_size).toBe(total);
     expect(Object.keys(index.weight_map).length).toBe(orig.size);
@@ -133,12 +128,12 @@ describe('re-chunking, dtype and carried files', () => {
     await runConversion({ kind: 'convert', input, output: out, dtype: 'F32' });
     const m = readDir(out);
     const n = 'model.layers.1.self_attn.output_gate.weight';
-    expect(get(m, n).dtype).toBe('F32');
-    expect(f32Values(get(m, n).bytes)).toEqual(bf16Values(get(orig, n).bytes));
-    expect(get(m, 'model.layers.1.block_sparse_moe.gate.weight').bytes.equals(get(orig, 'model.layers.1.block_sparse_moe.gate.weight').bytes)).toBe(true);
+    expect(tensorIn(m, n).dtype).toBe('F32');
+    expect(f32Values(tensorIn(m, n).bytes)).toEqual(bf16Values(tensorIn(orig, n).bytes));
+    expect(tensorIn(m, 'model.layers.1.block_sparse_moe.gate.weight').bytes.equals(tensorIn(orig, 'model.layers.1.block_sparse_moe.gate.weight').bytes)).toBe(true);
     const back = join(root, 'f32-bf16');
     await runConversion({ kind: 'convert', input: out, output: back, dtype: 'BF16' });
-    expect(get(readDir(back), n).bytes.equals(get(orig, n).bytes)).toBe(true);
+    expect(tensorIn(readDir(back), n).bytes.equals(tensorIn(orig, n).bytes)).toBe(true);
   });
 });
 

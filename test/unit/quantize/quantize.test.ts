@@ -9,7 +9,7 @@ import { fp8e4m3Decode, quantizeFp8Band } from '../../../src/core/quant/fp8.js';
 import { dequantizeInt8Rows, quantizeInt8Rows } from '../../../src/core/quant/int8.js';
 import { quantizeInt4Rows } from '../../../src/core/quant/int4.js';
 import { f32ToBf16 } from '../../../src/core/dtype/convert.js';
-import { bf16Values, f32Values, readDir, type NaiveTensor } from '../../helpers/naive-safetensors.js';
+import { bf16Values, f32Values, readDir, tensorIn, type NaiveTensor } from '../../helpers/naive-safetensors.js';
 import { checkpointRoot } from '../../helpers/checkpoints.js';
 
 /**
@@ -30,11 +30,6 @@ beforeAll(() => {
   orig = readDir(input);
 });
 
-const get = (m: Map<string, NaiveTensor>, n: string) => {
-  const t = m.get(n);
-  if (!t) throw new Error(`missing ${n}`);
-  return t;
-};
 const f32 = (t: NaiveTensor) => new Float32Array(bf16Values(t.bytes));
 const relRmse = (a: number[], b: number[]) => {
   let e = 0;
@@ -64,10 +59,10 @@ describe('fp8-block', () => {
   });
   it('codes and weight_scale_inv are bit-exact with the TS reference quantizer, band by band', () => {
     for (const n of [QKV, W2]) {
-      const w = f32(get(orig, n));
-      const [rows, cols] = get(orig, n).shape as [number, number];
-      const codes = get(res.q, n);
-      const scale = get(res.q, n.replace(/weight$/, 'weight_scale_inv'));
+      const w = f32(tensorIn(orig, n));
+      const [rows, cols] = tensorIn(orig, n).shape as [number, number];
+      const codes = tensorIn(res.q, n);
+      const scale = tensorIn(res.q, n.replace(/weight$/, 'weight_scale_inv'));
       expect(codes.dtype).toBe('F8_E4M3');
       expect(scale.shape).toEqual([Math.ceil(rows / 128), Math.ceil(cols / 128)]);
       for (let r0 = 0; r0 < rows; r0 += 128) {
@@ -79,22 +74,22 @@ describe('fp8-block', () => {
     }
   });
   it('dequantize = bf16(decode(code) · scale_inv) and stays within the error budget', () => {
-    const codes = get(res.q, QKV).bytes;
-    const s = f32Values(get(res.q, QKV.replace(/weight$/, 'weight_scale_inv')).bytes);
-    const got = bf16Values(get(res.dq, QKV).bytes);
+    const codes = tensorIn(res.q, QKV).bytes;
+    const s = f32Values(tensorIn(res.q, QKV.replace(/weight$/, 'weight_scale_inv')).bytes);
+    const got = bf16Values(tensorIn(res.dq, QKV).bytes);
     for (const i of [0, 95, 96 * 130 + 7, 384 * 96 - 1]) {
       const r = Math.floor(i / 96);
       const want = Buffer.from(f32ToBf16(new Float32Array([fp8e4m3Decode(codes[i]!) * s[Math.floor(r / 128)]!])).buffer);
       expect(got[i]).toBe(bf16Values(want)[0]);
     }
-    for (const n of [QKV, W2, 'model.layers.1.self_attn.output_gate.weight']) expect(relRmse(bf16Values(get(orig, n).bytes), bf16Values(get(res.dq, n).bytes))).toBeLessThan(MAX_FP8_REL_RMSE);
+    for (const n of [QKV, W2, 'model.layers.1.self_attn.output_gate.weight']) expect(relRmse(bf16Values(tensorIn(orig, n).bytes), bf16Values(tensorIn(res.dq, n).bytes))).toBeLessThan(MAX_FP8_REL_RMSE);
   });
   it('never touches router, embeddings, lm_head or norms; config lists full module names', () => {
     for (const n of UNTOUCHED) {
-      expect(get(res.q, n).bytes.equals(get(orig, n).bytes)).toBe(true);
-      expect(get(res.dq, n).bytes.equals(get(orig, n).bytes)).toBe(true);
+      expect(tensorIn(res.q, n).bytes.equals(tensorIn(orig, n).bytes)).toBe(true);
+      expect(tensorIn(res.dq, n).bytes.equals(tensorIn(orig, n).bytes)).toBe(true);
     }
-    expect(get(res.q, 'model.layers.1.self_attn.output_gate.weight').dtype).toBe('F8_E4M3');
+    expect(tensorIn(res.q, 'model.layers.1.self_attn.output_gate.weight').dtype).toBe('F8_E4M3');
     const qc = res.cfg.quantization_config;
     expect(qc).toMatchObject({ quant_method: 'fp8', fmt: 'e4m3', activation_scheme: 'dynamic', weight_block_size: [128, 128] });
     expect(qc.modules_to_not_convert).toContain('model.layers.3.block_sparse_moe.gate');
@@ -116,17 +111,17 @@ describe('int8-channel and w4a16 (compressed-tensors)', () => {
     const e = res.r.errors!.find((x) => x.tensor === W2)!;
     expect([e.sampledRows, e.rows]).toEqual([96, 96]);
     // the report agrees with an independent float64 computation over all rows
-    expect(e.relRmse).toBeCloseTo(relRmse(bf16Values(get(orig, W2).bytes), [...dequantizeInt8Rows(new Int8Array(new Uint8Array(get(res.q, W2).bytes).buffer), new Float32Array(bf16Values(get(res.q, W2.replace(/weight$/, 'weight_scale')).bytes)), 96, 64)]), 6);
-    const w = f32(get(orig, W2));
+    expect(e.relRmse).toBeCloseTo(relRmse(bf16Values(tensorIn(orig, W2).bytes), [...dequantizeInt8Rows(new Int8Array(new Uint8Array(tensorIn(res.q, W2).bytes).buffer), new Float32Array(bf16Values(tensorIn(res.q, W2.replace(/weight$/, 'weight_scale')).bytes)), 96, 64)]), 6);
+    const w = f32(tensorIn(orig, W2));
     const ref = quantizeInt8Rows(w, 96, 64, { scaleDtype: 'BF16' });
-    expect(get(res.q, W2).dtype).toBe('I8');
-    expect(Buffer.from(ref.q.buffer).equals(get(res.q, W2).bytes)).toBe(true);
-    const sc = get(res.q, W2.replace(/weight$/, 'weight_scale'));
+    expect(tensorIn(res.q, W2).dtype).toBe('I8');
+    expect(Buffer.from(ref.q.buffer).equals(tensorIn(res.q, W2).bytes)).toBe(true);
+    const sc = tensorIn(res.q, W2.replace(/weight$/, 'weight_scale'));
     expect([sc.dtype, sc.shape]).toEqual(['BF16', [96, 1]]);
     expect(sc.bytes.equals(Buffer.from(f32ToBf16(ref.scale).buffer))).toBe(true);
-    expect(relRmse(bf16Values(get(orig, W2).bytes), bf16Values(get(res.dq, W2).bytes))).toBeLessThan(MAX_INT8_REL_RMSE);
+    expect(relRmse(bf16Values(tensorIn(orig, W2).bytes), bf16Values(tensorIn(res.dq, W2).bytes))).toBeLessThan(MAX_INT8_REL_RMSE);
     // targets=experts: attention stays BF16 and is listed in `ignore`
-    expect(get(res.q, QKV).bytes.equals(get(orig, QKV).bytes)).toBe(true);
+    expect(tensorIn(res.q, QKV).bytes.equals(tensorIn(orig, QKV).bytes)).toBe(true);
     expect(res.cfg.quantization_config).toMatchObject({ quant_method: 'compressed-tensors', format: 'int-quantized' });
     expect(ctShouldIgnoreLayer('model.layers.0.self_attn.qkv_proj', res.cfg.quantization_config.ignore)).toBe(true);
     expect(ctShouldIgnoreLayer('model.layers.4.block_sparse_moe.experts.2.w2', res.cfg.quantization_config.ignore)).toBe(false);
@@ -134,15 +129,15 @@ describe('int8-channel and w4a16 (compressed-tensors)', () => {
   });
   it('w4a16 group 32: weight_packed/weight_scale/weight_shape equal the reference; budget holds', async () => {
     const res = await roundTrip('w4', { scheme: 'w4a16', targets: 'all', group: 32 });
-    const w = f32(get(orig, QKV));
+    const w = f32(tensorIn(orig, QKV));
     const ref = quantizeInt4Rows(w, 384, 96, 32, { scaleDtype: 'BF16' });
-    const p = get(res.q, QKV.replace(/weight$/, 'weight_packed'));
+    const p = tensorIn(res.q, QKV.replace(/weight$/, 'weight_packed'));
     expect([p.dtype, p.shape]).toEqual(['I32', [384, 12]]);
     expect(p.bytes.equals(Buffer.from(ref.packed.buffer))).toBe(true);
-    expect(get(res.q, QKV.replace(/weight$/, 'weight_scale')).bytes.equals(Buffer.from(f32ToBf16(ref.scale).buffer))).toBe(true);
-    expect([...new Int32Array(new Uint8Array(get(res.q, QKV.replace(/weight$/, 'weight_shape')).bytes).buffer)]).toEqual([384, 96]);
+    expect(tensorIn(res.q, QKV.replace(/weight$/, 'weight_scale')).bytes.equals(Buffer.from(f32ToBf16(ref.scale).buffer))).toBe(true);
+    expect([...new Int32Array(new Uint8Array(tensorIn(res.q, QKV.replace(/weight$/, 'weight_shape')).bytes).buffer)]).toEqual([384, 96]);
     expect(res.q.has(QKV)).toBe(false);
-    expect(relRmse(bf16Values(get(orig, QKV).bytes), bf16Values(get(res.dq, QKV).bytes))).toBeLessThan(MAX_W4_G32_REL_RMSE);
+    expect(relRmse(bf16Values(tensorIn(orig, QKV).bytes), bf16Values(tensorIn(res.dq, QKV).bytes))).toBeLessThan(MAX_W4_G32_REL_RMSE);
     expect(res.cfg.quantization_config.config_groups.group_0.weights).toMatchObject({ num_bits: 4, strategy: 'group', group_size: 32 });
   });
   it('w4a16 with group 128 on 96 input columns is refused before any output exists', async () => {
