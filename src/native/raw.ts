@@ -23,7 +23,8 @@ export type RawConvertOpts =
   | { kind: 'bf16-f32'; src: Uint16Array; dst: Float32Array; n: number; threads: number }
   | { kind: 'f32-bf16' | 'f32-f16'; src: Float32Array; dst: Uint16Array; n: number; threads: number };
 export interface RawQuantOpts {
-  format: 'fp8' | 'int8' | 'int4' | 'nvfp4' | 'mxfp4' | 'mxfp8'; op: 'quantize' | 'dequantize';
+  /** A name of M1K_QUANT_FORMATS (kernels/cpu/kernels.h); the addon rejects any other, naming its list. */
+  format: string; op: 'quantize' | 'dequantize';
   rows: number; cols: number; group: number; threads: number; bf16Scale?: boolean;
   w?: Float32Array; wbf16?: Uint16Array; out?: Float32Array; err?: Float64Array; errUnit?: number; errStride?: number; errBlock0?: number; codes?: Uint8Array | Int8Array; packed?: Int32Array;
   /** F32 scales (fp8, int8, int4) or one-byte scale codes (nvfp4: E4M3, mxfp4/mxfp8: E8M0). */

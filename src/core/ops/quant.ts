@@ -1,17 +1,22 @@
 /**
- * Native quantizers with TypeScript fallback. Conventions (rounding, scales, packing) are those of
- * the references in core/quant/{fp8,int8,int4}.ts, which the native kernels match bit for bit.
+ * The quantization op: `quantizeWith` / `dequantizeWith` run any `QuantKernel` (core/quant/kernel.ts),
+ * i.e. any line of M1K_QUANT_FORMATS, on the native kernel or on its TypeScript reference, which give
+ * the same bytes. A format module hands its kernel record to these two; it needs no op of its own. The
+ * named functions below are the same calls, shaped for the kernels m1kit ships (fp8, int8, int4 here;
+ * nvfp4 and MX in microscale.ts).
  */
-import { dequantizeFp8Band, quantizeFp8Band } from '../quant/fp8.js';
-import { dequantizeInt8Rows, quantizeInt8Rows, checkMatrix, type ScaleDtype } from '../quant/int8.js';
-import { dequantizeInt4Rows, quantizeInt4Rows } from '../quant/int4.js';
-import { threadsOf, useNative, type KernelOptions } from './common.js';
-import * as native from '../../native/index.js';
-import { InputError } from '../errors.js';
 import { bf16ToF32 } from '../dtype/convert.js';
+import { InputError } from '../errors.js';
 import { addErrorSums, type ErrorSample } from '../quant/error-sums.js';
+import { fp8Kernel } from '../quant/fp8.js';
+import { int4Kernel } from '../quant/int4.js';
+import { checkMatrix, int8Kernel, type ScaleDtype } from '../quant/int8.js';
+import type { ArrayType, CodesArray, QuantKernel, QuantParams, ScaleArray } from '../quant/kernel.js';
+import * as native from '../../native/index.js';
+import { threadsOf, useNative, type KernelOptions } from './common.js';
 
 export type { ErrorSample } from '../quant/error-sums.js';
+export type { QuantKernel, QuantParams } from '../quant/kernel.js';
 
 /**
  * What the quantizers read: fp32 values, or bf16 bit patterns. bf16 → fp32 is exact, so both give the
@@ -19,29 +24,104 @@ export type { ErrorSample } from '../quant/error-sums.js';
  */
 export type QuantInput = Float32Array | { bf16: Uint16Array };
 
-const lengthOf = (w: QuantInput): number => (w instanceof Float32Array ? w.length : w.bf16.length);
+export const quantInputLength = (w: QuantInput): number => (w instanceof Float32Array ? w.length : w.bf16.length);
 /** fp32 values of `w` (the TypeScript references work on fp32). */
-const f32Of = (w: QuantInput): Float32Array => (w instanceof Float32Array ? w : bf16ToF32(w.bf16));
-/** The addon's input fields for `w`. */
-const nativeIn = (w: QuantInput): { w: Float32Array } | { wbf16: Uint16Array } => (w instanceof Float32Array ? { w } : { wbf16: w.bf16 });
+export const quantInputF32 = (w: QuantInput): Float32Array => (w instanceof Float32Array ? w : bf16ToF32(w.bf16));
 
-export interface QuantOptions extends KernelOptions {
-  scaleDtype?: ScaleDtype;
+export interface QuantRunOptions<C extends CodesArray, S extends ScaleArray> extends KernelOptions {
+  params?: QuantParams;
   /**
    * Also measure the quantization error on sampled row blocks (added to `errors.out`): in the same
-   * native call as the quantization, or by the references when running in TypeScript.
+   * native call as the quantization, or by the reference when running in TypeScript.
    */
-  errors?: ErrorSample;
+  errors?: ErrorSample | undefined;
+  /**
+   * Reusable outputs (each exactly the result's length). Fresh multi-MiB arrays cost a page fault per
+   * 4 KiB on first write, which can exceed the kernel time itself; loops over bands allocate once.
+   */
+  out?: { codes?: C | undefined; scale?: S | undefined };
 }
 
-/** The addon's error-sampling fields for `e`. */
+function checkParams(k: Pick<QuantKernel, 'globalScale'>, p: QuantParams, op: string): void {
+  const g = p.globalScale;
+  if (k.globalScale && (g === undefined || !(g > 0) || !Number.isFinite(g))) throw new InputError('E_QUANT_SCALE', `${op}: global scale must be a positive finite number, got ${g}`);
+}
+
+/** The caller's buffer (checked to hold exactly rows × cols elements) or a fresh one. */
+function buffer<A extends { length: number }>(given: A | undefined, type: ArrayType<A>, [rows, cols]: [number, number], what: string): A {
+  if (given === undefined) return new type(rows * cols);
+  checkMatrix(given.length, rows, cols, what);
+  return given;
+}
+
+/** A reference result copied into the caller's buffer, when one was given. */
+function into<A extends { length: number; set(a: A): void }>(given: A | undefined, r: A): A {
+  if (given === undefined) return r;
+  given.set(r);
+  return given;
+}
+
+const nativeIn = (w: QuantInput): { w: Float32Array } | { wbf16: Uint16Array } => (w instanceof Float32Array ? { w } : { wbf16: w.bf16 });
+const nativeCodes = (c: CodesArray): { packed: Int32Array } | { codes: Uint8Array | Int8Array } => (c instanceof Int32Array ? { packed: c } : { codes: c });
+const nativeParams = (p: QuantParams) => ({ ...(p.bf16Scale ? { bf16Scale: true } : {}), ...(p.globalScale !== undefined ? { globalScale: p.globalScale } : {}) });
 const nativeErr = (e: ErrorSample | undefined) => (e ? { err: e.out, errUnit: e.unit, errStride: e.stride, errBlock0: e.block0 } : {});
 
 /**
- * Reusable output buffers (each must have exactly the result's length). Fresh multi-MiB arrays cost a
- * page fault per 4 KiB on first write, which can exceed the kernel time itself; loops over bands
- * should allocate once and pass them here.
+ * Quantize a [rows, cols] matrix with kernel `k` (group: block or group edge; kernels with a fixed group ignore it).
+ * @example const { codes, scale } = await quantizeWith(fp8Kernel, w, 9216, 6144, 128); // scale [72, 48]
  */
+export async function quantizeWith<C extends CodesArray, S extends ScaleArray>(
+  k: QuantKernel<C, S>, input: QuantInput, rows: number, cols: number, group: number, o: QuantRunOptions<C, S> = {}, op = `quantize ${k.name}`,
+): Promise<{ codes: C; scale: S }> {
+  checkMatrix(quantInputLength(input), rows, cols, op);
+  const g = k.fixedGroup ?? group;
+  const p = o.params ?? {};
+  checkParams(k, p, op);
+  const unit = k.errorRows?.(g) ?? 1;
+  if (o.errors && o.errors.unit % unit !== 0) throw new InputError('E_KERNEL_SHAPE', `${op}: error blocks of ${o.errors.unit} rows must be whole ${k.name} blocks of ${unit}`);
+  const cs = k.codesShape(rows, cols, g), ss = k.scaleShape(rows, cols, g);
+  if (o.out?.codes) checkMatrix(o.out.codes.length, cs[0], cs[1], `${op} (out.codes)`);
+  if (o.out?.scale) checkMatrix(o.out.scale.length, ss[0], ss[1], `${op} (out.scale)`);
+  if (useNative(o, op)) {
+    const codes = buffer(o.out?.codes, k.codes, cs, `${op} (out.codes)`);
+    const scale = buffer(o.out?.scale, k.scale, ss, `${op} (out.scale)`);
+    await native.quant({ format: k.name, op: 'quantize', ...nativeIn(input), ...nativeCodes(codes), scale, rows, cols, group: g, threads: threadsOf(o), ...nativeParams(p), ...nativeErr(o.errors) }, op);
+    return { codes, scale };
+  }
+  const w = quantInputF32(input);
+  const r = k.quantize(w, rows, cols, g, p);
+  if (o.errors) {
+    let deq: Float32Array | undefined; // the reference decode of the whole call, made once for the sampled rows
+    addErrorSums(o.errors, w, rows, cols, (a, b) => (deq ??= k.dequantize(r.codes, r.scale, rows, cols, g, p)).subarray(a * cols, b * cols));
+  }
+  return { codes: into(o.out?.codes, r.codes), scale: into(o.out?.scale, r.scale) };
+}
+
+/** Inverse of quantizeWith: fp32 [rows, cols], into `o.out` when given. */
+export async function dequantizeWith<C extends CodesArray, S extends ScaleArray>(
+  k: QuantKernel<C, S>, codes: C, scale: S, rows: number, cols: number, group: number,
+  o: KernelOptions & { params?: QuantParams; out?: Float32Array | undefined } = {}, op = `dequantize ${k.name}`,
+): Promise<Float32Array> {
+  const g = k.fixedGroup ?? group;
+  const p = o.params ?? {};
+  const [cr, cc] = k.codesShape(rows, cols, g), [sr, sc] = k.scaleShape(rows, cols, g);
+  checkMatrix(codes.length, cr, cc, `${op} (codes)`);
+  checkMatrix(scale.length, sr, sc, `${op} (scale)`);
+  checkParams(k, p, op);
+  if (o.out) checkMatrix(o.out.length, rows, cols, `${op} (out)`);
+  if (!useNative(o, op)) return into(o.out, k.dequantize(codes, scale, rows, cols, g, p));
+  const out = o.out ?? new Float32Array(rows * cols);
+  await native.quant({ format: k.name, op: 'dequantize', out, ...nativeCodes(codes), scale, rows, cols, group: g, threads: threadsOf(o), ...nativeParams(p) }, op);
+  return out;
+}
+
+export interface QuantOptions extends KernelOptions {
+  scaleDtype?: ScaleDtype;
+  /** Also measure the quantization error on sampled row blocks (added to `errors.out`). */
+  errors?: ErrorSample | undefined;
+}
+
+/** Reusable output buffers of the named quantizers (each must have exactly the result's length). */
 export interface QuantOut {
   codes?: Uint8Array;
   q?: Int8Array;
@@ -49,11 +129,7 @@ export interface QuantOut {
   scale?: Float32Array;
 }
 
-function buf<T extends { length: number }>(given: T | undefined, make: () => T, n: number, what: string): T {
-  if (given === undefined) return make();
-  checkMatrix(given.length, n, 1, what);
-  return given;
-}
+const bf16Scale = (o: QuantOptions): QuantParams => (o.scaleDtype === 'BF16' ? { bf16Scale: true } : {});
 
 /**
  * Block FP8 of a whole [rows, cols] matrix: codes [rows, cols] and scaleInv
@@ -61,115 +137,32 @@ function buf<T extends { length: number }>(given: T | undefined, make: () => T, 
  * @example const { codes, scaleInv } = await quantizeFp8Blocks(w, 9216, 6144); // scaleInv [72, 48]
  */
 export async function quantizeFp8Blocks(
-  input: QuantInput, rows: number, cols: number, block = 128, o: KernelOptions & { out?: QuantOut; errors?: ErrorSample } = {},
+  input: QuantInput, rows: number, cols: number, block = 128, o: KernelOptions & { out?: QuantOut; errors?: ErrorSample | undefined } = {},
 ): Promise<{ codes: Uint8Array; scaleInv: Float32Array }> {
-  checkMatrix(lengthOf(input), rows, cols, 'quantizeFp8Blocks');
-  if (o.errors && o.errors.unit % block !== 0) throw new InputError('E_KERNEL_SHAPE', `quantizeFp8Blocks: error blocks of ${o.errors.unit} rows must be whole fp8 blocks of ${block}`);
-  const nbr = Math.ceil(rows / block), nbc = Math.ceil(cols / block);
-  const codes = buf(o.out?.codes, () => new Uint8Array(rows * cols), rows * cols, 'quantizeFp8Blocks (out.codes)');
-  const scaleInv = buf(o.out?.scale, () => new Float32Array(nbr * nbc), nbr * nbc, 'quantizeFp8Blocks (out.scale)');
-  if (useNative(o, 'quantizeFp8Blocks')) {
-    await native.quant({ format: 'fp8', op: 'quantize', ...nativeIn(input), codes, scale: scaleInv, rows, cols, group: block, threads: threadsOf(o), ...nativeErr(o.errors) }, 'quantizeFp8Blocks');
-    return { codes, scaleInv };
-  }
-  const w = f32Of(input);
-  for (let b = 0; b < nbr; b++) {
-    const r0 = b * block, rn = Math.min(block, rows - r0);
-    const band = quantizeFp8Band(w.subarray(r0 * cols, (r0 + rn) * cols), rn, cols, block);
-    codes.set(band.codes, r0 * cols);
-    scaleInv.set(band.scaleInv, b * nbc);
-  }
-  if (o.errors) {
-    // sampled blocks are whole fp8 blocks of rows when errors.unit is the block edge
-    addErrorSums(o.errors, w, rows, cols, (a, b) => dequantizeFp8Band(codes.subarray(a * cols, b * cols), scaleInv.subarray(Math.floor(a / block) * nbc, Math.ceil(b / block) * nbc), b - a, cols, block));
-  }
-  return { codes, scaleInv };
+  const r = await quantizeWith(fp8Kernel, input, rows, cols, block, { ...o, out: { codes: o.out?.codes, scale: o.out?.scale } }, 'quantizeFp8Blocks');
+  return { codes: r.codes, scaleInv: r.scale };
 }
 
 /** Inverse of quantizeFp8Blocks: fp32(decode(code) · scaleInv[block]). */
-export async function dequantizeFp8Blocks(
-  codes: Uint8Array, scaleInv: Float32Array, rows: number, cols: number, block = 128, o: KernelOptions & { out?: Float32Array } = {},
-): Promise<Float32Array> {
-  checkMatrix(codes.length, rows, cols, 'dequantizeFp8Blocks');
-  const nbr = Math.ceil(rows / block), nbc = Math.ceil(cols / block);
-  checkMatrix(scaleInv.length, nbr, nbc, 'dequantizeFp8Blocks (scaleInv)');
-  const out = outBuffer(o.out, rows * cols, 'dequantizeFp8Blocks');
-  if (useNative(o, 'dequantizeFp8Blocks')) {
-    await native.quant({ format: 'fp8', op: 'dequantize', out, codes, scale: scaleInv, rows, cols, group: block, threads: threadsOf(o) }, 'dequantizeFp8Blocks');
-    return out;
-  }
-  for (let b = 0; b < nbr; b++) {
-    const r0 = b * block, rn = Math.min(block, rows - r0);
-    out.set(dequantizeFp8Band(codes.subarray(r0 * cols, (r0 + rn) * cols), scaleInv.subarray(b * nbc, (b + 1) * nbc), rn, cols, block), r0 * cols);
-  }
-  return out;
-}
+export const dequantizeFp8Blocks = (codes: Uint8Array, scaleInv: Float32Array, rows: number, cols: number, block = 128, o: KernelOptions & { out?: Float32Array } = {}): Promise<Float32Array> =>
+  dequantizeWith(fp8Kernel, codes, scaleInv, rows, cols, block, o, 'dequantizeFp8Blocks');
 
 /** Per-row symmetric INT8: q [rows, cols], scale [rows]. */
 export async function quantizeInt8(w: QuantInput, rows: number, cols: number, o: QuantOptions & { out?: QuantOut } = {}): Promise<{ q: Int8Array; scale: Float32Array }> {
-  checkMatrix(lengthOf(w), rows, cols, 'quantizeInt8');
-  if (!useNative(o, 'quantizeInt8')) {
-    const f = f32Of(w);
-    const r = quantizeInt8Rows(f, rows, cols, o.scaleDtype ? { scaleDtype: o.scaleDtype } : {});
-    if (o.errors) addErrorSums(o.errors, f, rows, cols, (a, b) => dequantizeInt8Rows(r.q.subarray(a * cols, b * cols), r.scale.subarray(a, b), b - a, cols));
-    return r;
-  }
-  const q = buf(o.out?.q, () => new Int8Array(rows * cols), rows * cols, 'quantizeInt8 (out.q)');
-  const scale = buf(o.out?.scale, () => new Float32Array(rows), rows, 'quantizeInt8 (out.scale)');
-  await native.quant({ format: 'int8', op: 'quantize', ...nativeIn(w), codes: q, scale, rows, cols, group: 1, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16', ...nativeErr(o.errors) }, 'quantizeInt8');
-  return { q, scale };
+  const r = await quantizeWith(int8Kernel, w, rows, cols, 1, { ...o, params: bf16Scale(o), out: { codes: o.out?.q, scale: o.out?.scale } }, 'quantizeInt8');
+  return { q: r.codes, scale: r.scale };
 }
 
-export async function dequantizeInt8(q: Int8Array, scale: Float32Array, rows: number, cols: number, o: KernelOptions & { out?: Float32Array } = {}): Promise<Float32Array> {
-  if (!useNative(o, 'dequantizeInt8')) return intoOut(o.out, dequantizeInt8Rows(q, scale, rows, cols));
-  checkMatrix(q.length, rows, cols, 'dequantizeInt8');
-  checkMatrix(scale.length, rows, 1, 'dequantizeInt8 (scale)');
-  const out = outBuffer(o.out, rows * cols, 'dequantizeInt8');
-  await native.quant({ format: 'int8', op: 'dequantize', out, codes: q, scale, rows, cols, group: 1, threads: threadsOf(o) }, 'dequantizeInt8');
-  return out;
-}
+export const dequantizeInt8 = (q: Int8Array, scale: Float32Array, rows: number, cols: number, o: KernelOptions & { out?: Float32Array } = {}): Promise<Float32Array> =>
+  dequantizeWith(int8Kernel, q, scale, rows, cols, 1, o, 'dequantizeInt8');
 
 /** Group-wise symmetric INT4, compressed-tensors pack-quantized: packed [rows, ceil(cols/8)], scale [rows, ceil(cols/group)]. */
 export async function quantizeInt4(
   w: QuantInput, rows: number, cols: number, group = 128, o: QuantOptions & { out?: QuantOut } = {},
 ): Promise<{ packed: Int32Array; scale: Float32Array }> {
-  checkMatrix(lengthOf(w), rows, cols, 'quantizeInt4');
-  if (!useNative(o, 'quantizeInt4')) {
-    const f = f32Of(w);
-    const r = quantizeInt4Rows(f, rows, cols, group, o.scaleDtype ? { scaleDtype: o.scaleDtype } : {});
-    const words = Math.ceil(cols / 8), ng = Math.ceil(cols / group);
-    if (o.errors) addErrorSums(o.errors, f, rows, cols, (a, b) => dequantizeInt4Rows(r.packed.subarray(a * words, b * words), r.scale.subarray(a * ng, b * ng), b - a, cols, group));
-    return r;
-  }
-  const nw = rows * Math.ceil(cols / 8), ns = rows * Math.ceil(cols / group);
-  const packed = buf(o.out?.packed, () => new Int32Array(nw), nw, 'quantizeInt4 (out.packed)');
-  const scale = buf(o.out?.scale, () => new Float32Array(ns), ns, 'quantizeInt4 (out.scale)');
-  await native.quant({ format: 'int4', op: 'quantize', ...nativeIn(w), packed, scale, rows, cols, group, threads: threadsOf(o), bf16Scale: o.scaleDtype === 'BF16', ...nativeErr(o.errors) }, 'quantizeInt4');
-  return { packed, scale };
+  const r = await quantizeWith(int4Kernel, w, rows, cols, group, { ...o, params: bf16Scale(o), out: { codes: o.out?.packed, scale: o.out?.scale } }, 'quantizeInt4');
+  return { packed: r.codes, scale: r.scale };
 }
 
-export async function dequantizeInt4(
-  packed: Int32Array, scale: Float32Array, rows: number, cols: number, group = 128, o: KernelOptions & { out?: Float32Array } = {},
-): Promise<Float32Array> {
-  if (!useNative(o, 'dequantizeInt4')) return intoOut(o.out, dequantizeInt4Rows(packed, scale, rows, cols, group));
-  checkMatrix(packed.length, rows, Math.ceil(cols / 8), 'dequantizeInt4 (packed)');
-  checkMatrix(scale.length, rows, Math.ceil(cols / group), 'dequantizeInt4 (scale)');
-  const out = outBuffer(o.out, rows * cols, 'dequantizeInt4');
-  await native.quant({ format: 'int4', op: 'dequantize', out, packed, scale, rows, cols, group, threads: threadsOf(o) }, 'dequantizeInt4');
-  return out;
-}
-
-/** The caller's `out` (checked to hold exactly `n` values) or a fresh array. */
-function outBuffer(out: Float32Array | undefined, n: number, what: string): Float32Array {
-  if (!out) return new Float32Array(n);
-  checkMatrix(out.length, n, 1, `${what} (out)`);
-  return out;
-}
-
-/** Copy a reference result into the caller's `out` when one was given. */
-function intoOut(out: Float32Array | undefined, r: Float32Array): Float32Array {
-  if (!out) return r;
-  checkMatrix(out.length, r.length, 1, 'dequantize (out)');
-  out.set(r);
-  return out;
-}
+export const dequantizeInt4 = (packed: Int32Array, scale: Float32Array, rows: number, cols: number, group = 128, o: KernelOptions & { out?: Float32Array } = {}): Promise<Float32Array> =>
+  dequantizeWith(int4Kernel, packed, scale, rows, cols, group, o, 'dequantizeInt4');

@@ -22,6 +22,7 @@
  * - dequantization: fp32(decode(code) · scaleInv).
  */
 import { InputError } from '../errors.js';
+import type { QuantKernel } from './kernel.js';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -153,3 +154,43 @@ export function dequantizeFp8Band(
   }
   return out;
 }
+
+/**
+ * Block FP8 of a whole [rows, cols] matrix, band by band of `block` rows.
+ * @returns codes [rows, cols] and scaleInv [⌈rows/block⌉, ⌈cols/block⌉] (row-major), i.e. DeepSeek-V3 `weight_scale_inv`.
+ */
+export function quantizeFp8Matrix(w: Float32Array, rows: number, cols: number, block = 128): { codes: Uint8Array; scaleInv: Float32Array } {
+  const nbc = Math.ceil(cols / block);
+  const codes = new Uint8Array(rows * cols);
+  const scaleInv = new Float32Array(Math.ceil(rows / block) * nbc);
+  for (let r0 = 0, b = 0; r0 < rows; r0 += block, b++) {
+    const n = Math.min(block, rows - r0);
+    const band = quantizeFp8Band(w.subarray(r0 * cols, (r0 + n) * cols), n, cols, block);
+    codes.set(band.codes, r0 * cols);
+    scaleInv.set(band.scaleInv, b * nbc);
+  }
+  return { codes, scaleInv };
+}
+
+/** Inverse of quantizeFp8Matrix. */
+export function dequantizeFp8Matrix(codes: Uint8Array, scaleInv: Float32Array, rows: number, cols: number, block = 128): Float32Array {
+  const nbc = Math.ceil(cols / block);
+  const out = new Float32Array(rows * cols);
+  for (let r0 = 0, b = 0; r0 < rows; r0 += block, b++) {
+    const n = Math.min(block, rows - r0);
+    out.set(dequantizeFp8Band(codes.subarray(r0 * cols, (r0 + n) * cols), scaleInv.subarray(b * nbc, (b + 1) * nbc), n, cols, block), r0 * cols);
+  }
+  return out;
+}
+
+/** The `fp8` line of M1K_QUANT_FORMATS (kernels/cpu/fp8_impl.h): group = block edge; error samples are whole blocks. */
+export const fp8Kernel: QuantKernel<Uint8Array, Float32Array> = {
+  name: 'fp8', codes: Uint8Array, scale: Float32Array,
+  codesShape: (r, c) => [r, c], scaleShape: (r, c, g) => [Math.ceil(r / g), Math.ceil(c / g)],
+  errorRows: (g) => g,
+  quantize: (w, r, c, g) => {
+    const { codes, scaleInv } = quantizeFp8Matrix(w, r, c, g);
+    return { codes, scale: scaleInv };
+  },
+  dequantize: (codes, scale, r, c, g) => dequantizeFp8Matrix(codes, scale, r, c, g),
+};

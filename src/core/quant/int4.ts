@@ -17,6 +17,7 @@
  */
 import { InputError } from '../errors.js';
 import { checkMatrix, finiteAmax, quantizeSym, symmetricScale, type ScaleDtype } from './int8.js';
+import type { QuantKernel } from './kernel.js';
 
 /**
  * Quantize a [rows, cols] fp32 weight to packed INT4 with one scale per `group` columns.
@@ -72,3 +73,14 @@ export function dequantizeInt4Rows(
   }
   return out;
 }
+
+/** The `int4` line of M1K_QUANT_FORMATS (kernels/cpu/int_quant_impl.h): codes are int32 words of 8 nibbles. */
+export const int4Kernel: QuantKernel<Int32Array, Float32Array> = {
+  name: 'int4', codes: Int32Array, scale: Float32Array,
+  codesShape: (r, c) => [r, Math.ceil(c / 8)], scaleShape: (r, c, g) => [r, Math.ceil(c / g)],
+  quantize: (w, r, c, g, p) => {
+    const { packed, scale } = quantizeInt4Rows(w, r, c, g, p.bf16Scale ? { scaleDtype: 'BF16' } : {});
+    return { codes: packed, scale };
+  },
+  dequantize: (packed, scale, r, c, g) => dequantizeInt4Rows(packed, scale, r, c, g),
+};

@@ -14,6 +14,7 @@
  */
 import { InputError } from '../errors.js';
 import { roundBf16 } from '../dtype/convert.js';
+import type { QuantKernel } from './kernel.js';
 
 /** torch.finfo(torch.float32).eps: lower bound of a symmetric integer scale. */
 export const INT_SCALE_EPS = 2 ** -23;
@@ -95,3 +96,15 @@ export function dequantizeInt8Rows(q: Int8Array, scale: Float32Array, rows: numb
   }
   return out;
 }
+
+/** The `int8` line of M1K_QUANT_FORMATS (kernels/cpu/int_quant_impl.h): one scale per row. */
+export const int8Kernel: QuantKernel<Int8Array, Float32Array> = {
+  name: 'int8', codes: Int8Array, scale: Float32Array,
+  codesShape: (r, c) => [r, c], scaleShape: (r) => [r, 1],
+  fixedGroup: 1,
+  quantize: (w, r, c, _g, p) => {
+    const { q, scale } = quantizeInt8Rows(w, r, c, p.bf16Scale ? { scaleDtype: 'BF16' } : {});
+    return { codes: q, scale };
+  },
+  dequantize: (q, scale, r, c) => dequantizeInt8Rows(q, scale, r, c),
+};

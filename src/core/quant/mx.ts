@@ -16,6 +16,7 @@ import { E2M1_TABLE, e2m1Encode } from './e2m1.js';
 import { e8m0Decode, E8M0_BIAS, mxSharedExponent, type MxElement } from './e8m0.js';
 import { FP8_E4M3_TABLE, fp8e4m3Encode, fp8e4m3EncodeBits } from './fp8.js';
 import { checkMatrix, finiteAmax } from './int8.js';
+import type { QuantKernel } from './kernel.js';
 
 export const MX_BLOCK = 32;
 
@@ -64,3 +65,18 @@ export function dequantizeMxRows(codes: Uint8Array, scale: Uint8Array, rows: num
   }
   return out;
 }
+
+/** The `mxfp4` (E2M1) or `mxfp8` (E4M3) line of M1K_QUANT_FORMATS (kernels/cpu/mx_impl.h): E8M0 scale codes per 32. */
+function mxKernel(name: string, elem: MxElement): QuantKernel<Uint8Array, Uint8Array> {
+  return {
+    name,
+    codes: Uint8Array,
+    scale: Uint8Array,
+    codesShape: (r, c) => [r, mxRowBytes(elem, c)], scaleShape: (r, c) => [r, Math.ceil(c / MX_BLOCK)],
+    fixedGroup: MX_BLOCK,
+    quantize: (w, r, c) => quantizeMxRows(w, r, c, elem),
+    dequantize: (codes, scale, r, c) => dequantizeMxRows(codes, scale, r, c, elem),
+  };
+}
+
+export const MX_KERNELS: Readonly<Record<MxElement, QuantKernel<Uint8Array, Uint8Array>>> = { e2m1: mxKernel('mxfp4', 'e2m1'), e4m3: mxKernel('mxfp8', 'e4m3') };

@@ -20,6 +20,7 @@ import { InputError } from '../errors.js';
 import { E2M1_MAX, E2M1_TABLE, e2m1Encode } from './e2m1.js';
 import { FP8_E4M3_MAX, FP8_E4M3_TABLE, fp8e4m3Encode } from './fp8.js';
 import { checkMatrix, finiteAmax } from './int8.js';
+import type { QuantKernel } from './kernel.js';
 
 export const NVFP4_GROUP = 16;
 /** E4M3 code of 0.125, the replacement of a zero group scale. */
@@ -87,3 +88,16 @@ export function dequantizeNvfp4Rows(packed: Uint8Array, scale: Uint8Array, g: nu
 
 /** Largest finite |w| of a whole tensor (the input of nvfp4GlobalScale). */
 export const tensorAmax = (w: Float32Array): number => finiteAmax(w, 0, w.length);
+
+/** The `nvfp4` line of M1K_QUANT_FORMATS (kernels/cpu/mx_impl.h): packed E2M1 pairs, E4M3 scale codes per 16, a global scale. */
+export const nvfp4Kernel: QuantKernel<Uint8Array, Uint8Array> = {
+  name: 'nvfp4', codes: Uint8Array, scale: Uint8Array,
+  codesShape: (r, c) => [r, Math.ceil(c / 2)], scaleShape: (r, c) => [r, Math.ceil(c / NVFP4_GROUP)],
+  fixedGroup: NVFP4_GROUP,
+  globalScale: true,
+  quantize: (w, r, c, _g, p) => {
+    const { packed, scale } = quantizeNvfp4Rows(w, r, c, p.globalScale!);
+    return { codes: packed, scale };
+  },
+  dequantize: (packed, scale, r, c, _g, p) => dequantizeNvfp4Rows(packed, scale, p.globalScale!, r, c),
+};
