@@ -22,6 +22,7 @@ function scaleSpan(n: number, s: number, what: string, hint?: number): number {
 
 export const ctScaled: StoredFormat = {
   id: 'ct-scaled',
+  detectRank: 90, // the catch-all of I8/F8 weights with a scale in any tiling: last
   fromConfig: () => undefined,
   detect: (store, stem, { qc }) => detectScaled(store, stem, declaredGroupSize(qc)),
   decodeRows,

@@ -18,6 +18,7 @@ export const stemOf = (name: string): string => (name.endsWith('.weight') ? name
 /** Plain (unquantized) values: every element decoded by its dtype. */
 const plain: StoredFormat = {
   id: 'plain',
+  detectRank: Infinity, // what is left when no format recognises the tensors
   fromConfig: () => undefined,
   detect: async (store, stem) => plainLayout(store, `${stem}.weight`),
   async decodeRows(store, lay, r0, n) {

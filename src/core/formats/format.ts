@@ -6,7 +6,7 @@
  */
 import type { DType } from '../dtype/dtypes.js';
 import type { KernelOptions } from '../ops/common.js';
-import type { ErrorSample, QuantInput } from '../ops/quant.js';
+import type { ErrorSample, QuantInput, QuantKernel } from '../ops/quant.js';
 
 /** One tensor stored per quantized module, named `<module>.<suffix>`. */
 export interface StoredTensor {
@@ -85,6 +85,12 @@ export interface DetectContext {
 export interface StoredFormat {
   /** Registry id (the `--scheme` value of a writable format, e.g. `fp8-block`). */
   id: string;
+  /**
+   * Where the decoder tries this format among the others, lowest first: a layout whose tensors another
+   * format would also accept (a global scale beside packed codes, a narrower codes dtype) ranks before
+   * that format (the table in index.ts).
+   */
+  detectRank: number;
   /** The group a `quantization_config` declares when it describes this format, else undefined (throws InputError when malformed). */
   fromConfig: (qc: Record<string, unknown>, where: string) => { group: number } | undefined;
   /**
@@ -126,6 +132,12 @@ export interface QuantFormat<Id extends string = string> extends StoredFormat {
   quantizeRef: (w: Float32Array, rows: number, cols: number, group: number) => Uint8Array[];
   /** TypeScript reference: fp32 [rows, cols] from the stored tensors' bytes (outputs order). */
   dequantizeRef: (stored: Uint8Array[], rows: number, cols: number, group: number) => Float32Array;
+  /**
+   * Its native kernel: the line of M1K_QUANT_FORMATS (kernels/cpu/kernels.h) it runs on, with the
+   * TypeScript reference the kernel matches; `encoder` and `decodeRows` call it through ops/quant.ts
+   * quantizeWith / dequantizeWith.
+   */
+  kernel: QuantKernel;
   /** Band quantizer (native kernels with the reference as fallback, bit-identical). */
   encoder: (rows: number, cols: number, group: number, tensor?: { amax: number }) => BandEncoder;
   /**

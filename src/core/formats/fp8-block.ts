@@ -5,8 +5,8 @@
  * Reference math: core/quant/fp8.ts (DeepSeek `weight_dequant`: fp32(decode(code) · scale_inv)).
  */
 import { InputError } from '../errors.js';
-import { dequantizeFp8Blocks, quantizeFp8Blocks } from '../ops/quant.js';
-import { dequantizeFp8Band, quantizeFp8Band } from '../quant/fp8.js';
+import { dequantizeWith, quantizeWith } from '../ops/quant.js';
+import { dequantizeFp8Matrix, fp8Kernel, quantizeFp8Matrix } from '../quant/fp8.js';
 import { aligned, bytesOf, cdiv, checkStored, readRows, readScaleRows } from './common.js';
 import { vllmAttentionOnly } from './engine-facts.js';
 import type { QuantFormat, StoredLayout } from './format.js';
@@ -18,6 +18,7 @@ const outputs: QuantFormat['outputs'] = [
 
 export const fp8Block: QuantFormat<'fp8-block'> = {
   id: 'fp8-block',
+  detectRank: 40,
   summary: 'FP8 E4M3 weights, 128×128 block scales (DeepSeek-V3 layout, quant_method "fp8")',
   defaultGroup: 128,
   groupOption: false,
@@ -32,28 +33,13 @@ export const fp8Block: QuantFormat<'fp8-block'> = {
   columnPieces: true,
 
   quantizeRef(w, rows, cols, g) {
-    const nbc = cdiv(cols, g);
-    const codes = new Uint8Array(rows * cols);
-    const scale = new Float32Array(cdiv(rows, g) * nbc);
-    for (let r0 = 0, b = 0; r0 < rows; r0 += g, b++) {
-      const n = Math.min(g, rows - r0);
-      const band = quantizeFp8Band(w.subarray(r0 * cols, (r0 + n) * cols), n, cols, g);
-      codes.set(band.codes, r0 * cols);
-      scale.set(band.scaleInv, b * nbc);
-    }
-    return [codes, bytesOf(scale)];
+    const { codes, scaleInv } = quantizeFp8Matrix(w, rows, cols, g);
+    return [codes, bytesOf(scaleInv)];
   },
 
-  dequantizeRef([codes, scaleBytes], rows, cols, g) {
-    const nbc = cdiv(cols, g);
-    const scale = new Float32Array(aligned(scaleBytes!));
-    const out = new Float32Array(rows * cols);
-    for (let r0 = 0, b = 0; r0 < rows; r0 += g, b++) {
-      const n = Math.min(g, rows - r0);
-      out.set(dequantizeFp8Band(codes!.subarray(r0 * cols, (r0 + n) * cols), scale.subarray(b * nbc, (b + 1) * nbc), n, cols, g), r0 * cols);
-    }
-    return out;
-  },
+  dequantizeRef: ([codes, scaleBytes], rows, cols, g) => dequantizeFp8Matrix(codes!, new Float32Array(aligned(scaleBytes!)), rows, cols, g),
+
+  kernel: fp8Kernel,
 
   encoder(rows, cols, g) {
     const nbc = cdiv(cols, g);
@@ -64,13 +50,13 @@ export const fp8Block: QuantFormat<'fp8-block'> = {
         const codes = new Uint8Array(into);
         if (w === cols) {
           const view = scale.subarray((r0 / g) * nbc, (r0 / g + cdiv(n, g)) * nbc);
-          await quantizeFp8Blocks(input, n, cols, g, { ...o.kernels, errors: o.errors, out: { codes, scale: view } });
+          await quantizeWith(fp8Kernel, input, n, cols, g, { ...o.kernels, errors: o.errors, out: { codes, scale: view } });
           return codes;
         }
         // a column piece of whole blocks: its scales go to their columns of the tensor's scale
         const pw = cdiv(w, g);
         const piece = new Float32Array(cdiv(n, g) * pw);
-        await quantizeFp8Blocks(input, n, w, g, { ...o.kernels, errors: o.errors, out: { codes, scale: piece } });
+        await quantizeWith(fp8Kernel, input, n, w, g, { ...o.kernels, errors: o.errors, out: { codes, scale: piece } });
         for (let b = 0; b < cdiv(n, g); b++) scale.set(piece.subarray(b * pw, (b + 1) * pw), (r0 / g + b) * nbc + c0 / g);
         return codes;
       },
@@ -113,7 +99,7 @@ export const fp8Block: QuantFormat<'fp8-block'> = {
       const end = Math.min(r1, (br + 1) * g);
       const codes = new Uint8Array(aligned(await readRows(store, lay.tensors[0]!, r, end - r, C)));
       const scale = await readScaleRows(store, lay.tensors[1]!, br, 1, nb);
-      out.set(await dequantizeFp8Blocks(codes, scale, end - r, C, g, kernels), (r - r0) * C);
+      out.set(await dequantizeWith(fp8Kernel, codes, scale, end - r, C, g, kernels), (r - r0) * C);
       r = end;
     }
     return out;

@@ -4,13 +4,19 @@
  * config writing and reading, validation, `quantize --list`, the engine-compatibility table); nothing
  * else branches on a format's name.
  *
- * Adding a safetensors format `xyz`:
- * 1. Write `formats/xyz.ts` exporting a `QuantFormat<'xyz'>` (format.ts): its stored tensors (`outputs`), its
- *    reference `quantizeRef`/`dequantizeRef`, a band `encoder` (native kernel with the reference as
- *    fallback), its `quantizationConfig` fragment, `fromConfig` + `detect` (recognise it from a config and
- *    from stored tensors), `decodeRows`, and its `engines` rows. Keep its pure math in core/quant/.
- * 2. Add it to `QUANT_FORMATS` below (the order of `quantize --list`). Its id becomes a `--scheme` value.
- * 3. For a native kernel: one slot in the quant list of kernels/cpu/kernels.h and its `_impl.h`.
+ * Adding a safetensors format `xyz` is one module, its entry below, and one kernel slot:
+ * 1. `formats/xyz.ts` exports a `QuantFormat<'xyz'>` (format.ts): its stored tensors (`outputs`), its
+ *    reference `quantizeRef`/`dequantizeRef`, its `kernel` (a `QuantKernel`, core/quant/kernel.ts: the
+ *    kernel's name, buffers and the reference it matches), a band `encoder` and `decodeRows` that run that
+ *    kernel through ops/quant.ts `quantizeWith`/`dequantizeWith`, its `quantizationConfig` fragment,
+ *    `fromConfig` + `detect` (recognise it from a config and from stored tensors) with its `detectRank`,
+ *    and its `engines` rows. Its pure math may sit in the module or in core/quant/.
+ * 2. Its entry in `QUANT_FORMATS` below (the order of `quantize --list`). Its id becomes a `--scheme` value
+ *    and a literal of `SchemeId`; the decoder's order comes from the ranks.
+ * 3. The kernel slot: one line in M1K_QUANT_FORMATS (kernels/cpu/kernels.h), named as `kernel.name`, and
+ *    its `_impl.h` (included by kernels/cpu/table_impl.h). The N-API entry, the addon's format check and
+ *    the slot table follow from that line; a test checks that the registry's kernels and the addon's
+ *    quant slots are the same set.
  * A GGUF type is a `GgufType` module in formats/gguf/, added to `GGUF_TYPES`.
  */
 import { dtypeBytes, numel } from '../dtype/dtypes.js';
@@ -34,8 +40,14 @@ export type { BandEncoder, ConfigContext, DetectContext, EngineFact, GgufType, Q
 /** The formats `quantize --scheme` writes, in the order `quantize --list` prints them. */
 export const QUANT_FORMATS = [fp8Block, int8Channel, w4a16, nvfp4, mxfp4, mxfp8] as const;
 
-/** Formats the decoder recognises from stored tensors, tried in this order (most specific first). */
-export const STORED_FORMATS: readonly StoredFormat[] = [nvfp4, mxfp4, w4a16, fp8Block, mxfp8, int8Channel, ctScaled];
+/** Layouts the decoder reads that m1kit does not write. */
+const READ_ONLY_FORMATS: readonly StoredFormat[] = [ctScaled];
+
+/**
+ * Formats the decoder recognises from stored tensors, tried by `detectRank` (most specific first):
+ * nvfp4 10, mxfp4 20, w4a16 30, fp8-block 40, mxfp8 50, int8-channel 60, ct-scaled 90.
+ */
+export const STORED_FORMATS: readonly StoredFormat[] = [...QUANT_FORMATS, ...READ_ONLY_FORMATS].sort((a, b) => a.detectRank - b.detectRank);
 
 /** GGUF tensor types m1kit encodes. */
 export const GGUF_TYPES: readonly GgufType[] = [ggufF32, ggufF16, ggufBf16, ggufQ8_0, ggufQ4_0];

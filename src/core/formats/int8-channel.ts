@@ -8,8 +8,8 @@
  * int weights with no activation scheme; the weights and scales are the same bytes as W8A16.
  */
 import { f32ToBf16, bf16ToF32 } from '../dtype/convert.js';
-import { dequantizeInt8, quantizeInt8 } from '../ops/quant.js';
-import { dequantizeInt8Rows, quantizeInt8Rows } from '../quant/int8.js';
+import { dequantizeWith, quantizeWith } from '../ops/quant.js';
+import { dequantizeInt8Rows, int8Kernel, quantizeInt8Rows } from '../quant/int8.js';
 import { aligned, bytesOf, checkStored, ctConfig, ctWeights, readRows, readScaleRows } from './common.js';
 import { vllmAttentionOnly } from './engine-facts.js';
 import type { QuantFormat, StoredLayout } from './format.js';
@@ -25,6 +25,7 @@ const WEIGHTS = { num_bits: 8, type: 'int', symmetric: true, strategy: 'channel'
 
 export const int8Channel: QuantFormat<'int8-channel'> = {
   id: 'int8-channel',
+  detectRank: 60, // m1kit's own int8 layout: before ct-scaled, which reads any tiling
   summary: 'INT8 symmetric per output channel, BF16 scales (compressed-tensors "int-quantized", dynamic per-token int8 activations)',
   defaultGroup: 0,
   groupOption: false,
@@ -46,14 +47,16 @@ export const int8Channel: QuantFormat<'int8-channel'> = {
     return dequantizeInt8Rows(new Int8Array(aligned(q!)), bf16ToF32(new Uint16Array(aligned(s!))), rows, cols);
   },
 
+  kernel: int8Kernel,
+
   encoder(rows) {
     const scale = new Uint16Array(rows);
     return {
       codeBytes: (n, w) => n * w,
       async band(input, r0, n, _c0, w, into, o) {
-        const r = await quantizeInt8(input, n, w, { ...o.kernels, errors: o.errors, scaleDtype: 'BF16', out: { q: new Int8Array(into) } });
+        const r = await quantizeWith(int8Kernel, input, n, w, 1, { ...o.kernels, errors: o.errors, params: { bf16Scale: true }, out: { codes: new Int8Array(into) } });
         scale.set(f32ToBf16(r.scale), r0);
-        return bytesOf(r.q);
+        return bytesOf(r.codes);
       },
       finish: () => [bytesOf(scale)],
     };
@@ -87,7 +90,7 @@ export const int8Channel: QuantFormat<'int8-channel'> = {
   async decodeRows(store, lay, r0, n, kernels = {}) {
     const codes = new Int8Array(aligned(await readRows(store, lay.tensors[0]!, r0, n, lay.cols)));
     const scale = await readScaleRows(store, lay.tensors[1]!, r0, n, 1);
-    return dequantizeInt8(codes, scale, n, lay.cols, kernels);
+    return dequantizeWith(int8Kernel, codes, scale, n, lay.cols, 1, kernels);
   },
 
   engines: vllmAttentionOnly('compressed-tensors W8A8 int8 (dynamic per-token activations) for the attention Linears; experts ignored'),

@@ -4,9 +4,9 @@
  * elements, in compressed-tensors' storage (docs/ecosystem.md §2.5). Reference math: core/quant/mx.ts;
  * kernels: kernels/cpu/mx_impl.h (slots quant_/dequant_mxfp4, quant_/dequant_mxfp8).
  */
-import { dequantizeMx, quantizeMx } from '../ops/microscale.js';
+import { dequantizeWith, quantizeWith } from '../ops/quant.js';
 import type { MxElement } from '../quant/e8m0.js';
-import { dequantizeMxRows, MX_BLOCK, mxRowBytes, quantizeMxRows } from '../quant/mx.js';
+import { dequantizeMxRows, MX_BLOCK, MX_KERNELS, mxRowBytes, quantizeMxRows } from '../quant/mx.js';
 import { cdiv, checkStored, readRows } from './common.js';
 import type { QuantFormat, StoredLayout } from './format.js';
 import { floatConfig, floatFromConfig, floatWeights, vllmFloatFacts, wholeGroups } from './microscale-common.js';
@@ -14,6 +14,7 @@ import { floatConfig, floatFromConfig, floatWeights, vllmFloatFacts, wholeGroups
 /** What distinguishes MXFP4 from MXFP8. */
 export interface MxSpec<Id extends 'mxfp4' | 'mxfp8'> {
   id: Id;
+  detectRank: number;
   elem: MxElement;
   /** compressed-tensors `format`. */
   ctFormat: string;
@@ -33,6 +34,7 @@ export function mxFormat<Id extends 'mxfp4' | 'mxfp8'>(spec: MxSpec<Id>): QuantF
   ];
   return {
     id,
+    detectRank: spec.detectRank,
     summary: spec.summary,
     defaultGroup: MX_BLOCK,
     groupOption: false,
@@ -54,6 +56,8 @@ export function mxFormat<Id extends 'mxfp4' | 'mxfp8'>(spec: MxSpec<Id>): QuantF
       return dequantizeMxRows(c!, s!, rows, cols, elem);
     },
 
+    kernel: MX_KERNELS[elem],
+
     encoder(rows, cols) {
       const nb = cdiv(cols, MX_BLOCK);
       const scale = new Uint8Array(rows * nb);
@@ -61,7 +65,7 @@ export function mxFormat<Id extends 'mxfp4' | 'mxfp8'>(spec: MxSpec<Id>): QuantF
         codeBytes: (n, w) => n * mxRowBytes(elem, w),
         async band(input, r0, n, _c0, w, into, o) {
           const codes = new Uint8Array(into, 0, n * mxRowBytes(elem, w));
-          const r = await quantizeMx(input, n, w, elem, { ...o.kernels, ...(o.errors ? { errors: o.errors } : {}), out: { codes, scale: scale.subarray(r0 * nb, (r0 + n) * nb) } });
+          const r = await quantizeWith(MX_KERNELS[elem], input, n, w, MX_BLOCK, { ...o.kernels, errors: o.errors, out: { codes, scale: scale.subarray(r0 * nb, (r0 + n) * nb) } });
           return r.codes;
         },
         finish: () => [scale],
@@ -87,7 +91,7 @@ export function mxFormat<Id extends 'mxfp4' | 'mxfp8'>(spec: MxSpec<Id>): QuantF
     async decodeRows(store, lay, r0, n, kernels = {}) {
       const codes = await readRows(store, lay.tensors[0]!, r0, n, mxRowBytes(elem, lay.cols));
       const scale = await readRows(store, lay.tensors[1]!, r0, n, cdiv(lay.cols, MX_BLOCK));
-      return dequantizeMx(codes, scale, n, lay.cols, elem, kernels);
+      return dequantizeWith(MX_KERNELS[elem], codes, scale, n, lay.cols, MX_BLOCK, kernels);
     },
 
     engines: vllmFloatFacts(id.toUpperCase()),

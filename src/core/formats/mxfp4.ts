@@ -9,6 +9,7 @@ import { mxFormat } from './mx-format.js';
 
 export const mxfp4 = mxFormat({
   id: 'mxfp4',
+  detectRank: 20,
   elem: 'e2m1',
   ctFormat: 'mxfp4-pack-quantized',
   codes: { suffix: 'weight_packed', dtype: 'U8' },

@@ -9,6 +9,7 @@ import { mxFormat } from './mx-format.js';
 
 export const mxfp8 = mxFormat({
   id: 'mxfp8',
+  detectRank: 50, // E4M3 codes with U8 scales: after fp8-block, whose scales are F32 `weight_scale_inv`
   elem: 'e4m3',
   ctFormat: 'mxfp8-quantized',
   codes: { suffix: 'weight', dtype: 'F8_E4M3' },

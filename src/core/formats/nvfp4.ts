@@ -9,8 +9,8 @@
  * Reference math: core/quant/nvfp4.ts (kernel: kernels/cpu/mx_impl.h, slots quant_nvfp4/dequant_nvfp4).
  */
 import { InputError } from '../errors.js';
-import { dequantizeNvfp4, quantizeNvfp4 } from '../ops/microscale.js';
-import { dequantizeNvfp4Rows, NVFP4_GROUP, nvfp4GlobalScale, quantizeNvfp4Rows, tensorAmax } from '../quant/nvfp4.js';
+import { dequantizeWith, quantizeWith } from '../ops/quant.js';
+import { dequantizeNvfp4Rows, NVFP4_GROUP, nvfp4GlobalScale, nvfp4Kernel, quantizeNvfp4Rows, tensorAmax } from '../quant/nvfp4.js';
 import { aligned, bytesOf, cdiv, checkStored, decodeValues, readRows } from './common.js';
 import type { QuantFormat, StoredLayout, TensorStore } from './format.js';
 import { floatConfig, floatFromConfig, floatWeights, vllmFloatFacts, wholeGroups } from './microscale-common.js';
@@ -33,6 +33,7 @@ async function globalScaleOf(store: TensorStore, name: string): Promise<number> 
 
 export const nvfp4: QuantFormat<'nvfp4'> = {
   id: 'nvfp4',
+  detectRank: 10, // packed E2M1 with a global scale: before MXFP4, whose tensors it also has
   summary: 'NVFP4: E2M1 packed 2 per byte, E4M3 scales per 16, fp32 global scale (compressed-tensors "nvfp4-pack-quantized", weight-only)',
   defaultGroup: NVFP4_GROUP,
   groupOption: false,
@@ -56,6 +57,8 @@ export const nvfp4: QuantFormat<'nvfp4'> = {
     return dequantizeNvfp4Rows(p!, s!, new Float32Array(aligned(g!))[0]!, rows, cols);
   },
 
+  kernel: nvfp4Kernel,
+
   encoder(rows, cols, _g, tensor) {
     if (tensor === undefined) throw new InputError('E_QUANT_SCALE', 'nvfp4 encoder: the tensor amax (global scale input) is required');
     const ng = cdiv(cols, NVFP4_GROUP);
@@ -64,8 +67,8 @@ export const nvfp4: QuantFormat<'nvfp4'> = {
     return {
       codeBytes: (n, w) => n * cdiv(w, 2),
       async band(input, r0, n, _c0, w, into, o) {
-        const r = await quantizeNvfp4(input, n, w, g, { ...o.kernels, ...(o.errors ? { errors: o.errors } : {}), out: { codes: new Uint8Array(into, 0, n * cdiv(w, 2)), scale: scale.subarray(r0 * ng, (r0 + n) * ng) } });
-        return r.packed;
+        const r = await quantizeWith(nvfp4Kernel, input, n, w, NVFP4_GROUP, { ...o.kernels, errors: o.errors, params: { globalScale: g }, out: { codes: new Uint8Array(into, 0, n * cdiv(w, 2)), scale: scale.subarray(r0 * ng, (r0 + n) * ng) } });
+        return r.codes;
       },
       finish: () => [scale, bytesOf(new Float32Array([g]))],
     };
@@ -95,7 +98,7 @@ export const nvfp4: QuantFormat<'nvfp4'> = {
     const g = await globalScaleOf(store, lay.tensors[2]!);
     const packed = await readRows(store, lay.tensors[0]!, r0, n, cdiv(lay.cols, 2));
     const scale = await readRows(store, lay.tensors[1]!, r0, n, cdiv(lay.cols, NVFP4_GROUP));
-    return dequantizeNvfp4(packed, scale, g, n, lay.cols, kernels);
+    return dequantizeWith(nvfp4Kernel, packed, scale, n, lay.cols, NVFP4_GROUP, { ...kernels, params: { globalScale: g } });
   },
 
   engines: vllmFloatFacts('NVFP4'),

@@ -9,8 +9,8 @@
  */
 import { bf16ToF32, f32ToBf16 } from '../dtype/convert.js';
 import { InputError } from '../errors.js';
-import { dequantizeInt4, quantizeInt4 } from '../ops/quant.js';
-import { dequantizeInt4Rows, quantizeInt4Rows } from '../quant/int4.js';
+import { dequantizeWith, quantizeWith } from '../ops/quant.js';
+import { dequantizeInt4Rows, int4Kernel, quantizeInt4Rows } from '../quant/int4.js';
 import { aligned, bytesOf, cdiv, checkStored, ctConfig, ctWeights, declaredGroupSize, decodeValues, readRows, readScaleRows } from './common.js';
 import { vllmAttentionOnly } from './engine-facts.js';
 import type { QuantFormat, StoredLayout } from './format.js';
@@ -25,6 +25,7 @@ const weights = (group: number) => ({ num_bits: 4, type: 'int', symmetric: true,
 
 export const w4a16: QuantFormat<'w4a16'> = {
   id: 'w4a16',
+  detectRank: 30,
   summary: 'INT4 symmetric, group 128, packed 8 per int32, BF16 scales (compressed-tensors W4A16, "pack-quantized")',
   defaultGroup: 128,
   groupOption: true,
@@ -48,15 +49,17 @@ export const w4a16: QuantFormat<'w4a16'> = {
     return dequantizeInt4Rows(new Int32Array(aligned(p!)), bf16ToF32(new Uint16Array(aligned(s!))), rows, cols, g);
   },
 
+  kernel: int4Kernel,
+
   encoder(rows, cols, g) {
     const nbc = cdiv(cols, g);
     const scale = new Uint16Array(rows * nbc);
     return {
       codeBytes: (n, w) => n * cdiv(w, 8) * 4,
       async band(input, r0, n, _c0, w, into, o) {
-        const r = await quantizeInt4(input, n, w, g, { ...o.kernels, errors: o.errors, scaleDtype: 'BF16', out: { packed: new Int32Array(into) } });
+        const r = await quantizeWith(int4Kernel, input, n, w, g, { ...o.kernels, errors: o.errors, params: { bf16Scale: true }, out: { codes: new Int32Array(into) } });
         scale.set(f32ToBf16(r.scale), r0 * nbc);
-        return bytesOf(r.packed);
+        return bytesOf(r.codes);
       },
       finish: () => [bytesOf(scale), bytesOf(new Int32Array([rows, cols]))],
     };
@@ -104,7 +107,7 @@ export const w4a16: QuantFormat<'w4a16'> = {
     const ng = cdiv(lay.cols, lay.group);
     const packed = new Int32Array(aligned(await readRows(store, lay.tensors[0]!, r0, n, words * 4)));
     const scale = await readScaleRows(store, lay.tensors[1]!, r0, n, ng);
-    return dequantizeInt4(packed, scale, n, lay.cols, lay.group, kernels);
+    return dequantizeWith(int4Kernel, packed, scale, n, lay.cols, lay.group, kernels);
   },
 
   engines: vllmAttentionOnly('compressed-tensors WNA16 for the attention Linears; experts ignored'),

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { DType } from '../../../src/core/dtype/dtypes.js';
 import { dtypeBytes, numel } from '../../../src/core/dtype/dtypes.js';
 import { decodeStoredRows, resolveStored } from '../../../src/core/formats/decode.js';
-import { declaredFormat, formatOf, GGUF_TYPES, ggufTypeOf, QUANT_FORMATS, storedBytes, type QuantFormat, type TensorStore } from '../../../src/core/formats/index.js';
+import { declaredFormat, formatOf, GGUF_TYPES, ggufTypeOf, QUANT_FORMATS, STORED_FORMATS, storedBytes, type QuantFormat, type TensorStore } from '../../../src/core/formats/index.js';
 import { GGML_TYPES } from '../../../src/core/gguf/format.js';
 
 /** Deterministic Gaussian-ish weights (xorshift32, sum of 4 uniforms). */
@@ -105,6 +105,13 @@ describe('every registered format', () => {
       });
     });
   }
+
+  it('the decoder tries the formats most specific first, by their ranks (ranks distinct)', () => {
+    // a global scale marks NVFP4 among packed E2M1 layouts; F32 block scales mark fp8-block among E4M3
+    // layouts; m1kit's own int8 layout comes before the any-tiling reader of other writers
+    expect(STORED_FORMATS.map((f) => f.id)).toEqual(['nvfp4', 'mxfp4', 'w4a16', 'fp8-block', 'mxfp8', 'int8-channel', 'ct-scaled']);
+    expect(new Set(STORED_FORMATS.map((f) => f.detectRank)).size).toBe(STORED_FORMATS.length);
+  });
 
   it('unknown scheme ids are a usage error listing the registered ones', () => {
     expect(() => formatOf('fp4-magic')).toThrow(/--scheme must be one of fp8-block, int8-channel, w4a16, nvfp4, mxfp4, mxfp8; got "fp4-magic"/);
