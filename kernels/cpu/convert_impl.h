@@ -4,22 +4,12 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include "../common/bits.h"
 #include "../common/parallel.h"
 #include "vec.h"
 
 namespace m1k {
 namespace M1K_ISA_NS {
-
-static inline uint32_t f32_bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
-
-static inline uint16_t bf16_of_bits(uint32_t b) {
-  if ((b & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((b >> 16) | 0x40u);
-  return static_cast<uint16_t>((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
-}
 
 static inline uint16_t f16_of_bits(uint32_t b) {
   const uint32_t sign = (b >> 16) & 0x8000u, exp = (b >> 23) & 0xffu;

@@ -212,18 +212,6 @@ static void gemm(const GemmArgs& a) {
   gemm_run(a);
 }
 
-// fp32 → bf16 → fp32 (round to nearest even), the activation rounding of the bf16 numerics.
-static inline float round_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u) u |= 0x00400000u;
-  else u = u + 0x7fffu + ((u >> 16) & 1u);
-  u &= 0xffff0000u;
-  float r;
-  std::memcpy(&r, &u, 4);
-  return r;
-}
-
 // Generic bf16 numerics: the fp32 kernel on a bf16-rounded copy of x (W is already bf16).
 static void gemm_bf16(const GemmArgs& a) {
   FlushDenormals ftz;

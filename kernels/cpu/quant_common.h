@@ -12,13 +12,6 @@
 namespace m1k {
 namespace M1K_ISA_NS {
 
-
-static inline float bits_f32(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
 // Running max |x| over the finite elements of x[0, n) into 16 lanes (exact, so lane order does not matter).
 static inline void amax_lanes(const float* __restrict__ x, int64_t n, float* __restrict__ m) {
   int64_t i = 0;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include "../common/bits.h"
 #if defined(M1K_ISA_AVX512) || defined(M1K_ISA_AVX2)
 #include <immintrin.h>
 #endif
@@ -77,12 +78,7 @@ static inline vf vzero() { return {0.f}; }
 static inline vf vfma(vf a, vf b, vf c) { return {a.v * b.v + c.v}; }
 static inline vf vmul(vf a, vf b) { return {a.v * b.v}; }
 static inline float vsum(vf a) { return a.v; }
-static inline vf vload_bf16(const uint16_t* p) {
-  uint32_t u = static_cast<uint32_t>(*p) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return {f};
-}
+static inline vf vload_bf16(const uint16_t* p) { return {bf16_f32(*p)}; }
 #endif
 
 }  // namespace M1K_ISA_NS

@@ -17,13 +17,8 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 
-#ifdef __CUDACC__
-#define M1K_HD __host__ __device__
-#else
-#define M1K_HD
-#endif
+#include "../common/bits.h"
 
 namespace m1kc {
 namespace tc {
@@ -69,37 +64,8 @@ inline void decay_table(const float* slopes, int h, float* table) {
     for (int p = 0; p <= kChunk; ++p) table[j * (kChunk + 1) + p] = decay_pow(slopes[j], p);
 }
 
-/** Round-to-nearest-even fp32 → bf16 bits (NaN kept quiet), the rounding of __float2bfloat16_rn. */
-M1K_HD inline uint32_t float_bits(float x) {
-#ifdef __CUDA_ARCH__
-  return __float_as_uint(x);
-#else
-  uint32_t u;
-  std::memcpy(&u, &x, 4);
-  return u;
-#endif
-}
-
-M1K_HD inline float bits_float(uint32_t u) {
-#ifdef __CUDA_ARCH__
-  return __uint_as_float(u);
-#else
-  float x;
-  std::memcpy(&x, &u, 4);
-  return x;
-#endif
-}
-
-M1K_HD inline uint16_t bf16_bits(float x) {
-  uint32_t u = float_bits(x);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return static_cast<uint16_t>(u >> 16);
-}
-
-M1K_HD inline float bf16_value(uint16_t b) { return bits_float(static_cast<uint32_t>(b) << 16); }
-
-M1K_HD inline float round_bf16(float x) { return bf16_value(bf16_bits(x)); }
+/** fp32 → bf16 → fp32 with the rounding of __float2bfloat16_rn (common/bits.h). */
+using m1k::round_bf16;
 
 /** Bytes of device workspace for one segment: per-chunk states U_c / S_c, fp32 [chunks][h][d][d]. */
 inline int64_t state_workspace_floats(int64_t seg, int h, int d) { return chunks_of(seg) * h * int64_t{d} * d; }
