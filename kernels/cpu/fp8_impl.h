@@ -1,26 +1,12 @@
 // Block FP8 E4M3FN quantizer and dequantizer, bit-exact with src/core/quant/fp8.ts on every ISA:
 // every step is an exactly rounded IEEE operation (division, x·2^k, magic-number RNE, max).
 #pragma once
+#include "../common/fp8_e4m3.h"
 #include "quant_common.h"
 #include "quant_error_impl.h"
 
 namespace m1k {
 namespace M1K_ISA_NS {
-
-// fp32 → E4M3FN: RNE, saturate to ±448 (Inf too), NaN → 0x7f | sign.
-static inline uint8_t fp8_encode(float x) {
-  const uint32_t b = f32_bits(x), sign = (b >> 24) & 0x80u, a = b & 0x7fffffffu;
-  const float ax = bits_f32(a);
-  const float sv = (ax < 0.015625f ? ax : 0.f) * 512.f;                               // subnormal step 2^-9
-  const uint32_t rsub = static_cast<uint32_t>((sv + 8388608.f) - 8388608.f);          // RNE to integer
-  uint32_t rn = (((a >> 23) - 120u) << 3) | ((a >> 20) & 7u);
-  const uint32_t rem = a & 0xfffffu;
-  rn += static_cast<uint32_t>(rem > 0x80000u) | (static_cast<uint32_t>(rem == 0x80000u) & rn & 1u);
-  uint32_t r = a < 0x3c800000u ? rsub : rn;
-  r = a >= 0x43e00000u ? 0x7eu : r;
-  r = a > 0x7f800000u ? 0x7fu : r;
-  return static_cast<uint8_t>(sign | r);
-}
 
 static inline float fp8_decode(uint8_t c) {
   const int e = (c >> 3) & 15, m = c & 7;

@@ -1,24 +1,11 @@
 // Block FP8 (E4M3FN) quantization on CUDA, same conventions and bit patterns as the CPU kernel and
 // src/core/quant/fp8.ts: scaleInv = amax/448 over finite elements (1 for an all-zero block),
 // code = e4m3(w / scaleInv) with RNE, saturation to ±448 and NaN → 0x7f | sign.
+#include "../common/fp8_e4m3.h"
 #include "api.h"
 #include "common.cuh"
 
 namespace m1kc {
-
-__device__ __forceinline__ uint8_t fp8_encode(float x) {
-  const uint32_t b = __float_as_uint(x), sign = (b >> 24) & 0x80u, a = b & 0x7fffffffu;
-  const float ax = __uint_as_float(a);
-  const float sv = __fmul_rn(ax < 0.015625f ? ax : 0.f, 512.f);
-  const uint32_t rsub = static_cast<uint32_t>(__fsub_rn(__fadd_rn(sv, 8388608.f), 8388608.f));
-  uint32_t rn = (((a >> 23) - 120u) << 3) | ((a >> 20) & 7u);
-  const uint32_t rem = a & 0xfffffu;
-  rn += static_cast<uint32_t>(rem > 0x80000u) | (static_cast<uint32_t>(rem == 0x80000u) & rn & 1u);
-  uint32_t r = a < 0x3c800000u ? rsub : rn;
-  r = a >= 0x43e00000u ? 0x7eu : r;
-  r = a > 0x7f800000u ? 0x7fu : r;
-  return static_cast<uint8_t>(sign | r);
-}
 
 __global__ void quant_fp8_kernel(const float* __restrict__ w, int64_t rows, int64_t cols, int B, uint8_t* __restrict__ codes,
                                  float* __restrict__ scale_inv) {
@@ -43,7 +30,7 @@ __global__ void quant_fp8_kernel(const float* __restrict__ w, int64_t rows, int6
   for (int64_t i = threadIdx.x; i < rn * cn; i += blockDim.x) {
     const int64_t g = (r0 + i / cn) * cols + c0 + i % cn;
     const float x = w[g];
-    codes[g] = fp8_encode(x != x ? x : __fdiv_rn(x, sinv));
+    codes[g] = m1k::fp8_encode(x != x ? x : __fdiv_rn(x, sinv));
   }
 }
 
