@@ -170,20 +170,9 @@ static void bf_gemm_packed(const GemmArgs& a, int64_t m0, int64_t m1, int64_t n0
   }
 }
 
-// x·Wᵀ in the bf16 numerics; W must be bf16 (an fp32 W goes through the generic path: rounded x,
-// fp32 W, fp32 products).
+// x·Wᵀ in the bf16 numerics for a bf16 W and k > 0 (gemm_bf16_dp sends the other calls to gemm_bf16).
 static void gemm_bf16_dp_run(const GemmArgs& a) {
   if (a.m == 0 || a.nOut == 0) return;
-  if (!a.wBf16 || a.k == 0) {
-    GemmArgs r = a;
-    Buf<float> xr;
-    float* x = xr.get(static_cast<size_t>(std::max<int64_t>(1, a.m * a.k)));
-    if (!x) return;
-    for (int64_t i = 0; i < a.m * a.k; ++i) x[i] = round_bf16(a.x[i]);
-    r.x = x;
-    gemm_run(r);
-    return;
-  }
   if (a.m < kPackMinRows) {
     Buf<uint16_t> xbuf;
     uint16_t* xb = xbuf.get(static_cast<size_t>(a.m * a.k));
@@ -198,7 +187,9 @@ static void gemm_bf16_dp_run(const GemmArgs& a) {
   split_packed(a, kBMR, kBNR, kBMC, [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) { bf_gemm_packed(a, m0, m1, n0, n1); });
 }
 
+// An fp32 W (or k = 0) takes the generic bf16 numerics: rounded x, fp32 W, fp32 products.
 static void gemm_bf16_dp(const GemmArgs& a) {
+  if (!a.wBf16 || a.k == 0) return gemm_bf16(a);
   FlushDenormals ftz;
   gemm_bf16_dp_run(a);
 }
