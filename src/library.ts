@@ -169,7 +169,7 @@ export interface QuantizeOptions extends RunOptions {
   scheme?: SchemeId;
   /** Which Linears to quantize (default as the CLI). */
   targets?: Targets;
-  /** w4a16 group size (default 128). */
+  /** Group size of a scheme with a group option (`quantize --list`; w4a16: default 128). */
   groupSize?: number;
   /** A recipe file (YAML or JSON) instead of scheme/targets/groupSize (see core/quantize/recipe.ts). */
   recipe?: string;
@@ -178,7 +178,7 @@ export interface QuantizeOptions extends RunOptions {
 }
 
 /**
- * Quantize a checkpoint into the layout engines read (fp8-block, int8-channel, w4a16).
+ * Quantize a checkpoint into a layout engines read: any scheme of the registry (`SCHEME_IDS`, `quantize --list`).
  * @example const r = await quantize('in', 'out-fp8', { scheme: 'fp8-block' }); r.errorSummary
  */
 export async function quantize(input: string, output: string, o: QuantizeOptions): Promise<RunResult> {

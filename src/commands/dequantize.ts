@@ -3,6 +3,7 @@ import { action, type CommandContext } from './_shared/action.js';
 import { parsePart, parseSafetensorsDtype } from '../core/convert/options.js';
 import { parseSize } from '../core/units.js';
 import type { RunParams } from '../core/convert/run.js';
+import { SCHEME_IDS } from '../core/formats/index.js';
 import { renderRun, runWithProgress, type ConversionRunOpts } from './_shared/conversion-run.js';
 import { checkpointOptions, checkpointPath, type CheckpointArgOptions } from './_shared/checkpoint-arg.js';
 
@@ -12,7 +13,7 @@ interface DequantizeOpts extends ConversionRunOpts {
 
 export function register(program: Command): void {
   checkpointOptions(program.command('dequantize'))
-    .description('restore a BF16 checkpoint from one quantized by m1kit (fp8-block, int8-channel, w4a16)')
+    .description(`restore a BF16 checkpoint from one quantized by m1kit (${SCHEME_IDS.join(', ')})`)
     .argument('<in>', 'quantized checkpoint directory (quantization_config in config.json)')
     .argument('<out>', 'output directory')
     .option('--dtype <dtype>', 'bf16 | fp16 | fp32', 'bf16')

@@ -29,13 +29,13 @@ interface QuantizeOpts extends ConversionRunOpts {
 
 export function register(program: Command): void {
   checkpointOptions(program.command('quantize'))
-    .description('quantize a MiniMax-M1 checkpoint: block FP8 (DeepSeek-V3 layout), INT8 per channel or INT4 group-128 (compressed-tensors)')
+    .description(`quantize a MiniMax-M1 checkpoint into a layout engines load: ${SCHEME_IDS.join(', ')} (quantize --list describes each)`)
     .argument('[in]', 'input checkpoint directory (BF16), or a repo id in the Hugging Face cache')
     .argument('[out]', 'output directory')
     .option('--scheme <scheme>', SCHEME_IDS.join(' | '))
     .option('--targets <targets>', 'experts | attention | all (experts + attention projections; default all); router, embeddings, lm_head and norms are never quantized')
     .option('--recipe <file>', 'YAML or JSON recipe mapping module patterns (globs or re: regexes over HF names) to a scheme, instead of --scheme/--targets')
-    .option('--group-size <n>', 'w4a16 group size (default 128; must divide every quantized input dimension)', intArg('--group-size'))
+    .option('--group-size <n>', `${QUANT_FORMATS.filter((f) => f.groupOption).map((f) => `${f.id} group size (default ${f.defaultGroup})`).join(', ')}; must divide every quantized input dimension`, intArg('--group-size'))
     .option('--max-shard-size <size>', 'largest output file (default: keep the input files)')
     .option('--part <i/N>', 'write only the i-th of N slices of the output files')
     .option('--finalize', 'write index, config and manifest once every part is done')
