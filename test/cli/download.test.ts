@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -6,7 +5,7 @@ import https from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, REPO, jsonDoc, m1kit } from '../helpers/cli.js';
+import { jsonDoc, m1kit, m1kitChild } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { REPO_ID, bytes, repoFiles, sha256, start, type HubServer } from '../helpers/hub/repo.js';
 
@@ -19,6 +18,26 @@ afterEach(() => server?.close());
 async function env(extra: Record<string, string> = {}): Promise<Record<string, string>> {
   const home = await tmpDir();
   return { HF_HOME: home, HF_HUB_CACHE: join(home, 'hub'), HF_ENDPOINT: server!.url, HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '', HF_HUB_OFFLINE: '', ...extra };
+}
+
+/** The blob folder of REPO_ID in the cache of an env() environment. */
+const blobsDir = (e: Record<string, string>) => join(e.HF_HUB_CACHE!, 'models--org--m1', 'blobs');
+
+/** Size of a file; 0 while it does not exist. */
+const sizeOf = async (path: string) => (await stat(path).catch(() => undefined))?.size ?? 0;
+
+/**
+ * Start a hub whose repository holds one LFS file, b.safetensors (`size` seeded bytes), whose transfer
+ * stalls for good after `stallAfter` bytes. Returns the file's content, a fresh environment and the path
+ * of its partial blob in that environment's cache.
+ */
+async function stallingDownload(size: number, seed: number, stallAfter: number) {
+  server = await start();
+  const big = bytes(size, seed);
+  server.addCommit(REPO_ID, [{ path: 'b.safetensors', content: big, lfs: true }]);
+  server.fault({ path: 'b.safetensors', kind: 'stall', after: stallAfter, times: Infinity });
+  const e = await env();
+  return { big, e, partial: join(blobsDir(e), `${sha256(big)}.incomplete`) };
 }
 
 describe('m1kit download (built CLI)', () => {
@@ -90,18 +109,9 @@ describe('m1kit download (built CLI)', () => {
   });
 
   it('Ctrl-C (SIGINT) mid-file exits 130 and keeps the partial file', async () => {
-    server = await start();
-    const big = bytes(6_000_000, 23);
-    server.addCommit(REPO_ID, [{ path: 'b.safetensors', content: big, lfs: true }]);
-    server.fault({ path: 'b.safetensors', kind: 'stall', after: 5_000_000, times: Infinity });
-    const e = await env();
-    const partial = join(e.HF_HUB_CACHE!, 'models--org--m1', 'blobs', `${sha256(big)}.incomplete`);
-    const child = execa('node', [BIN, 'download', REPO_ID], { reject: false, cwd: REPO, env: { NO_COLOR: '1', ...e } });
-    const deadline = Date.now() + 20_000;
-    while (!((await stat(partial).catch(() => undefined))?.size ?? 0)) {
-      if (Date.now() > deadline) throw new Error('no partial file appeared');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const { e, partial } = await stallingDownload(6_000_000, 23, 5_000_000);
+    const child = m1kitChild(['download', REPO_ID], { env: e });
+    await until('a partial file to appear', async () => (await sizeOf(partial)) > 0);
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode).toBe(130);
@@ -134,7 +144,7 @@ describe('m1kit download (built CLI)', () => {
     const ok = await m1kit(['download', '--verify', REPO_ID, '--json'], { env: e });
     expect(ok.code, ok.stderr).toBe(0);
     expect(jsonDoc(ok.stdout).result).toMatchObject({ mode: 'verify', ok: true, listingChecked: true });
-    const blob = join(e.HF_HUB_CACHE!, 'models--org--m1', 'blobs', sha256(repoFiles()[3]!.content));
+    const blob = join(blobsDir(e), sha256(repoFiles()[3]!.content));
     const data = await readFile(blob);
     data[100] = (data[100]! + 1) & 0xff;
     await writeFile(blob, data);
@@ -155,17 +165,11 @@ describe('m1kit download (built CLI)', () => {
     // the big file stops after 5 MB and stays silent: the process is mid-file when it is killed
     server.fault({ path: 'b.safetensors', kind: 'stall', after: 5_000_000, times: Infinity });
     const e = await env();
-    const blobs = join(e.HF_HUB_CACHE!, 'models--org--m1', 'blobs');
-    const child = execa('node', [BIN, 'download', REPO_ID, '--quiet'], { reject: false, cwd: REPO, env: { NO_COLOR: '1', ...e } });
+    const blobs = blobsDir(e);
+    const child = m1kitChild(['download', REPO_ID, '--quiet'], { env: e });
     const partial = join(blobs, `${sha256(big)}.incomplete`);
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const a = await stat(join(blobs, sha256(small))).catch(() => undefined);
-      const b = await stat(partial).catch(() => undefined);
-      if (a && b && b.size > 0) break;
-      if (Date.now() > deadline) throw new Error('the download never reached the middle of b.safetensors');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const smallDone = async () => (await stat(join(blobs, sha256(small))).catch(() => undefined)) !== undefined;
+    await until('the download to reach the middle of b.safetensors', async () => (await smallDone()) && (await sizeOf(partial)) > 0);
     child.kill('SIGKILL');
     const killed = await child;
     expect(killed.signal).toBe('SIGKILL');
@@ -252,20 +256,15 @@ describe('m1kit download: hostile hubs and faults (built CLI)', () => {
   });
 
   it('a second download into the same cache waits for the first (naming it), --no-wait fails at once (exit 3), Ctrl-C ends the wait (130)', async () => {
-    server = await start();
-    const big = bytes(4_000_000, 31);
-    server.addCommit(REPO_ID, [{ path: 'b.safetensors', content: big, lfs: true }]);
-    server.fault({ path: 'b.safetensors', kind: 'stall', after: 1_000_000, times: Infinity });
-    const e = await env();
-    const partial = join(e.HF_HUB_CACHE!, 'models--org--m1', 'blobs', `${sha256(big)}.incomplete`);
-    const first = execa('node', [BIN, 'download', REPO_ID, '--json'], { reject: false, cwd: REPO, env: { NO_COLOR: '1', ...e } });
-    await until('the first download to hold its lock', async () => ((await stat(partial).catch(() => undefined))?.size ?? 0) > 0);
+    const { big, e, partial } = await stallingDownload(4_000_000, 31, 1_000_000);
+    const first = m1kitChild(['download', REPO_ID, '--json'], { env: e });
+    await until('the first download to hold its lock', async () => (await sizeOf(partial)) > 0);
 
     const noWait = await m1kit(['download', REPO_ID, '--no-wait'], { env: e });
     expect(noWait.code).toBe(3);
     expect(noWait.stderr).toContain(`b.safetensors is being downloaded by pid ${first.pid}`);
 
-    const interrupted = execa('node', [BIN, 'download', REPO_ID], { reject: false, cwd: REPO, env: { NO_COLOR: '1', ...e } });
+    const interrupted = m1kitChild(['download', REPO_ID], { env: e });
     let err1 = '';
     interrupted.stderr!.on('data', (d) => (err1 += String(d)));
     await until('the waiting message', () => err1.includes('waiting for'));
@@ -274,7 +273,7 @@ describe('m1kit download: hostile hubs and faults (built CLI)', () => {
     expect((await interrupted).exitCode).toBe(130);
     expect(Date.now() - t0).toBeLessThan(3000);
 
-    const second = execa('node', [BIN, 'download', REPO_ID, '--json'], { reject: false, cwd: REPO, env: { NO_COLOR: '1', ...e } });
+    const second = m1kitChild(['download', REPO_ID, '--json'], { env: e });
     let err2 = '';
     second.stderr!.on('data', (d) => (err2 += String(d)));
     await until('the waiting message', () => err2.includes('waiting for'));
@@ -294,7 +293,7 @@ describe('m1kit download: hostile hubs and faults (built CLI)', () => {
     server.addCommit(REPO_ID, repoFiles());
     const e = await env();
     expect((await m1kit(['download', REPO_ID, '--quiet'], { env: e })).code).toBe(0);
-    const blob = join(e.HF_HUB_CACHE!, 'models--org--m1', 'blobs', sha256(repoFiles()[3]!.content));
+    const blob = join(blobsDir(e), sha256(repoFiles()[3]!.content));
     const data = await readFile(blob);
     data[100] = (data[100]! + 1) & 0xff;
     await writeFile(blob, data);

@@ -10,6 +10,11 @@ export async function m1kit(args: string[], opts: { env?: Record<string, string>
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
+/** Start the built CLI without waiting for it (to signal it, or run another beside it); same defaults as m1kit(). */
+export function m1kitChild(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}) {
+  return execa('node', [BIN, ...args], { reject: false, cwd: opts.cwd ?? REPO, env: { NO_COLOR: '1', ...opts.env } });
+}
+
 /** Parse the single JSON document a `--json` run prints. */
 export function jsonDoc(stdout: string): any {
   return JSON.parse(stdout);
