@@ -7,11 +7,11 @@
  * - forward on the quantized checkpoint equals forward on its dequantized copy, and verify reads it.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { jsonDoc, m1kit } from '../helpers/cli.js';
+import { fileTmpDir } from '../helpers/tmp.js';
 import { E2M1_CODES, E4M3_CODES, mxScaleCode, nearestCode, nibble, nvfp4ScaleCodeSpec, sameF32, sameMagnitude, specE2M1, specE4M3, specE8M0 } from '../helpers/mx-spec.js';
 import { bf16Values, readDir, readSafetensors, type NaiveTensor } from '../helpers/naive-safetensors.js';
 
@@ -26,12 +26,11 @@ const SPEC: Record<Scheme, { format: string; numBits: number; strategy: string; 
   mxfp8: { format: 'mxfp8-quantized', numBits: 8, strategy: 'group', group: 32, scaleDtype: 'torch.uint8', tensors: { weight: 'F8_E4M3', weight_scale: 'U8' } },
 };
 
-let dir: string;
+const dir = fileTmpDir('m1kit-mx-');
 let orig: Map<string, NaiveTensor>;
 const out: Record<string, { q: Map<string, NaiveTensor>; dq: Map<string, NaiveTensor>; cfg: any; path: string }> = {};
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'm1kit-mx-'));
   orig = readDir(TINY);
   for (const s of SCHEMES) {
     const q = join(dir, s), dq = join(dir, `${s}-dq`);
@@ -42,7 +41,6 @@ beforeAll(async () => {
     out[s] = { q: readDir(q), dq: readDir(dq), cfg: JSON.parse(readFileSync(join(q, 'config.json'), 'utf8')), path: q };
   }
 }, 240_000);
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** Modules quantized with --targets all: 2-D weights other than embeddings, lm_head and the router gate. */
 const quantizedModules = (): string[] =>

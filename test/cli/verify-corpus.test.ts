@@ -4,10 +4,9 @@
  */
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { jsonDoc, m1kit } from '../helpers/cli.js';
+import { fileTmpDir } from '../helpers/tmp.js';
 import { loadTokenizer } from '../../src/core/text/tokenizer.js';
 
 const TINY = 'fixtures/tiny';
@@ -32,19 +31,15 @@ function prose(n: number, seed: number): string {
   }).join(' ') + '\n';
 }
 
-let dir: string;
-let ids: string;
-let q8: string;
 // one directory for the whole file: the quantized checkpoint is made once
+const dir = fileTmpDir('m1kit-corpus-');
+const ids = join(dir, 'corpus-ids.json');
+const q8 = join(dir, 'q8');
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'm1kit-corpus-'));
-  ids = join(dir, 'corpus-ids.json');
   await writeFile(ids, JSON.stringify(stream(200, 11)));
-  q8 = join(dir, 'q8');
   const r = await m1kit(['-q', 'quantize', TINY, q8, '--scheme', 'int8-channel']);
   expect(r.code).toBe(0);
 }, 120_000);
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('m1kit verify corpus mode', () => {
   it('identical checkpoints: PPL ratio 1, KLD 0, same top-1 100 %', async () => {

@@ -1,11 +1,9 @@
 /** Checkpoints several tests generate (written by m1kit's fixture generator). */
-import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { beforeAll } from 'vitest';
 import { FIXTURE_PRESETS } from '../../src/core/checkpoint/presets.js';
 import { generateCheckpoint, type GenerateParams } from '../../src/core/fixture/generate.js';
-import { rmrf } from './naive-safetensors.js';
+import { fileTmpDir } from './tmp.js';
 
 /** ≈ 60 MB of bf16 in 4 shards: enough work for a Ctrl-C or a kill to land mid-run. */
 export async function generateMedium(out: string): Promise<void> {
@@ -19,11 +17,10 @@ export async function generateMedium(out: string): Promise<void> {
  * after its last. The paths are known at once, so the file can name them at its top level.
  */
 export function checkpointRoot(name: string, params: Omit<GenerateParams, 'out'>, timeoutMs?: number): { root: string; input: string } {
-  const root = join(tmpdir(), `m1kit-${name}-${randomUUID().slice(0, 8)}`);
+  const root = fileTmpDir(`m1kit-${name}-`);
   const input = join(root, 'in');
   beforeAll(async () => {
     await generateCheckpoint({ ...params, out: input });
   }, timeoutMs);
-  afterAll(() => rmrf(root));
   return { root, input };
 }

@@ -3,13 +3,13 @@
  * bytes exactly at odd offsets and lengths, leave every other destination byte alone, and report a
  * source that ends early.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyRange, preallocate, startWriteback } from '../../src/core/ops/copy.js';
 import { InputError } from '../../src/core/errors.js';
 import { announceSkip, nativeLoaded } from './helpers.js';
+import { fileTmpDir } from '../helpers/tmp.js';
 
 /** Source size: larger than the native fallback buffer (1 MiB) and not a multiple of any block size. */
 const SRC_BYTES = 3 * 1024 * 1024 + 12345;
@@ -17,13 +17,11 @@ const SRC_BYTES = 3 * 1024 * 1024 + 12345;
 const DST_BYTES = SRC_BYTES + 4099;
 const FILL = 0xa5;
 
-let dir: string;
-let srcPath: string;
+const dir = fileTmpDir('m1kit-copy-');
+const srcPath = join(dir, 'src.bin');
 let src: Buffer;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'm1kit-copy-'));
-  srcPath = join(dir, 'src.bin');
   src = Buffer.alloc(SRC_BYTES);
   let x = 0x9e3779b9;
   for (let i = 0; i < src.length; i++) {
@@ -31,9 +29,6 @@ beforeAll(async () => {
     src[i] = x & 0xff;
   }
   await writeFile(srcPath, src);
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** Expected destination: FILL everywhere except the copied ranges (built with plain Buffer copies). */

@@ -5,22 +5,21 @@
  * node's sha256 and the lane worker, which hashes all digests side by side on the SHA extensions, each
  * started from the TypeScript sources and (the lane worker) from dist.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Hasher as SrcHasher } from '../../../src/core/pipeline/hasher.js';
 import { sha256LanesAvailable } from '../../../src/core/ops/sha256.js';
+import { fileTmpDir } from '../../helpers/tmp.js';
 
 /** File size: several of the worker's 1 MiB read-back chunks plus an odd tail. */
 const FILE_BYTES = 3 * 1024 * 1024 + 777;
 
-let dir: string;
+const dir = fileTmpDir('m1kit-hasher-');
 const files: { path: string; bytes: Buffer }[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'm1kit-hasher-'));
   for (let k = 0; k < 3; k++) {
     const bytes = Buffer.alloc(FILE_BYTES);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + k * 7 + (i >> 11)) & 0xff;
@@ -28,9 +27,6 @@ beforeAll(async () => {
     await writeFile(path, bytes);
     files.push({ path, bytes });
   }
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 type HasherLike = Pick<SrcHasher, 'begin' | 'update' | 'updateFromFile' | 'digest' | 'fileBacklogBelow' | 'close' | 'fileBacklog'>;
