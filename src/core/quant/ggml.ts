@@ -13,6 +13,9 @@
 import { f16BitsToNumber, f32BitsToF16 } from '../dtype/convert.js';
 
 export const QK = 32;
+/** Bytes of one block: the fp16 scale d, then 32 × int8 (Q8_0) or 16 bytes of nibble pairs (Q4_0). */
+export const Q8_0_BYTES = 34;
+export const Q4_0_BYTES = 18;
 const fr = Math.fround;
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -25,8 +28,20 @@ function checkLength(n: number, what: string): void {
   if (n % QK !== 0) throw new RangeError(`${what}: length ${n} is not a multiple of ${QK}`);
 }
 
+/**
+ * The block header both quantizers write: d rounded to float32, stored as fp16 little-endian in the
+ * block's first two bytes at `o`; returns 1/d (0 for d = 0), the factor the block's codes are computed with.
+ */
+function storeScale(dst: Uint8Array, o: number, scale: number): number {
+  const d = fr(scale);
+  const h = toF16(d);
+  dst[o] = h & 0xff;
+  dst[o + 1] = h >>> 8;
+  return d !== 0 ? fr(1 / d) : 0;
+}
+
 /** Quantize `src` (length a multiple of 32) to Q8_0 blocks. */
-export function quantizeQ8_0(src: Float32Array, dst: Uint8Array = new Uint8Array((src.length / QK) * 34)): Uint8Array {
+export function quantizeQ8_0(src: Float32Array, dst: Uint8Array = new Uint8Array((src.length / QK) * Q8_0_BYTES)): Uint8Array {
   checkLength(src.length, 'quantizeQ8_0');
   const nb = src.length / QK;
   const q = new Int8Array(dst.buffer, dst.byteOffset, dst.length);
@@ -37,12 +52,8 @@ export function quantizeQ8_0(src: Float32Array, dst: Uint8Array = new Uint8Array
       const v = Math.abs(src[x0 + j]!);
       amax = amax > v ? amax : v;
     }
-    const d = fr(amax / 127);
-    const id = d !== 0 ? fr(1 / d) : 0;
-    const h = toF16(d);
-    const o = b * 34;
-    dst[o] = h & 0xff;
-    dst[o + 1] = h >>> 8;
+    const o = b * Q8_0_BYTES;
+    const id = storeScale(dst, o, amax / 127);
     for (let j = 0; j < QK; j++) {
       // roundf (halves away from zero) of |y| ≤ 127 without a sign branch: s = y + 128.5 is exact in
       // double and positive, floor(s) - 128 rounds halves up, and only a negative exact half (s an
@@ -57,7 +68,7 @@ export function quantizeQ8_0(src: Float32Array, dst: Uint8Array = new Uint8Array
 }
 
 /** Quantize `src` (length a multiple of 32) to Q4_0 blocks. */
-export function quantizeQ4_0(src: Float32Array, dst: Uint8Array = new Uint8Array((src.length / QK) * 18)): Uint8Array {
+export function quantizeQ4_0(src: Float32Array, dst: Uint8Array = new Uint8Array((src.length / QK) * Q4_0_BYTES)): Uint8Array {
   checkLength(src.length, 'quantizeQ4_0');
   const nb = src.length / QK;
   for (let b = 0; b < nb; b++) {
@@ -71,12 +82,8 @@ export function quantizeQ4_0(src: Float32Array, dst: Uint8Array = new Uint8Array
         max = v;
       }
     }
-    const d = fr(max / -8);
-    const id = d !== 0 ? fr(1 / d) : 0;
-    const h = toF16(d);
-    const o = b * 18;
-    dst[o] = h & 0xff;
-    dst[o + 1] = h >>> 8;
+    const o = b * Q4_0_BYTES;
+    const id = storeScale(dst, o, max / -8);
     for (let j = 0; j < QK / 2; j++) {
       const lo = Math.min(15, Math.trunc(fr(fr(src[x0 + j]! * id) + 8.5)));
       const hi = Math.min(15, Math.trunc(fr(fr(src[x0 + QK / 2 + j]! * id) + 8.5)));
@@ -86,28 +93,39 @@ export function quantizeQ4_0(src: Float32Array, dst: Uint8Array = new Uint8Array
   return dst;
 }
 
-/** Q8_0 blocks → float32 (value = q · d). */
-export function dequantizeQ8_0(src: Uint8Array, out: Float32Array = new Float32Array((src.length / 34) * QK)): Float32Array {
-  const nb = src.length / 34;
+/** Decodes the QK values of the block at byte `o` (scale d already read) into `out` from `x0`. */
+type BlockDecoder = (src: Uint8Array, o: number, d: number, out: Float32Array, x0: number) => void;
+
+/** The block walk both dequantizers share: each block's offset, its fp16 scale d, its first value's index. */
+function dequantizeBlocks(src: Uint8Array, out: Float32Array, blockBytes: number, decode: BlockDecoder): Float32Array {
+  const nb = src.length / blockBytes;
   for (let b = 0; b < nb; b++) {
-    const o = b * 34;
-    const d = f16BitsToNumber(src[o]! | (src[o + 1]! << 8));
-    for (let j = 0; j < QK; j++) out[b * QK + j] = ((src[o + 2 + j]! << 24) >> 24) * d;
+    const o = b * blockBytes;
+    decode(src, o, f16BitsToNumber(src[o]! | (src[o + 1]! << 8)), out, b * QK);
   }
   return out;
 }
 
-/** Q4_0 blocks → float32 (value = (q - 8) · d). */
-export function dequantizeQ4_0(src: Uint8Array, out: Float32Array = new Float32Array((src.length / 18) * QK)): Float32Array {
-  const nb = src.length / 18;
-  for (let b = 0; b < nb; b++) {
-    const o = b * 18;
-    const d = f16BitsToNumber(src[o]! | (src[o + 1]! << 8));
-    for (let j = 0; j < QK / 2; j++) {
-      const byte = src[o + 2 + j]!;
-      out[b * QK + j] = ((byte & 0x0f) - 8) * d;
-      out[b * QK + QK / 2 + j] = ((byte >>> 4) - 8) * d;
-    }
+/** Q8_0 block: 32 × int8 q, value = q · d. */
+const q8_0Values: BlockDecoder = (src, o, d, out, x0) => {
+  for (let j = 0; j < QK; j++) out[x0 + j] = ((src[o + 2 + j]! << 24) >> 24) * d;
+};
+
+/** Q4_0 block: byte j holds q_j (low nibble) and q_{j+16} (high nibble), value = (q - 8) · d. */
+const q4_0Values: BlockDecoder = (src, o, d, out, x0) => {
+  for (let j = 0; j < QK / 2; j++) {
+    const byte = src[o + 2 + j]!;
+    out[x0 + j] = ((byte & 0x0f) - 8) * d;
+    out[x0 + QK / 2 + j] = ((byte >>> 4) - 8) * d;
   }
-  return out;
+};
+
+/** Q8_0 blocks → float32 (value = q · d). */
+export function dequantizeQ8_0(src: Uint8Array, out: Float32Array = new Float32Array((src.length / Q8_0_BYTES) * QK)): Float32Array {
+  return dequantizeBlocks(src, out, Q8_0_BYTES, q8_0Values);
+}
+
+/** Q4_0 blocks → float32 (value = (q - 8) · d). */
+export function dequantizeQ4_0(src: Uint8Array, out: Float32Array = new Float32Array((src.length / Q4_0_BYTES) * QK)): Float32Array {
+  return dequantizeBlocks(src, out, Q4_0_BYTES, q4_0Values);
 }
