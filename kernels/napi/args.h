@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace m1k {
@@ -75,7 +76,14 @@ inline Napi::Object options(const Napi::CallbackInfo& info) {
   return info[0].As<Napi::Object>();
 }
 
+// What an entry point with typed arrays starts from: `auto [o, keep] = call_options(info);`, the options
+// object and the (empty) list that pins the arrays it reads until the worker is done.
+inline std::pair<Napi::Object, Keep> call_options(const Napi::CallbackInfo& info) { return {options(info), Keep{}}; }
+
 constexpr int64_t kMaxThreads = 256;
 constexpr int64_t kMaxDim = int64_t{1} << 40;
+
+// The "threads" option of a kernel call: 1 … kMaxThreads.
+inline int threads_of(const Napi::Object& o) { return static_cast<int>(integer(o, "threads", 1, kMaxThreads)); }
 
 }  // namespace m1k

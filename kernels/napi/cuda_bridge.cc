@@ -124,8 +124,7 @@ static Status cuda_status(int rc, const char* err) {
 
 static Napi::Value CudaLightning(const Napi::CallbackInfo& info) {
   require_cuda(info.Env());
-  Napi::Object o = options(info);
-  Keep keep;
+  auto [o, keep] = call_options(info);
   const bool decode = str(o, "op") == "decode";
   const int block = decode ? 64 : static_cast<int>(integer(o, "block", 64, 1024));
   const LightningArgs a = lightning_opts(o, keep, 128);
@@ -139,8 +138,7 @@ static Napi::Value CudaLightning(const Napi::CallbackInfo& info) {
 
 static Napi::Value CudaQuantFp8(const Napi::CallbackInfo& info) {
   require_cuda(info.Env());
-  Napi::Object o = options(info);
-  Keep keep;
+  auto [o, keep] = call_options(info);
   const int64_t rows = integer(o, "rows", 0, kMaxDim), cols = integer(o, "cols", 0, kMaxDim);
   const int block = static_cast<int>(integer(o, "group", 1, 1024));
   auto w = typed<float>(o, "w", napi_float32_array, rows * cols, keep).data;
@@ -155,8 +153,7 @@ static Napi::Value CudaQuantFp8(const Napi::CallbackInfo& info) {
 // The tensor-core prefill's decomposition run on the host (no device needed): same options as
 // cudaLightning with op "prefill", plus `segment` (tokens per segment, 0 = as the GPU path chooses).
 static Napi::Value CudaEmulateLightning(const Napi::CallbackInfo& info) {
-  Napi::Object o = options(info);
-  Keep keep;
+  auto [o, keep] = call_options(info);
   const int64_t seg = integer(o, "segment", 0, kMaxDim);
   const LightningArgs a = lightning_opts(o, keep, 128);
   return OpWorker::Run(info.Env(), [=](double&) {
@@ -170,8 +167,7 @@ static Napi::Value CudaEmulateLightning(const Napi::CallbackInfo& info) {
 // the decode state's bytes, prefill seconds for n tokens, seconds per decode step, the state's bytes.
 static Napi::Value CudaBench(const Napi::CallbackInfo& info) {
   require_cuda(info.Env());
-  Napi::Object o = options(info);
-  Keep keep;
+  auto [o, keep] = call_options(info);
   const int64_t n = integer(o, "n", 1, kMaxDim);
   const int h = static_cast<int>(integer(o, "h", 1, 1 << 20)), d = static_cast<int>(integer(o, "d", 1, 128));
   const int dh = static_cast<int>(integer(o, "decodeHeads", 1, 1 << 24));
@@ -189,11 +185,9 @@ static Napi::Value CudaBench(const Napi::CallbackInfo& info) {
 }
 
 void register_cuda(Napi::Env env, Napi::Object exports) {
-  exports.Set("cudaEmulateLightning", Napi::Function::New(env, CudaEmulateLightning));
-  exports.Set("cudaBench", Napi::Function::New(env, CudaBench));
-  exports.Set("cudaInfo", Napi::Function::New(env, CudaInfo));
-  exports.Set("cudaLightning", Napi::Function::New(env, CudaLightning));
-  exports.Set("cudaQuantFp8", Napi::Function::New(env, CudaQuantFp8));
+  static const Export kList[] = {{"cudaEmulateLightning", CudaEmulateLightning}, {"cudaBench", CudaBench},
+                                 {"cudaInfo", CudaInfo}, {"cudaLightning", CudaLightning}, {"cudaQuantFp8", CudaQuantFp8}};
+  export_all(env, exports, kList);
 }
 
 }  // namespace m1k

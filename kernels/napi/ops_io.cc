@@ -100,21 +100,37 @@ Status copy_range(int fd_in, int64_t off_in, int fd_out, int64_t off_out, int64_
   return copy_user_space(fd_in, off_in, fd_out, off_out, length, copied);
 }
 
+constexpr int64_t kMaxFd = 0x7fffffff;
+constexpr int64_t kMaxOffset = int64_t{1} << 52;  // exact in a JS number
+
+// An optional boolean option that is on only when it is `true` (anything else, or absent, is off).
+bool is_true(const Napi::Object& o, const char* name) {
+  Napi::Value v = o.Get(name);
+  return v.IsBoolean() && v.As<Napi::Boolean>().Value();
+}
+
+// {fd, offset, length} of the file calls; length at least min_length.
+struct FileRange {
+  int fd;
+  int64_t offset, length;
+};
+
+FileRange file_range(const Napi::Object& o, int64_t min_length) {
+  const int fd = static_cast<int>(integer(o, "fd", 0, kMaxFd));
+  const int64_t offset = integer(o, "offset", 0, kMaxOffset);
+  return {fd, offset, integer(o, "length", min_length, kMaxOffset)};
+}
+
 }  // namespace
 
 static Napi::Value CopyFileRange(const Napi::CallbackInfo& info) {
   Napi::Object o = options(info);
-  constexpr int64_t kMaxFd = 0x7fffffff;
-  constexpr int64_t kMaxOffset = int64_t{1} << 52;  // exact in a JS number
   const int fd_in = static_cast<int>(integer(o, "fdIn", 0, kMaxFd));
   const int64_t off_in = integer(o, "offIn", 0, kMaxOffset);
   const int fd_out = static_cast<int>(integer(o, "fdOut", 0, kMaxFd));
   const int64_t off_out = integer(o, "offOut", 0, kMaxOffset);
   const int64_t length = integer(o, "length", 0, kMaxOffset);
-  Napi::Value wb = o.Get("writeback");
-  const bool writeback = wb.IsBoolean() && wb.As<Napi::Boolean>().Value();
-  Napi::Value pc = o.Get("paced");
-  const bool paced = pc.IsBoolean() && pc.As<Napi::Boolean>().Value();
+  const bool writeback = is_true(o, "writeback"), paced = is_true(o, "paced");
   return OpWorker::Run(info.Env(), [=](double& r) {
     int64_t copied = 0;
     Status s = copy_range(fd_in, off_in, fd_out, off_out, length, paced, copied);
@@ -130,14 +146,11 @@ static Napi::Value CopyFileRange(const Napi::CallbackInfo& info) {
 // (sync_file_range SYNC_FILE_RANGE_WRITE) on a worker thread. Advisory: it can block for a while when the
 // device queue is full, which is why it runs apart from the copies; errors are left to a later fsync.
 static Napi::Value Writeback(const Napi::CallbackInfo& info) {
-  Napi::Object o = options(info);
-  const int fd = static_cast<int>(integer(o, "fd", 0, 0x7fffffff));
-  const int64_t offset = integer(o, "offset", 0, int64_t{1} << 52);
-  const int64_t length = integer(o, "length", 0, int64_t{1} << 52);
+  const FileRange f = file_range(options(info), 0);
   return OpWorker::Run(info.Env(), [=](double& r) {
     r = 0;
 #if defined(__linux__)
-    if (length > 0) (void)sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+    if (f.length > 0) (void)sync_file_range(f.fd, f.offset, f.length, SYNC_FILE_RANGE_WRITE);
 #endif
     return Status::Ok();
   }, Keep{});
@@ -150,17 +163,14 @@ static Napi::Value Writeback(const Napi::CallbackInfo& info) {
 // sparse file, whose blocks ext4 allocates (with per-page reservations) as it goes.
 static Napi::Value Fallocate(const Napi::CallbackInfo& info) {
   Napi::Object o = options(info);
-  const int fd = static_cast<int>(integer(o, "fd", 0, 0x7fffffff));
-  const int64_t offset = integer(o, "offset", 0, int64_t{1} << 52);
-  const int64_t length = integer(o, "length", 1, int64_t{1} << 52);
-  Napi::Value ks = o.Get("keepSize");
-  const bool keep = ks.IsBoolean() && ks.As<Napi::Boolean>().Value();
+  const FileRange f = file_range(o, 1);
+  const bool keep = is_true(o, "keepSize");
   return OpWorker::Run(info.Env(), [=](double& r) {
     r = 0;
 #if defined(__linux__)
     int rc;
     do {
-      rc = fallocate(fd, keep ? FALLOC_FL_KEEP_SIZE : 0, offset, length);
+      rc = fallocate(f.fd, keep ? FALLOC_FL_KEEP_SIZE : 0, f.offset, f.length);
     } while (rc != 0 && errno == EINTR);
     r = rc == 0 ? 1 : 0;
 #endif
@@ -169,9 +179,8 @@ static Napi::Value Fallocate(const Napi::CallbackInfo& info) {
 }
 
 void register_io(Napi::Env env, Napi::Object exports) {
-  exports.Set("fallocate", Napi::Function::New(env, Fallocate));
-  exports.Set("copyFileRange", Napi::Function::New(env, CopyFileRange));
-  exports.Set("writeback", Napi::Function::New(env, Writeback));
+  static const Export kList[] = {{"fallocate", Fallocate}, {"copyFileRange", CopyFileRange}, {"writeback", Writeback}};
+  export_all(env, exports, kList);
 }
 
 }  // namespace m1k

@@ -11,13 +11,12 @@
 namespace m1k {
 
 static Napi::Value Gemm(const Napi::CallbackInfo& info) {
-  Napi::Object o = options(info);
-  Keep keep;
+  auto [o, keep] = call_options(info);
   GemmArgs a{};
   a.m = integer(o, "m", 0, kMaxDim);
   a.k = integer(o, "k", 0, kMaxDim);
   a.nOut = integer(o, "nOut", 0, kMaxDim);
-  a.threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  a.threads = threads_of(o);
   a.x = typed<float>(o, "x", napi_float32_array, a.m * a.k, keep).data;
   a.y = typed<float>(o, "y", napi_float32_array, a.m * a.nOut, keep).data;
   Napi::Value w = prop(o, "w");
@@ -26,20 +25,16 @@ static Napi::Value Gemm(const Napi::CallbackInfo& info) {
                 : static_cast<const void*>(typed<float>(o, "w", napi_float32_array, a.nOut * a.k, keep).data);
   const bool bf16 = flag(o, "bf16");
   const KernelTable* t = current();
-  return OpWorker::Run(info.Env(), [a, t, bf16](double&) {
-    if (bf16) t->gemm_bf16(a); else t->gemm(a);
-    return Status::Ok();
-  }, std::move(keep));
+  return OpWorker::RunKernel(info.Env(), std::move(keep), [a, t, bf16] { bf16 ? t->gemm_bf16(a) : t->gemm(a); });
 }
 
 static Napi::Value GemmGrouped(const Napi::CallbackInfo& info) {
-  Napi::Object o = options(info);
-  Keep keep;
+  auto [o, keep] = call_options(info);
   GroupedGemmArgs a{};
   a.experts = integer(o, "experts", 0, 1 << 20);
   a.k = integer(o, "k", 0, kMaxDim);
   a.nOut = integer(o, "nOut", 0, kMaxDim);
-  a.threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  a.threads = threads_of(o);
   a.bf16 = flag(o, "bf16");
   const int64_t total = integer(o, "rowsTotal", 0, kMaxDim);
   a.offset = reinterpret_cast<const int64_t*>(typed<double>(o, "offset", napi_float64_array, a.experts, keep).data);
@@ -68,82 +63,73 @@ static Napi::Value GemmGrouped(const Napi::CallbackInfo& info) {
   a.offset = idx;
   a.rows = idx + a.experts;
   const KernelTable* t = current();
-  return OpWorker::Run(info.Env(), [a, t, idx](double&) {
+  return OpWorker::RunKernel(info.Env(), std::move(keep), [a, t, idx] {
     t->gemm_grouped(a);
     delete[] idx;
-    return Status::Ok();
-  }, std::move(keep));
+  });
 }
 
-static Napi::Value Bf16Peak(const Napi::CallbackInfo& info) {
+// The throughput probe in `slot` ({iters, threads}), resolving with its figure. A level without the
+// slot (bf16_peak) throws E_SIMD_UNSUPPORTED: "<op>: the <level> kernels have no <lacks>".
+using PeakSlot = double (*KernelTable::*)(int64_t, int);
+static Napi::Value peak(const Napi::CallbackInfo& info, PeakSlot slot, const char* op, const char* lacks) {
   Napi::Object o = options(info);
   const int64_t iters = integer(o, "iters", 1, int64_t{1} << 40);
-  const int threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  const int threads = threads_of(o);
   const KernelTable* t = current();
-  if (!t->bf16_peak) {
-    Napi::Error err = Napi::Error::New(info.Env(), std::string("bf16Peak: the ") + t->name + " kernels have no bf16 dot-product instruction (vdpbf16ps or AMX)");
+  const auto probe = t->*slot;
+  if (!probe) {
+    Napi::Error err = Napi::Error::New(info.Env(), std::string(op) + ": the " + t->name + " kernels have no " + lacks);
     err.Set("code", Napi::String::New(info.Env(), "E_SIMD_UNSUPPORTED"));
     throw err;
   }
   return OpWorker::Run(info.Env(), [=](double& r) {
-    r = t->bf16_peak(iters, threads);
+    r = probe(iters, threads);
     return Status::Ok();
   }, Keep{});
 }
 
-static Napi::Value Stream(const Napi::CallbackInfo& info) {
-  Napi::Object o = options(info);
-  Keep keep;
-  const int64_t n = integer(o, "n", 0, kMaxDim);
-  const int threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
-  auto b = typed<float>(o, "buf", napi_float32_array, n, keep).data;
-  const KernelTable* t = current();
-  return OpWorker::Run(info.Env(), [=](double&) { t->stream(b, n, threads); return Status::Ok(); }, std::move(keep));
+static Napi::Value Bf16Peak(const Napi::CallbackInfo& info) {
+  return peak(info, &KernelTable::bf16_peak, "bf16Peak", "bf16 dot-product instruction (vdpbf16ps or AMX)");
 }
 
+static Napi::Value FmaPeak(const Napi::CallbackInfo& info) { return peak(info, &KernelTable::fma_peak, "fmaPeak", "FMA"); }
+
+// The memory probes, n floats each: stream (in place over `buf`) or copy (`src` → `dst`).
+static Napi::Value memory_probe(const Napi::CallbackInfo& info, bool copy) {
+  auto [o, keep] = call_options(info);
+  const int64_t n = integer(o, "n", 0, kMaxDim);
+  const int threads = threads_of(o);
+  const char* first = copy ? "src" : "buf";
+  float* s = typed<float>(o, first, napi_float32_array, n, keep).data;
+  float* d = copy ? typed<float>(o, "dst", napi_float32_array, n, keep).data : nullptr;
+  const KernelTable* t = current();
+  return OpWorker::RunKernel(info.Env(), std::move(keep), [=] { copy ? t->copy(s, d, n, threads) : t->stream(s, n, threads); });
+}
+
+static Napi::Value Stream(const Napi::CallbackInfo& info) { return memory_probe(info, false); }
+static Napi::Value Copy(const Napi::CallbackInfo& info) { return memory_probe(info, true); }
+
 static Napi::Value Convert(const Napi::CallbackInfo& info) {
-  Napi::Object o = options(info);
-  Keep keep;
+  auto [o, keep] = call_options(info);
   const std::string kind = str(o, "kind");
   const int64_t n = integer(o, "n", 0, kMaxDim);
-  const int threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  const int threads = threads_of(o);
   const KernelTable* t = current();
-  OpWorker::Fn fn;
+  std::function<void()> fn;
   if (kind == "bf16-f32") {
     auto s = typed<uint16_t>(o, "src", napi_uint16_array, n, keep).data;
     auto d = typed<float>(o, "dst", napi_float32_array, n, keep).data;
-    fn = [=](double&) { t->bf16_to_f32(s, d, n, threads); return Status::Ok(); };
+    fn = [=] { t->bf16_to_f32(s, d, n, threads); };
   } else if (kind == "f32-bf16" || kind == "f32-f16") {
     auto s = typed<float>(o, "src", napi_float32_array, n, keep).data;
     auto d = typed<uint16_t>(o, "dst", napi_uint16_array, n, keep).data;
     auto f = kind == "f32-bf16" ? t->f32_to_bf16 : t->f32_to_f16;
-    fn = [=](double&) { f(s, d, n, threads); return Status::Ok(); };
+    fn = [=] { f(s, d, n, threads); };
   } else {
     throw Napi::RangeError::New(info.Env(), "convert: kind must be bf16-f32, f32-bf16 or f32-f16");
   }
-  return OpWorker::Run(info.Env(), std::move(fn), std::move(keep));
-}
-
-static Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
-  Napi::Object o = options(info);
-  const int64_t iters = integer(o, "iters", 1, int64_t{1} << 40);
-  const int threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
-  const KernelTable* t = current();
-  return OpWorker::Run(info.Env(), [=](double& r) {
-    r = t->fma_peak(iters, threads);
-    return Status::Ok();
-  }, Keep{});
-}
-
-static Napi::Value Copy(const Napi::CallbackInfo& info) {
-  Napi::Object o = options(info);
-  Keep keep;
-  const int64_t n = integer(o, "n", 0, kMaxDim);
-  const int threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
-  auto s = typed<float>(o, "src", napi_float32_array, n, keep).data;
-  auto d = typed<float>(o, "dst", napi_float32_array, n, keep).data;
-  const KernelTable* t = current();
-  return OpWorker::Run(info.Env(), [=](double&) { t->copy(s, d, n, threads); return Status::Ok(); }, std::move(keep));
+  return OpWorker::RunKernel(info.Env(), std::move(keep), std::move(fn));
 }
 
 static Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -213,16 +199,11 @@ static Napi::Value FpModeProbe(const Napi::CallbackInfo& info) {
 }
 
 void register_misc(Napi::Env env, Napi::Object exports) {
-  exports.Set("gemm", Napi::Function::New(env, Gemm));
-  exports.Set("gemmGrouped", Napi::Function::New(env, GemmGrouped));
-  exports.Set("bf16Peak", Napi::Function::New(env, Bf16Peak));
-  exports.Set("stream", Napi::Function::New(env, Stream));
-  exports.Set("convert", Napi::Function::New(env, Convert));
-  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
-  exports.Set("copy", Napi::Function::New(env, Copy));
-  exports.Set("info", Napi::Function::New(env, Info));
-  exports.Set("selectSimd", Napi::Function::New(env, SelectSimd));
-  exports.Set("fpModeProbe", Napi::Function::New(env, FpModeProbe));
+  static const Export kList[] = {{"gemm", Gemm},       {"gemmGrouped", GemmGrouped}, {"bf16Peak", Bf16Peak},
+                                 {"stream", Stream},   {"convert", Convert},         {"fmaPeak", FmaPeak},
+                                 {"copy", Copy},       {"info", Info},               {"selectSimd", SelectSimd},
+                                 {"fpModeProbe", FpModeProbe}};
+  export_all(env, exports, kList);
 }
 
 }  // namespace m1k

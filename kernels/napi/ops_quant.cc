@@ -38,15 +38,14 @@ static float global_scale_of(const Napi::CallbackInfo& info, const Napi::Object&
 }
 
 static Napi::Value Quant(const Napi::CallbackInfo& info) {
-  Napi::Object o = options(info);
-  Keep keep;
+  auto [o, keep] = call_options(info);
   QuantArgs a{};
   const std::string format = str(o, "format"), op = str(o, "op");
   const bool quant = op == "quantize";
   if (!quant && op != "dequantize") throw Napi::RangeError::New(info.Env(), "quant: op must be quantize or dequantize");
   a.rows = integer(o, "rows", 0, kMaxDim);
   a.cols = integer(o, "cols", 0, kMaxDim);
-  a.threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  a.threads = threads_of(o);
   a.bf16Scale = o.Get("bf16Scale").ToBoolean().Value();
   const int64_t R = a.rows, C = a.cols, n = R * C;
   if (quant && !o.Get("wbf16").IsUndefined()) a.wbf16 = typed<uint16_t>(o, "wbf16", napi_uint16_array, n, keep).data;  // bf16 bits
@@ -80,19 +79,15 @@ static Napi::Value Quant(const Napi::CallbackInfo& info) {
 #undef M1K_QUANT_NAME
     throw Napi::RangeError::New(info.Env(), "quant: format must be one of " + names);
   }
-  return OpWorker::Run(info.Env(), [a, fn](double&) {
-    fn(a);
-    return Status::Ok();
-  }, std::move(keep));
+  return OpWorker::RunKernel(info.Env(), std::move(keep), [a, fn] { fn(a); });
 }
 
 static Napi::Value QuantAmax(const Napi::CallbackInfo& info) {
-  Napi::Object o = options(info);
-  Keep keep;
+  auto [o, keep] = call_options(info);
   QuantArgs a{};
   a.rows = integer(o, "rows", 0, kMaxDim);
   a.cols = integer(o, "cols", 0, kMaxDim);
-  a.threads = static_cast<int>(integer(o, "threads", 1, kMaxThreads));
+  a.threads = threads_of(o);
   if (!o.Get("wbf16").IsUndefined()) a.wbf16 = typed<uint16_t>(o, "wbf16", napi_uint16_array, a.rows * a.cols, keep).data;
   else a.w = typed<float>(o, "w", napi_float32_array, a.rows * a.cols, keep).data;
   const KernelTable* t = current();
@@ -103,8 +98,8 @@ static Napi::Value QuantAmax(const Napi::CallbackInfo& info) {
 }
 
 void register_quant(Napi::Env env, Napi::Object exports) {
-  exports.Set("quant", Napi::Function::New(env, Quant));
-  exports.Set("quantAmax", Napi::Function::New(env, QuantAmax));
+  static const Export kList[] = {{"quant", Quant}, {"quantAmax", QuantAmax}};
+  export_all(env, exports, kList);
 }
 
 }  // namespace m1k

@@ -41,8 +41,8 @@ static Napi::Value Sha256Lanes(const Napi::CallbackInfo& info) {
 }
 
 void register_sha(Napi::Env env, Napi::Object exports) {
-  exports.Set("sha256NiAvailable", Napi::Function::New(env, Sha256NiAvailable));
-  exports.Set("sha256Lanes", Napi::Function::New(env, Sha256Lanes));
+  static const Export kList[] = {{"sha256NiAvailable", Sha256NiAvailable}, {"sha256Lanes", Sha256Lanes}};
+  export_all(env, exports, kList);
 }
 
 }  // namespace m1k

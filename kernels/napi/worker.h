@@ -51,6 +51,16 @@ class OpWorker : public Napi::AsyncWorker {
     return p;
   }
 
+  // Queue a kernel that cannot fail and has no result (its outputs are the pinned arrays in `keep`):
+  // the promise resolves with undefined.
+  template <class Kernel>
+  static Napi::Value RunKernel(Napi::Env env, Keep keep, Kernel kernel) {
+    return Run(env, [kernel](double&) {
+      kernel();
+      return Status::Ok();
+    }, std::move(keep));
+  }
+
  private:
   Napi::Promise::Deferred deferred_;
   Fn fn_;
