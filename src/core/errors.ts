@@ -46,33 +46,29 @@ export class UsageError extends M1kitError {
   }
 }
 
-/** Malformed or unexpected input data (file format, shapes, config). */
-export class InputError extends M1kitError {
-  constructor(code: string, message: string, opts?: M1kitErrorOptions) {
-    super(code, ExitCode.badInput, message, opts);
-  }
+/** A class of m1kit error whose exit code is fixed by the class: `new Cls(code, message, opts)`. */
+export type CodedErrorClass = new (code: string, message: string, opts?: M1kitErrorOptions) => M1kitError;
+
+/** The base of each class below: its constructor takes a code and a message and sets the class's exit code. */
+function withExitCode(exitCode: ExitCodeValue): CodedErrorClass {
+  return class extends M1kitError {
+    constructor(code: string, message: string, opts?: M1kitErrorOptions) {
+      super(code, exitCode, message, opts);
+    }
+  };
 }
+
+/** Malformed or unexpected input data (file format, shapes, config). */
+export class InputError extends withExitCode(ExitCode.badInput) {}
 
 /** A verification or regression check failed (results differ beyond the threshold). */
-export class VerificationError extends M1kitError {
-  constructor(code: string, message: string, opts?: M1kitErrorOptions) {
-    super(code, ExitCode.verification, message, opts);
-  }
-}
+export class VerificationError extends withExitCode(ExitCode.verification) {}
 
 /** A native addon, CUDA device or optional engine is not available. */
-export class UnavailableError extends M1kitError {
-  constructor(code: string, message: string, opts?: M1kitErrorOptions) {
-    super(code, ExitCode.unavailable, message, opts);
-  }
-}
+export class UnavailableError extends withExitCode(ExitCode.unavailable) {}
 
 /** Network or remote-server failure. */
-export class NetworkError extends M1kitError {
-  constructor(code: string, message: string, opts?: M1kitErrorOptions) {
-    super(code, ExitCode.network, message, opts);
-  }
-}
+export class NetworkError extends withExitCode(ExitCode.network) {}
 
 /** The operation was aborted (SIGINT or AbortSignal). */
 export class InterruptedError extends M1kitError {

@@ -6,7 +6,7 @@
  * so ENOSPC still maps to E_DISK_FULL).
  */
 import {
-  ExitCode, InputError, InterruptedError, M1kitError, NetworkError, UnavailableError, VerificationError, type ExitCodeValue, type M1kitErrorOptions,
+  ExitCode, InputError, InterruptedError, M1kitError, NetworkError, UnavailableError, VerificationError, type CodedErrorClass, type ExitCodeValue, type M1kitErrorOptions,
 } from '../errors.js';
 
 export type HostMessage = { t: 'call'; id: number; op: string; args: unknown } | { t: 'cancel'; id: number };
@@ -27,7 +27,7 @@ export function plainError(err: unknown): PlainError {
   return out;
 }
 
-const CLASS_OF_EXIT: Partial<Record<number, new (code: string, message: string, opts?: M1kitErrorOptions) => M1kitError>> = {
+const CLASS_OF_EXIT: Partial<Record<number, CodedErrorClass>> = {
   [ExitCode.badInput]: InputError,
   [ExitCode.verification]: VerificationError,
   [ExitCode.unavailable]: UnavailableError,
