@@ -26,12 +26,13 @@ import { readRect } from '../view/read-rect.js';
 import { FLUSHES_IN_FLIGHT } from '../io-tuning.js';
 import { Hasher } from '../pipeline/hasher.js';
 import { collectInputs, guardOutput } from '../fs/output-guard.js';
-import { LOCK_DIR, lockOutput, type LockHolder } from '../fs/output-lock.js';
+import { LOCK_DIR, lockOutput } from '../fs/output-lock.js';
+import { waitOptions, type OutputRunOptions } from '../fs/output-run.js';
 import { checkFreeSpace } from '../fs/write-errors.js';
 
 export type RunKind = 'convert' | 'quantize' | 'dequantize';
 
-export interface RunParams {
+export interface RunParams extends OutputRunOptions {
   kind: RunKind;
   input: string;
   output: string;
@@ -55,13 +56,6 @@ export interface RunParams {
   bandBytes?: number;
   /** Threads for the quantization kernels (does not change any output byte). */
   threads?: number;
-  /** Wait for another run writing the same output directory to finish, instead of failing at once (E_BUSY). */
-  wait?: boolean;
-  /** Called once when this run starts waiting for the holder of the output directory's lock. */
-  onWait?: (holder: LockHolder, lockFile: string) => void;
-  /** Free bytes where the output is written (default: statfs of the file system; injectable for tests). */
-  freeBytes?: (dir: string) => Promise<number>;
-  signal?: AbortSignal;
   /** Called once the plan is known and before any file is written (not on a dry run). */
   onPlan?: (plan: PlanInfo) => void;
   onProgress?: (done: number, total: number) => void;
@@ -180,7 +174,7 @@ export async function runConversion(p: RunParams): Promise<RunResult> {
         : undefined;
     // one writer per output directory (parts of this same plan excepted) from here to the end of the run
     const share = p.part ? { part: p.part.index, count: p.part.count } : p.finalizeOnly ? ('finalize' as const) : undefined;
-    const lock = await lockOutput(join(output, LOCK_DIR), { plan: hash, ...(share ? { share } : {}), wait: Boolean(p.wait), ...(p.onWait ? { onWait: p.onWait } : {}), ...(p.signal ? { signal: p.signal } : {}), what: `output directory ${result.output}` });
+    const lock = await lockOutput(join(output, LOCK_DIR), { plan: hash, ...(share ? { share } : {}), ...waitOptions(p), what: `output directory ${result.output}` });
     try {
       await writeOutput(p, { src, plan, hash, config, layout, output, result, canonMap, freeBytes: p.freeBytes });
     } finally {

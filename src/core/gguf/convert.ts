@@ -25,10 +25,11 @@ import { SUPPRESS_TOKENS_KEY, zeroEmbeddingRows } from './suppress.js';
 import { GgufWriter } from './writer.js';
 import { encodeGgufHeader } from './header.js';
 import { collectInputs, guardOutput } from '../fs/output-guard.js';
-import { lockOutput, type LockHolder } from '../fs/output-lock.js';
+import { lockOutput } from '../fs/output-lock.js';
+import { waitOptions, type OutputRunOptions } from '../fs/output-run.js';
 import { checkFreeSpace } from '../fs/write-errors.js';
 
-export interface ConvertGgufParams {
+export interface ConvertGgufParams extends OutputRunOptions {
   /** Checkpoint directory (config.json + safetensors). */
   input: string;
   /** Output .gguf path (written as `<output>.incomplete`, renamed when complete). */
@@ -37,15 +38,8 @@ export interface ConvertGgufParams {
   dtype: GgufDtype;
   /** Source bytes processed so far and in total. */
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
-  signal?: AbortSignal;
   /** Encode threads (worker pool; default min(CPUs, 8)). 1 encodes on the main thread. */
   threads?: number;
-  /** Wait for another run writing the same output to finish, instead of failing at once (E_BUSY). */
-  wait?: boolean;
-  /** Called once when this run starts waiting for the holder of the output's lock. */
-  onWait?: (holder: LockHolder, lockFile: string) => void;
-  /** Free bytes where the output is written (default: statfs; injectable for tests). */
-  freeBytes?: (dir: string) => Promise<number>;
   /** Chat template text written instead of the checkpoint's (convert --chat-template file.jinja). */
   chatTemplate?: string;
 }
@@ -147,7 +141,7 @@ export async function convertToGguf(p: ConvertGgufParams) {
     if (suppressed.length > 0) vocab.kvs.push({ key: SUPPRESS_TOKENS_KEY, type: 'ARRAY', itemType: 'INT32', values: suppressed });
     const kvs = [...modelMetadata(c, fold, p.dtype, basename(resolve(p.input)) || 'MiniMax-M1'), ...vocab.kvs];
     const specs = plan.map(({ name, ne, type }) => ({ name, ne, type }));
-    lock = await lockOutput(ggufLockDir(guarded.real), { plan: 'gguf', wait: Boolean(p.wait), ...(p.onWait ? { onWait: p.onWait } : {}), ...(p.signal ? { signal: p.signal } : {}), what: p.output });
+    lock = await lockOutput(ggufLockDir(guarded.real), { plan: 'gguf', ...waitOptions(p), what: p.output });
     await checkFreeSpace(p.output, encodeGgufHeader(kvs, specs).fileSize, p.freeBytes);
     writer = await GgufWriter.create(guarded.real, kvs, specs);
     const total = plan.reduce((a, t) => a + t.sources.reduce((b, s) => b + (ckpt.info(s).info.end - ckpt.info(s).info.begin), 0), 0);
