@@ -38,69 +38,65 @@ export interface CostConstants {
   weightBytesPerToken: number;
 }
 
-function attnPairFlops(a: AttentionSpec, mla: MlaMode): number {
-  switch (a.kind) {
-    case 'lightning':
-      return 0;
-    case 'gqa':
-      return 4 * a.heads * a.headDim; // QKᵀ 2·h·d + PV 2·h·d
-    case 'mla':
-      return mla === 'naive'
-        ? 2 * a.heads * (a.qkNopeDim + a.qkRopeDim + a.vHeadDim)
-        : 2 * a.heads * (a.kvLoraRank + a.qkRopeDim + a.kvLoraRank); // scores over 576-dim latent keys, values 512
-  }
-}
+/** What one layer of each attention kind adds to the per-model constants. */
+type LayerCosts = Pick<CostConstants, 'attnPair' | 'lightningDecode' | 'lightningPrefill' | 'lightningPrefillCausalSkip'> & { kvBytes: number; stateBytes: number };
 
-function kvBytes(a: AttentionSpec): number {
+/** Softmax layers (GQA, MLA): attention over keys and a KV cache, no recurrent state. */
+const NO_RECURRENCE = { lightningDecode: 0, lightningPrefill: 0, lightningPrefillCausalSkip: 0, stateBytes: 0 };
+
+function layerCosts(a: AttentionSpec, mla: MlaMode): LayerCosts {
   switch (a.kind) {
-    case 'lightning':
-      return 0;
+    case 'lightning': {
+      const hd2 = 4 * a.heads * a.headDim * a.headDim;
+      return {
+        attnPair: 0,
+        kvBytes: 0,
+        lightningDecode: hd2,
+        lightningPrefill: hd2 + 4 * a.heads * a.blockSize * a.headDim,
+        lightningPrefillCausalSkip: hd2 + 2 * a.heads * a.blockSize * a.headDim,
+        stateBytes: a.heads * a.headDim * a.headDim * STATE_BYTES_PER_ELEMENT,
+      };
+    }
     case 'gqa':
-      return 2 * a.kvHeads * a.headDim * KV_BYTES_PER_ELEMENT;
+      // QKᵀ 2·h·d + PV 2·h·d
+      return { ...NO_RECURRENCE, attnPair: 4 * a.heads * a.headDim, kvBytes: 2 * a.kvHeads * a.headDim * KV_BYTES_PER_ELEMENT };
     case 'mla':
-      return (a.kvLoraRank + a.qkRopeDim) * KV_BYTES_PER_ELEMENT;
+      return {
+        ...NO_RECURRENCE,
+        attnPair:
+          mla === 'naive'
+            ? 2 * a.heads * (a.qkNopeDim + a.qkRopeDim + a.vHeadDim)
+            : 2 * a.heads * (a.kvLoraRank + a.qkRopeDim + a.kvLoraRank), // scores over 576-dim latent keys, values 512
+        kvBytes: (a.kvLoraRank + a.qkRopeDim) * KV_BYTES_PER_ELEMENT,
+      };
   }
 }
 
 /**
- * Per-model constants of §5.2.
+ * Per-model constants of §5.2: each layer group's costs times its layer count, summed.
  * @example costConstants(QWEN3_235B).linearPerToken // 43,036,704,768
  */
 export function costConstants(arch: ArchSpec, mla: MlaMode = 'naive'): CostConstants {
   const p = countParams(arch);
-  let attnPair = 0;
-  let lightningDecode = 0;
-  let lightningPrefill = 0;
-  let lightningPrefillCausalSkip = 0;
-  let kv = 0;
-  let state = 0;
+  const sum: LayerCosts = { attnPair: 0, kvBytes: 0, ...NO_RECURRENCE };
   for (const g of arch.layers) {
-    const a = g.attention;
-    attnPair += g.count * attnPairFlops(a, mla);
-    kv += g.count * kvBytes(a);
-    if (a.kind === 'lightning') {
-      const hd2 = 4 * a.heads * a.headDim * a.headDim;
-      lightningDecode += g.count * hd2;
-      lightningPrefill += g.count * (hd2 + 4 * a.heads * a.blockSize * a.headDim);
-      lightningPrefillCausalSkip += g.count * (hd2 + 2 * a.heads * a.blockSize * a.headDim);
-      state += g.count * a.heads * a.headDim * a.headDim * STATE_BYTES_PER_ELEMENT;
-    }
+    const c = layerCosts(g.attention, mla);
+    for (const k of Object.keys(sum) as (keyof LayerCosts)[]) sum[k] += g.count * c[k];
   }
   return {
     nBody: p.activeBody,
     lmHead: p.lmHead,
     linearPerToken: 2 * (p.activeBody + p.lmHead),
-    attnPair,
-    lightningDecode,
-    lightningPrefill,
-    lightningPrefillCausalSkip,
-    kvBytesPerToken: kv,
-    stateBytes: state,
+    attnPair: sum.attnPair,
+    lightningDecode: sum.lightningDecode,
+    lightningPrefill: sum.lightningPrefill,
+    lightningPrefillCausalSkip: sum.lightningPrefillCausalSkip,
+    kvBytesPerToken: sum.kvBytes,
+    stateBytes: sum.stateBytes,
     weightBytesPerToken: (p.activeBody + p.lmHead) * WEIGHT_BYTES_PER_PARAM,
   };
 }
 
-/** F_dec(n) = C_lin + A·n + lightning decode: FLOPs of decoding one token at context n (n keys). */
 export const decodeFlops = (k: CostConstants, n: number): number => k.linearPerToken + k.attnPair * n + k.lightningDecode;
 
 /** F_pre(n) = 2·N_body·n + 2·V·H + A·n(n+1)/2 + lightning block prefill·n (logits for the last token only). */
