@@ -13,6 +13,7 @@
 #define M1K_ISA_NS amx
 #define M1K_ISA_NAME "amx"
 #include "gemm_bf16_impl.h"
+#include "partial_table.h"
 
 namespace m1k {
 namespace amx {
@@ -133,14 +134,10 @@ static double amx_peak(int64_t iters, int threads) {
   return static_cast<double>(threads) * static_cast<double>(iters) * 4 * 16 * 16 * 32 * 2;
 }
 
-static KernelTable make_table() {
-  KernelTable t;
-  t.name = M1K_ISA_NAME;
+static const KernelTable kTable = partial_table(M1K_ISA_NAME, [](KernelTable& t) {
   t.gemm_bf16 = &gemm_bf16_amx;
   t.bf16_peak = &amx_peak;
-  return t;
-}
-static const KernelTable kTable = make_table();
+});
 
 }  // namespace amx
 const KernelTable* table_amx() { return &amx::kTable; }

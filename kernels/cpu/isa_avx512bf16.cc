@@ -6,19 +6,16 @@
 #define M1K_ISA_NAME "avx512bf16"
 #include "gemm_bf16_impl.h"
 #include "lightning_bf16_impl.h"
+#include "partial_table.h"
 
 namespace m1k {
 namespace avx512bf16 {
-static KernelTable make_table() {
-  KernelTable t;
-  t.name = M1K_ISA_NAME;
+static const KernelTable kTable = partial_table(M1K_ISA_NAME, [](KernelTable& t) {
   t.gemm_bf16 = &gemm_bf16_dp;
   t.lightning_prefill_bf16 = &lightning_prefill_bf16_dp;
   t.gemm_grouped = &gemm_grouped_dp;
   t.bf16_peak = &bf16_peak;
-  return t;
-}
-static const KernelTable kTable = make_table();
+});
 }  // namespace avx512bf16
 const KernelTable* table_avx512bf16() { return &avx512bf16::kTable; }
 }  // namespace m1k
