@@ -35,16 +35,30 @@ struct Buf {
   }
 };
 
+// The operations whose AVX-512 and AVX2 intrinsics differ only in their prefix P (_mm512, _mm256)
+// and, for the rounding to the nearest integer, the name R (roundscale, round). One IEEE operation each.
+#define M1K_VF_OPS(P, R)                                                                                    \
+  static inline vf vload(const float* p) { return {P##_loadu_ps(p)}; }                                     \
+  static inline void vstore(float* p, vf a) { P##_storeu_ps(p, a.v); }                                     \
+  static inline vf vset1(float x) { return {P##_set1_ps(x)}; }                                             \
+  static inline vf vzero() { return {P##_setzero_ps()}; }                                                  \
+  static inline vf vfma(vf a, vf b, vf c) { return {P##_fmadd_ps(a.v, b.v, c.v)}; }                        \
+  static inline vf vfnmadd(vf a, vf b, vf c) { return {P##_fnmadd_ps(a.v, b.v, c.v)}; }                    \
+  static inline vf vmul(vf a, vf b) { return {P##_mul_ps(a.v, b.v)}; }                                     \
+  static inline vf vdiv(vf a, vf b) { return {P##_div_ps(a.v, b.v)}; }                                     \
+  static inline vf vadd(vf a, vf b) { return {P##_add_ps(a.v, b.v)}; }                                     \
+  static inline vf vsub(vf a, vf b) { return {P##_sub_ps(a.v, b.v)}; }                                     \
+  static inline vf vmax(vf a, vf b) { return {P##_max_ps(a.v, b.v)}; }                                     \
+  static inline vf vmin(vf a, vf b) { return {P##_min_ps(a.v, b.v)}; }                                     \
+  static inline vf vround(vf a) { return {P##_##R##_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+
 #if defined(M1K_ISA_AVX512)
 constexpr int VW = 16;
 struct vf { __m512 v; };
-static inline vf vload(const float* p) { return {_mm512_loadu_ps(p)}; }
-static inline void vstore(float* p, vf a) { _mm512_storeu_ps(p, a.v); }
-static inline vf vset1(float x) { return {_mm512_set1_ps(x)}; }
-static inline vf vzero() { return {_mm512_setzero_ps()}; }
-static inline vf vfma(vf a, vf b, vf c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }
-static inline vf vmul(vf a, vf b) { return {_mm512_mul_ps(a.v, b.v)}; }
+M1K_VF_OPS(_mm512, roundscale)
 static inline float vsum(vf a) { return _mm512_reduce_add_ps(a.v); }
+// NaN lanes → 0, the others kept.
+static inline vf vnan_zero(vf a) { return {_mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a.v, a.v, _CMP_ORD_Q), a.v)}; }
 static inline vf vload_bf16(const uint16_t* p) {
   __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   return {_mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16))};
@@ -52,12 +66,8 @@ static inline vf vload_bf16(const uint16_t* p) {
 #elif defined(M1K_ISA_AVX2)
 constexpr int VW = 8;
 struct vf { __m256 v; };
-static inline vf vload(const float* p) { return {_mm256_loadu_ps(p)}; }
-static inline void vstore(float* p, vf a) { _mm256_storeu_ps(p, a.v); }
-static inline vf vset1(float x) { return {_mm256_set1_ps(x)}; }
-static inline vf vzero() { return {_mm256_setzero_ps()}; }
-static inline vf vfma(vf a, vf b, vf c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
-static inline vf vmul(vf a, vf b) { return {_mm256_mul_ps(a.v, b.v)}; }
+M1K_VF_OPS(_mm256, round)
+static inline vf vnan_zero(vf a) { return {_mm256_and_ps(_mm256_cmp_ps(a.v, a.v, _CMP_ORD_Q), a.v)}; }
 static inline float vsum(vf a) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
