@@ -64,40 +64,29 @@ static inline void online_row(float* sr, int64_t lim, int64_t cols, float scale,
 // a degree-6 polynomial on |r| ≤ ln2/2 (≈1 ulp); x below −87.3 is clamped (e^x < 2^−126 there,
 // negligible against a row sum ≥ 1). The scalar build keeps std::exp.
 #if defined(M1K_ISA_AVX512) || defined(M1K_ISA_AVX2)
+// e^r ≈ p on the reduced argument, with n = round(x·log2 e) so that e^x = p·2^n.
+static inline vf exp_poly(vf x, vf& n) {
+  x = vmax(x, vset1(-87.3365f));
+  n = vround(vmul(x, vset1(1.44269504088896341f)));
+  const vf r = vfnmadd(n, vset1(-2.12194440e-4f), vfnmadd(n, vset1(0.693359375f), x));
+  vf p = vset1(1.9875691500e-4f);
+  p = vfma(p, r, vset1(1.3981999507e-3f));
+  p = vfma(p, r, vset1(8.3334519073e-3f));
+  p = vfma(p, r, vset1(4.1665795894e-2f));
+  p = vfma(p, r, vset1(1.6666665459e-1f));
+  p = vfma(p, r, vset1(5.0000001201e-1f));
+  return vadd(vfma(p, vmul(r, r), r), vset1(1.f));
+}
+static inline vf vexp(vf x) {
+  vf n;
+  const vf p = exp_poly(x, n);
 #if defined(M1K_ISA_AVX512)
-static inline __m512 exp_poly(__m512 x, __m512& n) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-87.3365f));
-  n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x));
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  return _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.f));
-}
-static inline vf vexp(vf x) {
-  __m512 n;
-  const __m512 p = exp_poly(x.v, n);
-  return {_mm512_scalef_ps(p, n)};
-}
+  return {_mm512_scalef_ps(p.v, n.v)};
 #else
-static inline vf vexp(vf x) {
-  __m256 v = _mm256_max_ps(x.v, _mm256_set1_ps(-87.3365f));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), v));
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  p = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.f));
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return {_mm256_mul_ps(p, _mm256_castsi256_ps(e))};
-}
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n.v), _mm256_set1_epi32(127)), 23);
+  return {_mm256_mul_ps(p.v, _mm256_castsi256_ps(e))};
 #endif
+}
 #else
 static inline vf vexp(vf x) { return {std::exp(x.v)}; }
 #endif
