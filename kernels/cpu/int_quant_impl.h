@@ -24,30 +24,31 @@ static inline int32_t sym_q(float x, float s, float lo, float hi) {
 // Vector form of sym_q (same operations: IEEE division, NaN → 0, clamp, magic-number RNE; on the
 // CPUs measured, the vector division costs less than a reciprocal plus a tie check), storing
 // q + bias as bytes: bias 0 for int8 codes, 8 for int4 nibbles.
+#if defined(M1K_ISA_AVX512)
+// VW bytes: the integer-valued lanes of v, plus bias, each in [-128, 127].
+static inline void store_q_bytes(uint8_t* out, vf v, __m512i bias) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvttps_epi32(v.v), bias)));
+}
+static inline __m512i vbias(int b) { return _mm512_set1_epi32(b); }
+#elif defined(M1K_ISA_AVX2)
+static inline void store_q_bytes(uint8_t* out, vf v, __m256i bias) {
+  const __m256i q = _mm256_add_epi32(_mm256_cvttps_epi32(v.v), bias);
+  const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out), _mm_packs_epi16(p16, p16));
+}
+static inline __m256i vbias(int b) { return _mm256_set1_epi32(b); }
+#endif
+
 static inline void sym_q_bytes(const float* __restrict__ w, uint8_t* __restrict__ out, int64_t n, float s, float lo,
                                float hi, int bias) {
   int64_t c = 0;
-#if defined(M1K_ISA_AVX512)
-  const __m512 vs = _mm512_set1_ps(s), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi), magic = _mm512_set1_ps(12582912.f);
-  const __m512i vb = _mm512_set1_epi32(bias);
-  for (; c + 16 <= n; c += 16) {
-    __m512 v = _mm512_div_ps(_mm512_loadu_ps(w + c), vs);
-    v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);
-    v = _mm512_min_ps(_mm512_max_ps(v, vlo), vhi);
-    v = _mm512_sub_ps(_mm512_add_ps(v, magic), magic);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvttps_epi32(v), vb)));
-  }
-#elif defined(M1K_ISA_AVX2)
-  const __m256 vs = _mm256_set1_ps(s), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi), magic = _mm256_set1_ps(12582912.f);
-  const __m256i vb = _mm256_set1_epi32(bias);
-  for (; c + 8 <= n; c += 8) {
-    __m256 v = _mm256_div_ps(_mm256_loadu_ps(w + c), vs);
-    v = _mm256_and_ps(_mm256_cmp_ps(v, v, _CMP_ORD_Q), v);
-    v = _mm256_min_ps(_mm256_max_ps(v, vlo), vhi);
-    v = _mm256_sub_ps(_mm256_add_ps(v, magic), magic);
-    const __m256i q = _mm256_add_epi32(_mm256_cvttps_epi32(v), vb);
-    const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + c), _mm_packs_epi16(p16, p16));
+#if defined(M1K_ISA_AVX512) || defined(M1K_ISA_AVX2)
+  const vf vs = vset1(s), vlo = vset1(lo), vhi = vset1(hi), magic = vset1(12582912.f);
+  const auto vb = vbias(bias);
+  for (; c + VW <= n; c += VW) {
+    vf v = vnan_zero(vdiv(vload(w + c), vs));
+    v = vmin(vmax(v, vlo), vhi);
+    store_q_bytes(out + c, vsub(vadd(v, magic), magic), vb);
   }
 #endif
   for (; c < n; ++c) out[c] = static_cast<uint8_t>(sym_q(w[c], s, lo, hi) + bias);
