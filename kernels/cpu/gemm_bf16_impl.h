@@ -81,41 +81,42 @@ static inline uint32_t pair_at(const uint16_t* row, int64_t k, int64_t kk) {
   return lo | (hi << 16);
 }
 
+// Packs `count` rows of kp k-pairs into panels of R rows: pair p of panel row j at P[p·R + j], the panels
+// one after another, the rows past `count` in the last panel zero. row(r, P, j) writes row r = rp + j.
+template <int64_t R, class Row>
+static inline void pack_pair_panels(int64_t count, int64_t kp, uint32_t* dst, Row&& row) {
+  for (int64_t rp = 0; rp < count; rp += R) {
+    uint32_t* P = dst + rp * kp;
+    const int64_t rows = std::min<int64_t>(R, count - rp);
+    for (int64_t j = 0; j < rows; ++j) row(rp + j, P, j);
+    for (int64_t j = rows; j < R; ++j)
+      for (int64_t p = 0; p < kp; ++p) P[p * R + j] = 0;
+  }
+}
+
 static void bf_pack_w(const uint16_t* w, int64_t k, int64_t n0, int64_t nc, int64_t k0, int64_t kc, uint32_t* dst) {
   const int64_t kp = (kc + 1) / 2;
-  for (int64_t jp = 0; jp < nc; jp += kBNR) {
-    uint32_t* P = dst + jp * kp;
-    const int64_t wdt = std::min<int64_t>(kBNR, nc - jp);
-    for (int64_t j = 0; j < wdt; ++j) {
-      const uint16_t* row = w + (n0 + jp + j) * k;
-      if ((k0 + kc <= k - (k & 1)) && ((reinterpret_cast<uintptr_t>(row + k0) & 3) == 0)) {
-        const uint32_t* r32 = reinterpret_cast<const uint32_t*>(row + k0);
-        for (int64_t p = 0; p < kp; ++p) P[p * kBNR + j] = r32[p];
-      } else {
-        for (int64_t p = 0; p < kp; ++p) P[p * kBNR + j] = pair_at(row, std::min(k, k0 + kc), k0 + 2 * p);
-      }
+  pack_pair_panels<kBNR>(nc, kp, dst, [&](int64_t r, uint32_t* P, int64_t j) {
+    const uint16_t* row = w + (n0 + r) * k;
+    if ((k0 + kc <= k - (k & 1)) && ((reinterpret_cast<uintptr_t>(row + k0) & 3) == 0)) {
+      const uint32_t* r32 = reinterpret_cast<const uint32_t*>(row + k0);
+      for (int64_t p = 0; p < kp; ++p) P[p * kBNR + j] = r32[p];
+    } else {
+      for (int64_t p = 0; p < kp; ++p) P[p * kBNR + j] = pair_at(row, std::min(k, k0 + kc), k0 + 2 * p);
     }
-    for (int64_t j = wdt; j < kBNR; ++j)
-      for (int64_t p = 0; p < kp; ++p) P[p * kBNR + j] = 0;
-  }
+  });
 }
 
 static void bf_pack_x(const float* x, int64_t k, int64_t i0, int64_t mc, int64_t k0, int64_t kc, uint32_t* dst) {
   const int64_t kp = (kc + 1) / 2;
-  for (int64_t ip = 0; ip < mc; ip += kBMR) {
-    uint32_t* P = dst + ip * kp;
-    const int64_t h = std::min<int64_t>(kBMR, mc - ip);
-    for (int64_t i = 0; i < h; ++i) {
-      const float* src = x + (i0 + ip + i) * k + k0;
-      for (int64_t p = 0; p < kp; ++p) {
-        const uint32_t lo = bf16_of_bits(f32_bits(src[2 * p]));
-        const uint32_t hi = 2 * p + 1 < kc ? bf16_of_bits(f32_bits(src[2 * p + 1])) : 0;
-        P[p * kBMR + i] = lo | (hi << 16);
-      }
+  pack_pair_panels<kBMR>(mc, kp, dst, [&](int64_t r, uint32_t* P, int64_t i) {
+    const float* src = x + (i0 + r) * k + k0;
+    for (int64_t p = 0; p < kp; ++p) {
+      const uint32_t lo = bf16_of_bits(f32_bits(src[2 * p]));
+      const uint32_t hi = 2 * p + 1 < kc ? bf16_of_bits(f32_bits(src[2 * p + 1])) : 0;
+      P[p * kBMR + i] = lo | (hi << 16);
     }
-    for (int64_t i = h; i < kBMR; ++i)
-      for (int64_t p = 0; p < kp; ++p) P[p * kBMR + i] = 0;
-  }
+  });
 }
 
 static inline void bf_micro(int64_t kp, const uint32_t* Ap, const uint32_t* Bp, float* C, int64_t ldc, bool acc,
