@@ -16,11 +16,10 @@ export const SOFTMAX_SAMPLE_KEYS = 262144;
 export const SOFTMAX_PREFILL_SAMPLE_KEYS = 65536;
 /** Query heads sharing one KV head in the softmax sample (M1: 64 q / 8 kv heads). */
 export const SOFTMAX_GROUP = 8;
-/** Queries in one softmax-prefill sample call: from 16 up to one 256-token block, as the budget allows. */
-const SOFTMAX_MIN_QUERIES = 16;
-const SOFTMAX_MAX_QUERIES = 256;
 /** Decode steps: at least one, at most this many per repeat. */
 const DECODE_MAX_STEPS = 4096;
+/** Queries in one softmax-prefill sample call: from 16 up to one 256-token block, as the budget allows. */
+const SOFTMAX_QUERIES = { min: 16, max: 256 } as const;
 
 export interface KernelBudgets {
   /** Seconds per repeat for each kernel; a prefill that cannot finish `ctx` in time is extrapolated. */
@@ -126,18 +125,18 @@ async function timeSoftmax(p: KernelRunParams) {
   const nk = Math.min(p.ctx, SOFTMAX_SAMPLE_KEYS);
   const k = randomFill(new Float32Array(nk * d), 31, 0.5);
   const v = randomFill(new Float32Array(nk * d), 32, 0.5);
-  const qAll = randomFill(new Float32Array(Math.min(SOFTMAX_MAX_QUERIES, nk) * hq * d), 33, 0.5);
+  const qAll = randomFill(new Float32Array(Math.min(SOFTMAX_QUERIES.max, nk) * hq * d), 33, 0.5);
   const call = (m: number, keys: number) =>
     p.backend.softmaxAttention({ q: qAll.subarray(0, m * hq * d), k: k.subarray(0, keys * d), v: v.subarray(0, keys * d), n: m, nk: keys, hq, hkv: 1, d, threads: p.threads });
 
   // Prefill sample: the last m queries of a window of pk keys; m grows ×4 while 4 calls of the next size fit the timed half of the budget.
   const pk = Math.min(nk, SOFTMAX_PREFILL_SAMPLE_KEYS);
-  let m = Math.min(SOFTMAX_MIN_QUERIES, pk);
+  let m = Math.min(SOFTMAX_QUERIES.min, pk);
   let t = now();
   await call(m, pk);
   let one = now() - t;
-  while (m < Math.min(SOFTMAX_MAX_QUERIES, pk) && 16 * one < p.budgets.softmaxPrefillSeconds / 2) {
-    m = Math.min(SOFTMAX_MAX_QUERIES, pk, m * 4);
+  while (m < Math.min(SOFTMAX_QUERIES.max, pk) && 16 * one < p.budgets.softmaxPrefillSeconds / 2) {
+    m = Math.min(SOFTMAX_QUERIES.max, pk, m * 4);
     t = now();
     await call(m, pk);
     one = now() - t;
