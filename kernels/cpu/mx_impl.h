@@ -26,36 +26,34 @@ static inline uint32_t e2m1_encode(float x) {
 
 static const float kE2M1[16] = {0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f, -0.f, -0.5f, -1.f, -1.5f, -2.f, -3.f, -4.f, -6.f};
 
+#if defined(M1K_ISA_AVX512) || defined(M1K_ISA_AVX2)
+// VW lanes of e2m1_encode, one code per 32-bit lane (the same bit operations; every compared lane is
+// an |x| bit pattern, below 2^31).
+static inline vi e2m1_lanes(vf x) {
+  const vi b = vi_bits(x), a = vi_and(b, vi_set1(0x7fffffff));
+  const vmask small = vlt_u31(a, vi_set1(0x3f800000));
+  const vf sv = vmul(vf_keep(small, vf_bits(a)), vset1(2.f));
+  const vf magic = vset1(8388608.f);
+  const vi rsub = vi_cvtt(vsub(vadd(sv, magic), magic));
+  const vi lsb = vi_and(vi_srl<22>(a), vi_set1(1));
+  vi rn = vi_add(vi_add(a, lsb), vi_set1(static_cast<int32_t>(0x1fffffu - (126u << 23))));
+  rn = vi_min_u32(vi_srl<22>(rn), vi_set1(7));
+  vi r = vi_select(small, rsub, rn);
+  r = vi_or(r, vi_and(vi_srl<28>(b), vi_set1(8)));
+  return vi_keep(vle_u31(a, vi_set1(0x7f800000)), r);  // NaN → 0
+}
+#endif
+
 #if defined(M1K_ISA_AVX512)
 // 16 lanes of e2m1_encode, packed into 8 bytes (lane 2j low nibble, 2j+1 high nibble).
 static inline __m128i e2m1_pack16(__m512 x) {
-  const __m512i b = _mm512_castps_si512(x), a = _mm512_and_si512(b, _mm512_set1_epi32(0x7fffffff));
-  const __mmask16 small = _mm512_cmplt_epu32_mask(a, _mm512_set1_epi32(0x3f800000));
-  const __m512 sv = _mm512_mul_ps(_mm512_maskz_mov_ps(small, _mm512_castsi512_ps(a)), _mm512_set1_ps(2.f));
-  const __m512 magic = _mm512_set1_ps(8388608.f);
-  const __m512i rsub = _mm512_cvttps_epi32(_mm512_sub_ps(_mm512_add_ps(sv, magic), magic));
-  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(a, 22), _mm512_set1_epi32(1));
-  __m512i rn = _mm512_add_epi32(_mm512_add_epi32(a, lsb), _mm512_set1_epi32(static_cast<int32_t>(0x1fffffu - (126u << 23))));
-  rn = _mm512_min_epu32(_mm512_srli_epi32(rn, 22), _mm512_set1_epi32(7));
-  __m512i r = _mm512_mask_blend_epi32(small, rn, rsub);
-  r = _mm512_or_si512(r, _mm512_and_si512(_mm512_srli_epi32(b, 28), _mm512_set1_epi32(8)));
-  r = _mm512_maskz_mov_epi32(_mm512_cmple_epu32_mask(a, _mm512_set1_epi32(0x7f800000)), r);  // NaN → 0
+  const __m512i r = e2m1_lanes({x}).v;
   return _mm512_cvtepi64_epi8(_mm512_or_si512(r, _mm512_srli_epi64(r, 28)));
 }
 #elif defined(M1K_ISA_AVX2)
-// 8 lanes of e2m1_encode packed into 4 bytes; |x| bits fit in 31 bits, so signed compares are exact.
+// 8 lanes of e2m1_encode packed into 4 bytes.
 static inline uint32_t e2m1_pack8(__m256 x) {
-  const __m256i b = _mm256_castps_si256(x), a = _mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff));
-  const __m256i small = _mm256_cmpgt_epi32(_mm256_set1_epi32(0x3f800000), a);
-  const __m256 sv = _mm256_mul_ps(_mm256_and_ps(_mm256_castsi256_ps(small), _mm256_castsi256_ps(a)), _mm256_set1_ps(2.f));
-  const __m256 magic = _mm256_set1_ps(8388608.f);
-  const __m256i rsub = _mm256_cvttps_epi32(_mm256_sub_ps(_mm256_add_ps(sv, magic), magic));
-  const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(a, 22), _mm256_set1_epi32(1));
-  __m256i rn = _mm256_add_epi32(_mm256_add_epi32(a, lsb), _mm256_set1_epi32(static_cast<int32_t>(0x1fffffu - (126u << 23))));
-  rn = _mm256_min_epu32(_mm256_srli_epi32(rn, 22), _mm256_set1_epi32(7));
-  __m256i r = _mm256_blendv_epi8(rn, rsub, small);
-  r = _mm256_or_si256(r, _mm256_and_si256(_mm256_srli_epi32(b, 28), _mm256_set1_epi32(8)));
-  r = _mm256_andnot_si256(_mm256_cmpgt_epi32(a, _mm256_set1_epi32(0x7f800000)), r);  // NaN → 0
+  __m256i r = e2m1_lanes({x}).v;
   r = _mm256_or_si256(r, _mm256_srli_epi64(r, 28));
   const __m256i s = _mm256_shuffle_epi8(r, _mm256_setr_epi8(0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
                                                             0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
