@@ -26,6 +26,25 @@ describe('gitRevision', () => {
     expect(await gitRevision(root, { GITHUB_SHA: B.toUpperCase() })).toBe(B);
     expect(await gitRevision(await tmpDir(), {})).toBeNull();
   });
+
+  it('reads a linked worktree: .git is a gitdir file, the branch ref lives in the common dir', async () => {
+    const root = await tmpDir();
+    const common = join(root, 'main', '.git');
+    const wt = join(common, 'worktrees', 'wt');
+    await mkdir(join(common, 'refs', 'heads'), { recursive: true });
+    await mkdir(wt, { recursive: true });
+    await mkdir(join(root, 'wt'));
+    await writeFile(join(root, 'wt', '.git'), `gitdir: ${wt}\n`);
+    await writeFile(join(wt, 'HEAD'), 'ref: refs/heads/wt\n');
+    await writeFile(join(wt, 'commondir'), '../..\n');
+    await writeFile(join(common, 'refs', 'heads', 'wt'), `${A}\n`);
+    expect(await gitRevision(join(root, 'wt'), {})).toBe(A);
+    await writeFile(join(wt, 'HEAD'), 'ref: refs/heads/packed\n');
+    await writeFile(join(common, 'packed-refs'), `${B} refs/heads/packed\n`);
+    expect(await gitRevision(join(root, 'wt'), {})).toBe(B);
+    await writeFile(join(wt, 'HEAD'), `${B}\n`); // detached in the worktree
+    expect(await gitRevision(join(root, 'wt'), {})).toBe(B);
+  });
 });
 
 describe('portable probes', () => {
