@@ -97,6 +97,7 @@ export function costConstants(arch: ArchSpec, mla: MlaMode = 'naive'): CostConst
   };
 }
 
+/** F_dec(n) = C_lin + A·n + lightning decode: FLOPs of decoding one token at context n (n keys). */
 export const decodeFlops = (k: CostConstants, n: number): number => k.linearPerToken + k.attnPair * n + k.lightningDecode;
 
 /** F_pre(n) = 2·N_body·n + 2·V·H + A·n(n+1)/2 + lightning block prefill·n (logits for the last token only). */
