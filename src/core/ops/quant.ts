@@ -11,7 +11,7 @@ import { addErrorSums, type ErrorSample } from '../quant/error-sums.js';
 import { fp8Kernel } from '../quant/fp8.js';
 import { int4Kernel } from '../quant/int4.js';
 import { checkMatrix, int8Kernel, type ScaleDtype } from '../quant/int8.js';
-import type { ArrayType, CodesArray, QuantKernel, QuantParams, ScaleArray } from '../quant/kernel.js';
+import type { CodesArray, QuantKernel, QuantParams, ScaleArray } from '../quant/kernel.js';
 import * as native from '../../native/index.js';
 import { threadsOf, useNative, type KernelOptions } from './common.js';
 
@@ -47,13 +47,6 @@ function checkParams(k: Pick<QuantKernel, 'globalScale'>, p: QuantParams, op: st
   if (k.globalScale && (g === undefined || !(g > 0) || !Number.isFinite(g))) throw new InputError('E_QUANT_SCALE', `${op}: global scale must be a positive finite number, got ${g}`);
 }
 
-/** The caller's buffer (checked to hold exactly rows × cols elements) or a fresh one. */
-function buffer<A extends { length: number }>(given: A | undefined, type: ArrayType<A>, [rows, cols]: [number, number], what: string): A {
-  if (given === undefined) return new type(rows * cols);
-  checkMatrix(given.length, rows, cols, what);
-  return given;
-}
-
 /** A reference result copied into the caller's buffer, when one was given. */
 function into<A extends { length: number; set(a: A): void }>(given: A | undefined, r: A): A {
   if (given === undefined) return r;
@@ -83,8 +76,8 @@ export async function quantizeWith<C extends CodesArray, S extends ScaleArray>(
   if (o.out?.codes) checkMatrix(o.out.codes.length, cs[0], cs[1], `${op} (out.codes)`);
   if (o.out?.scale) checkMatrix(o.out.scale.length, ss[0], ss[1], `${op} (out.scale)`);
   if (useNative(o, op)) {
-    const codes = buffer(o.out?.codes, k.codes, cs, `${op} (out.codes)`);
-    const scale = buffer(o.out?.scale, k.scale, ss, `${op} (out.scale)`);
+    const codes = o.out?.codes ?? new k.codes(cs[0] * cs[1]);
+    const scale = o.out?.scale ?? new k.scale(ss[0] * ss[1]);
     await native.quant({ format: k.name, op: 'quantize', ...nativeIn(input), ...nativeCodes(codes), scale, rows, cols, group: g, threads: threadsOf(o), ...nativeParams(p), ...nativeErr(o.errors) }, op);
     return { codes, scale };
   }
