@@ -15,6 +15,15 @@ static inline float fp8_decode(uint8_t c) {
   return (c & 0x80) ? -v : v;
 }
 
+// The 256 E4M3FN values by code, for kernels that read codes back (1 KiB on the caller's stack).
+struct Fp8Table {
+  float v[256];
+  Fp8Table() {
+    for (int c = 0; c < 256; ++c) v[c] = fp8_decode(static_cast<uint8_t>(c));
+  }
+  float operator[](uint8_t c) const { return v[c]; }
+};
+
 #if defined(M1K_ISA_AVX512)
 // 16 lanes of fp8_encode (same bit operations, mask registers for the selects).
 static inline __m128i fp8_encode16(__m512 x) {
@@ -211,8 +220,7 @@ static void quant_fp8(const QuantArgs& a) {
     }
   });
   if (a.err) {
-    float table[256];
-    for (int c = 0; c < 256; ++c) table[c] = fp8_decode(static_cast<uint8_t>(c));
+    const Fp8Table table;
     quant_error_sums(a, [&](int64_t r, int64_t c) { return table[a.codes[r * a.cols + c]] * a.scale[(r / B) * nbc + c / B]; });
   }
 }
@@ -223,14 +231,13 @@ static inline void fp8_decode_row(const uint8_t* __restrict__ codes, const float
 }
 
 static void dequant_fp8(const QuantArgs& a) {
-  float table[256];
-  for (int c = 0; c < 256; ++c) table[c] = fp8_decode(static_cast<uint8_t>(c));
+  const Fp8Table table;
   const int64_t B = a.group, nbc = (a.cols + B - 1) / B;
   parallel_for(a.rows, a.threads, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
       for (int64_t b = 0; b < nbc; ++b) {
         const int64_t c0 = b * B, cn = std::min(B, a.cols - c0);
-        fp8_decode_row(a.codes + r * a.cols + c0, table, a.out + r * a.cols + c0, cn, a.scale[(r / B) * nbc + b]);
+        fp8_decode_row(a.codes + r * a.cols + c0, table.v, a.out + r * a.cols + c0, cn, a.scale[(r / B) * nbc + b]);
       }
   });
 }

@@ -88,13 +88,18 @@ struct GroupedGemmArgs {
 //     scale element type (float: ::scale, uint8_t: ::scale8), scale count, fixed group (0: the caller's),
 //     whether it takes a global scale (::gscale))
 // P is passed through unchanged (the slot list hands its own X-macro down with it).
+// The fixed groups of the microscaled formats, read by their kernels (mx_impl.h) and by the N-API
+// entry's buffer checks (through the list below) alike.
+constexpr int64_t kNvGroup = 16;  // NVFP4: one E4M3 scale per 16 elements
+constexpr int64_t kMxBlock = 32;  // MXFP4/MXFP8: one E8M0 scale per 32 elements
+
 #define M1K_QUANT_FORMATS(X, P)                                                                       \
   X(P, fp8, uint8_t, R * C, float, ((R + G - 1) / G) * ((C + G - 1) / G), 0, false)                   \
   X(P, int8, int8_t, R * C, float, R, 1, false)                                                       \
   X(P, int4, int32_t, R * ((C + 7) / 8), float, R * ((C + G - 1) / G), 0, false)                      \
-  X(P, nvfp4, uint8_t, R * ((C + 1) / 2), uint8_t, R * ((C + G - 1) / G), 16, true)                   \
-  X(P, mxfp4, uint8_t, R * ((C + 1) / 2), uint8_t, R * ((C + G - 1) / G), 32, false)                  \
-  X(P, mxfp8, uint8_t, R * C, uint8_t, R * ((C + G - 1) / G), 32, false)
+  X(P, nvfp4, uint8_t, R * ((C + 1) / 2), uint8_t, R * ((C + G - 1) / G), kNvGroup, true)                   \
+  X(P, mxfp4, uint8_t, R * ((C + 1) / 2), uint8_t, R * ((C + G - 1) / G), kMxBlock, false)                  \
+  X(P, mxfp8, uint8_t, R * C, uint8_t, R * ((C + G - 1) / G), kMxBlock, false)
 
 #define M1K_QUANT_SLOT_PAIR(X, name, ...)         \
   X(quant_##name, void, (const QuantArgs&))       \

@@ -4,7 +4,6 @@
 // operation (division, multiplication by a power of two) followed by integer bit manipulation.
 #pragma once
 #include "fp8_impl.h"
-#include "int_quant_impl.h"
 #include "quant_common.h"
 #include "quant_error_impl.h"
 
@@ -104,8 +103,6 @@ static inline void e4m3_row_mul(const float* __restrict__ w, uint8_t* __restrict
 
 // ---- MX (OCP Microscaling): E8M0 scale per 32 elements ----
 
-constexpr int64_t kMxBlock = 32;
-
 // Shared exponent k of a block (src/core/quant/e8m0.ts): ⌊log2 amax⌋ − emax clamped to ≥ −127; 0 for amax = 0.
 static inline int mx_exponent(float amax, int emax) {
   if (!(amax > 0.f)) return 0;
@@ -136,8 +133,7 @@ static void quant_mx(const QuantArgs& a) {
     }
   });
   if (a.err) {
-    float table[256];
-    for (int c = 0; c < 256; ++c) table[c] = fp8_decode(static_cast<uint8_t>(c));
+    const Fp8Table table;
     quant_error_sums(a, [&](int64_t r, int64_t c) {
       const float s = e8m0_value(a.scale8[r * nb + c / kMxBlock]);
       return kFp4 ? kE2M1[(a.codes[r * bpr + c / 2] >> ((c & 1) * 4)) & 15] * s : table[a.codes[r * bpr + c]] * s;
@@ -148,16 +144,16 @@ static void quant_mx(const QuantArgs& a) {
 template <bool kFp4>
 static void dequant_mx(const QuantArgs& a) {
   const int64_t nb = (a.cols + kMxBlock - 1) / kMxBlock, bpr = kFp4 ? (a.cols + 1) / 2 : a.cols;
-  float table[256];
-  for (int c = 0; c < 256; ++c) table[c] = fp8_decode(static_cast<uint8_t>(c));
-  table[0x7f] = table[0xff] = std::nanf("");  // a NaN code decodes to the default (positive) quiet NaN
+  Fp8Table table;  // read by MXFP8 only
+  table.v[0x7f] = table.v[0xff] = std::nanf("");  // a NaN code decodes to the default (positive) quiet NaN
   parallel_for(a.rows, a.threads, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* q = a.codes + r * bpr;
       float* o = a.out + r * a.cols;
-      for (int64_t c = 0; c < a.cols; ++c) {
-        const float s = e8m0_value(a.scale8[r * nb + c / kMxBlock]);
-        o[c] = (kFp4 ? kE2M1[(q[c / 2] >> ((c & 1) * 4)) & 15] : table[q[c]]) * s;
+      for (int64_t b = 0; b < nb; ++b) {  // one scale per block of 32
+        const float s = e8m0_value(a.scale8[r * nb + b]);
+        for (int64_t c = b * kMxBlock, c1 = std::min(a.cols, c + kMxBlock); c < c1; ++c)
+          o[c] = (kFp4 ? kE2M1[(q[c / 2] >> ((c & 1) * 4)) & 15] : table[q[c]]) * s;
       }
     }
   });
@@ -170,8 +166,6 @@ static void dequant_mxfp8(const QuantArgs& a) { dequant_mx<false>(a); }
 
 // ---- NVFP4: E4M3 scale per 16 elements and an fp32 global scale G (a.gscale) ----
 
-constexpr int64_t kNvGroup = 16;
-
 // E4M3 code of the group scale e4m3(fp32(fp32(amax / 6) · G)); a zero scale becomes 0.125 (0x20).
 static inline uint8_t nvfp4_scale_code(float amax, float g) {
   const uint8_t c = fp8_encode((amax / 6.f) * g);
@@ -181,8 +175,7 @@ static inline uint8_t nvfp4_scale_code(float amax, float g) {
 static void quant_nvfp4(const QuantArgs& a) {
   const int64_t ng = (a.cols + kNvGroup - 1) / kNvGroup, bpr = (a.cols + 1) / 2;
   const float g = a.gscale;
-  float table[256];
-  for (int c = 0; c < 256; ++c) table[c] = fp8_decode(static_cast<uint8_t>(c));
+  const Fp8Table table;
   for_each_quant_row(a, [&](int64_t r, const float* w) {
     for (int64_t j = 0; j < ng; ++j) {
       const int64_t c0 = j * kNvGroup, cn = std::min(kNvGroup, a.cols - c0);
@@ -199,8 +192,7 @@ static void quant_nvfp4(const QuantArgs& a) {
 static void dequant_nvfp4(const QuantArgs& a) {
   const int64_t ng = (a.cols + kNvGroup - 1) / kNvGroup, bpr = (a.cols + 1) / 2;
   const float g = a.gscale;
-  float table[256];
-  for (int c = 0; c < 256; ++c) table[c] = fp8_decode(static_cast<uint8_t>(c));
+  const Fp8Table table;
   parallel_for(a.rows, a.threads, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* q = a.codes + r * bpr;
