@@ -63,6 +63,9 @@ bool amx_permitted() {
   bool cpu_##level() { return !(x86); }
 #endif
 M1K_ISA_LEVELS(M1K_ISA_CPU)
+#ifdef has_feature
+#undef has_feature
+#endif
 #undef M1K_ISA_CPU
 
 struct Level {

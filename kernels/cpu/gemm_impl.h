@@ -212,7 +212,7 @@ static void gemm(const GemmArgs& a) {
   gemm_run(a);
 }
 
-// Generic bf16 numerics: the fp32 kernel on a bf16-rounded copy of x (W is already bf16).
+// Generic bf16 numerics: the fp32 kernel on a bf16-rounded copy of x (W bf16 or fp32).
 static void gemm_bf16(const GemmArgs& a) {
   FlushDenormals ftz;
   Buf<float> xr;

@@ -20,7 +20,6 @@ namespace M1K_ISA_NS {
 
 constexpr int64_t kTQ = 64, kTK = 64;
 
-// Online-softmax update of one row's scores sr[0, lim) (zeroing sr[lim, cols)); rescales acc[0, d).
 // The two ends of an online-softmax row update, shared by online_row and online_row_v.
 // Begin: scales sr[0, lim) and returns the new running max m (from mxr) and the factor corr that
 // rescales the old sum and accumulators; a row with no visible column (lim <= 0) is zeroed, false.
@@ -48,6 +47,7 @@ static inline void online_row_end(float* sr, int64_t lim, int64_t cols, float s,
     for (int64_t c = 0; c < d; ++c) accr[c] *= corr;
 }
 
+// Online-softmax update of one row's scores sr[0, lim) (zeroing sr[lim, cols)); rescales acc[0, d).
 static inline void online_row(float* sr, int64_t lim, int64_t cols, float scale, float& mxr, float& sumr,
                               float* accr, int64_t d) {
   float m, corr;

@@ -11,10 +11,9 @@
 
 namespace m1k {
 
-// The typed-array kind of each codes element type of M1K_QUANT_FORMATS.
+// The typed-array kind of each byte codes element type of M1K_QUANT_FORMATS (int32 words: codes_of's `packed`).
 template <typename T> constexpr napi_typedarray_type kArrayOf = napi_uint8_array;
 template <> constexpr napi_typedarray_type kArrayOf<int8_t> = napi_int8_array;
-template <> constexpr napi_typedarray_type kArrayOf<int32_t> = napi_int32_array;
 
 // The scale buffer of a format: fp32 scales go to QuantArgs::scale, 8-bit ones (E4M3, E8M0) to ::scale8.
 template <typename T>
