@@ -63,10 +63,16 @@ export async function compareOnSequences(p: CompareParams): Promise<CompareResul
   return judge(c.result(), p.thresholds ?? {}, p.sequences.length, tokens, V);
 }
 
-function judge(metrics: LogitComparison, th: Thresholds, sequences: number, tokens: number, vocab: number): CompareResult {
+/** The thresholds a comparison misses, one message each (NaN figures miss every threshold). */
+export function thresholdFailures(th: Thresholds, meanKld: number, sameTop1: number): string[] {
   const failures: string[] = [];
-  if (th.maxKld !== undefined && !(metrics.kld.mean <= th.maxKld)) failures.push(`mean KLD ${metrics.kld.mean.toExponential(3)} > ${th.maxKld}`);
-  if (th.minTop1 !== undefined && !(metrics.sameTop1 >= th.minTop1)) failures.push(`same top-1 ${(100 * metrics.sameTop1).toFixed(2)}% < ${(100 * th.minTop1).toFixed(2)}%`);
+  if (th.maxKld !== undefined && !(meanKld <= th.maxKld)) failures.push(`mean KLD ${meanKld.toExponential(3)} > ${th.maxKld}`);
+  if (th.minTop1 !== undefined && !(sameTop1 >= th.minTop1)) failures.push(`same top-1 ${(100 * sameTop1).toFixed(2)}% < ${(100 * th.minTop1).toFixed(2)}%`);
+  return failures;
+}
+
+function judge(metrics: LogitComparison, th: Thresholds, sequences: number, tokens: number, vocab: number): CompareResult {
+  const failures = thresholdFailures(th, metrics.kld.mean, metrics.sameTop1);
   return { sequences, tokens, vocab, metrics, thresholds: th, pass: failures.length === 0, failures };
 }
 

@@ -13,9 +13,10 @@ import { logitChunkRows, type CheckpointLike, type Precision } from '../model/se
 import type { KernelChoice } from '../model/kernels.js';
 import { assertChunksFit, type CorpusChunks } from './corpus.js';
 import type { KldBaseWriter } from './kld-base.js';
-import { LogitComparer, logSoftmax } from './metrics.js';
+import { LogitComparer } from './metrics.js';
+import { logSumExp } from '../generation/next-token.js';
 import { perplexityOf, perplexityStats, type PerplexityStats, type ValueWithError } from './llama-stats.js';
-import { runtimeSession, type Thresholds } from './against.js';
+import { runtimeSession, thresholdFailures, type Thresholds } from './against.js';
 
 export interface CorpusEvalOptions {
   /** The checkpoint scored (alone, or against `reference`). */
@@ -116,7 +117,7 @@ export async function evaluateCorpus(o: CorpusEvalOptions): Promise<CorpusEvalRe
         const ci = chunk0 + Math.floor(g / c.scoredPerChunk);
         const next = c.chunks[ci]![c.first + (g % c.scoredPerChunk) + 1]!;
         if (rl) cmp.add(rl, tl, V, next, r * V, r * V);
-        else nll.push(-logSoftmax(tl, r * V, V)[next]!);
+        else nll.push(logSumExp(tl.subarray(r * V, (r + 1) * V)) - tl[r * V + next]!); // −ln softmax(row)[next], no vocabulary-sized array
       }
       await o.kldBase?.addRows(rl ?? tl, rows);
     }
@@ -128,9 +129,6 @@ export async function evaluateCorpus(o: CorpusEvalOptions): Promise<CorpusEvalRe
   };
   if (!ref) return { ...base, ppl: perplexityOf(nll), pass: true, failures: [] };
   const stats = perplexityStats(cmp.values());
-  const th = o.thresholds ?? {};
-  const failures: string[] = [];
-  if (th.maxKld !== undefined && !(stats.kld.mean <= th.maxKld)) failures.push(`mean KLD ${stats.kld.mean.toExponential(3)} > ${th.maxKld}`);
-  if (th.minTop1 !== undefined && !(stats.sameTop1.value >= th.minTop1)) failures.push(`same top-1 ${(100 * stats.sameTop1.value).toFixed(2)}% < ${(100 * th.minTop1).toFixed(2)}%`);
+  const failures = thresholdFailures(o.thresholds ?? {}, stats.kld.mean, stats.sameTop1.value);
   return { ...base, stats, pass: failures.length === 0, failures };
 }
