@@ -12,7 +12,7 @@ import type { Precision } from '../core/model/session.js';
 import { count } from '../core/plural.js';
 import { chunkCorpus, DEFAULT_CTX } from '../core/verify/corpus.js';
 import { textInputOptions } from './_shared/text-input-arg.js';
-import { BOS_HELP, bosArg, corpusInput, type CorpusInputOptions } from './_shared/corpus-input.js';
+import { BOS_HELP, bosArg, corpusFileOf, corpusInput, type CorpusInputOptions } from './_shared/corpus-input.js';
 
 interface ImatrixOpts extends CorpusInputOptions {
   out: string;
@@ -51,7 +51,7 @@ Examples:
   m1kit imatrix /models/MiniMax-M1-40k --text-file calib.txt --chunks 100 --max-memory 64G --json`)
     .action(action('imatrix', async (ctx, dir: string, o: ImatrixOpts & CheckpointArgOptions) => {
       dir = await checkpointPath(ctx, dir, o);
-      const corpusFile = o.textFile ?? o.tokens;
+      const corpusFile = corpusFileOf(o);
       const inputs = await collectInputs([{ path: dir, label: 'checkpoint' }, corpusFile !== undefined ? { path: corpusFile, label: 'corpus' } : undefined]);
       const out = await guardOutput({ path: o.out, kind: 'file', label: '--out', extra: [`${o.out}.incomplete`] }, inputs);
       const ckpt = await openTensorView(dir, { signal: ctx.signal });

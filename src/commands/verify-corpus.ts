@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { intArg } from './_shared/action.js';
 import type { CommandContext } from './_shared/action.js';
 import { textInputOptions } from './_shared/text-input-arg.js';
-import { BOS_HELP, bosArg, corpusInput, type CorpusInputOptions } from './_shared/corpus-input.js';
+import { BOS_HELP, bosArg, corpusFileOf, corpusInput, type CorpusInputOptions } from './_shared/corpus-input.js';
 import { formatBytes, table } from './_shared/reporter.js';
 import { openTensorView } from '../core/view/open.js';
 import { UsageError, VerificationError } from '../core/errors.js';
@@ -76,7 +76,7 @@ export interface CorpusRun {
 export async function runCorpus(ctx: CommandContext, o: CorpusOpts, run: CorpusRun): Promise<void> {
   let out: { path: string; real: string } | undefined;
   if (o.klDivergenceBase !== undefined) {
-    const corpusFile = o.textFile ?? o.tokens;
+    const corpusFile = corpusFileOf(o);
     const inputs = await collectInputs([{ path: run.target, label: 'checkpoint' }, run.against !== undefined ? { path: run.against, label: '--against' } : undefined, corpusFile !== undefined ? { path: corpusFile, label: 'corpus' } : undefined]);
     out = await guardOutput({ path: o.klDivergenceBase, kind: 'file', label: '--kl-divergence-base', extra: [`${o.klDivergenceBase}.incomplete`] }, inputs);
   }

@@ -10,6 +10,7 @@ import { textInput, type TextInputArgOptions } from './text-input-arg.js';
 import { UsageError } from '../../core/errors.js';
 import { count } from '../../core/plural.js';
 import { TOKENIZER_FILE } from '../../core/text/tokenizer.js';
+import { isTokenList } from '../../core/model/tokens.js';
 
 export interface CorpusInputOptions extends TextInputArgOptions {
   bos?: number | 'none';
@@ -20,11 +21,13 @@ export interface CorpusInput {
   /** How the corpus is named in messages. */
   label: string;
   bos: number | undefined;
-  /** The corpus file, if any (an input the outputs must not overwrite). */
-  file: string | undefined;
   /** The name an imatrix records as its dataset. */
   dataset: string;
 }
+
+/** The corpus file the options name, if any (an input the outputs must not overwrite): --text-file, or --tokens naming a file. */
+export const corpusFileOf = (o: Pick<CorpusInputOptions, 'textFile' | 'tokens'>): string | undefined =>
+  o.textFile ?? (o.tokens !== undefined && !isTokenList(o.tokens) ? o.tokens : undefined);
 
 /** commander parser of --bos <id|none>. */
 export const bosArg = (v: string): number | 'none' => (v === 'none' ? 'none' : intArg('--bos', 0)(v));
@@ -46,6 +49,5 @@ export async function corpusInput(ctx: CommandContext, dirs: string[], o: Corpus
   if (input.sequences.length !== 1) throw new UsageError(`--tokens ${o.tokens} holds ${count(input.sequences.length, 'sequence')}; a corpus is one token sequence`);
   const label = o.textFile ?? (o.tokens !== undefined ? `--tokens ${o.tokens}` : '--text');
   const bos = o.bos === 'none' ? undefined : o.bos ?? input.tokenizer?.addBosId;
-  const file = o.textFile ?? (o.tokens !== undefined && !/^\s*\d+(\s*,\s*\d+)*\s*$/.test(o.tokens) ? o.tokens : undefined);
-  return { tokens: input.sequences[0]!, label, bos, file, dataset: o.textFile ?? o.tokens ?? '--text' };
+  return { tokens: input.sequences[0]!, label, bos, dataset: o.textFile ?? o.tokens ?? '--text' };
 }

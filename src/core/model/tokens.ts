@@ -24,13 +24,16 @@ export function parseTokenJson(raw: unknown, where: string): number[][] {
   return [asSequence(ids, where)];
 }
 
+/** Whether a `--tokens` value is an inline comma-separated id list (else it names a JSON file). */
+export const isTokenList = (spec: string): boolean => /^\d+(\s*,\s*\d+)*$/.test(spec.trim());
+
 /**
  * Load token sequences from a path to a JSON file, or parse an inline comma-separated list.
  * @example await loadTokens('1,2,3') // [[1, 2, 3]]
  */
 export async function loadTokens(spec: string): Promise<number[][]> {
   const s = spec.trim();
-  if (/^\d+(\s*,\s*\d+)*$/.test(s)) return [s.split(',').map((t) => Number(t.trim()))];
+  if (isTokenList(s)) return [s.split(',').map((t) => Number(t.trim()))];
   let size: number;
   try {
     const st = await stat(spec);
