@@ -61,5 +61,3 @@ export async function decodeStoredRows(store: TensorStore, lay: StoredLayout, r0
   return f.decodeRows(store, lay, r0, n, kernels);
 }
 
-/** True when `lay` holds quantized codes (not plain values). */
-export const isQuantized = (lay: StoredLayout): boolean => lay.format !== 'plain';

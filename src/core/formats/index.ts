@@ -58,8 +58,6 @@ export type SchemeId = (typeof QUANT_FORMATS)[number]['id'];
 /** Registry ids of the writable formats (the `--scheme` values). */
 export const SCHEME_IDS: readonly SchemeId[] = QUANT_FORMATS.map((f) => f.id);
 
-export const isSchemeId = (s: unknown): s is SchemeId => typeof s === 'string' && (SCHEME_IDS as readonly string[]).includes(s);
-
 /** The writable format `id`, or undefined. */
 export function findFormat(id: string): QuantFormat<SchemeId> | undefined {
   return QUANT_FORMATS.find((f) => f.id === id);

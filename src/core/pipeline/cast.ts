@@ -5,19 +5,13 @@
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../dtype/convert.js';
 import type { DType } from '../dtype/dtypes.js';
 import { InputError } from '../errors.js';
+import { aligned } from '../formats/common.js';
 
 export const CASTABLE: ReadonlySet<DType> = new Set(['BF16', 'F16', 'F32']);
 
-/** Copy bytes into a fresh aligned ArrayBuffer (Buffer slices may sit at odd offsets). */
-function alignedCopy(b: Uint8Array): ArrayBuffer {
-  const u = new Uint8Array(b.length);
-  u.set(b);
-  return u.buffer;
-}
-
 /** Decode BF16/F16/F32 bytes to fp32. */
 export function toF32(data: Uint8Array, from: DType): Float32Array {
-  const ab = data.byteOffset % 4 === 0 ? data.buffer.slice(data.byteOffset, data.byteOffset + data.length) : alignedCopy(data);
+  const ab = data.byteOffset % 4 === 0 ? data.buffer.slice(data.byteOffset, data.byteOffset + data.length) : aligned(data);
   switch (from) {
     case 'F32':
       return new Float32Array(ab);

@@ -40,18 +40,3 @@ export function e2m1Encode(x: number): number {
   }
   return sign | best;
 }
-
-/** Row-major [rows, cols] codes (one per byte) packed two per byte: [rows, ⌈cols/2⌉]. */
-export function packE2M1(codes: Uint8Array, rows: number, cols: number): Uint8Array {
-  const bpr = Math.ceil(cols / 2);
-  const out = new Uint8Array(rows * bpr);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out[r * bpr + (c >> 1)]! |= (codes[r * cols + c]! & 15) << ((c & 1) * 4);
-  }
-  return out;
-}
-
-/** The code of element (r, c) of a packed [rows, ⌈cols/2⌉] matrix. */
-export function packedE2M1At(packed: Uint8Array, cols: number, r: number, c: number): number {
-  return (packed[r * Math.ceil(cols / 2) + (c >> 1)]! >> ((c & 1) * 4)) & 15;
-}
