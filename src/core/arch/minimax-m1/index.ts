@@ -4,18 +4,16 @@
  */
 import type { ModelFamily } from '../family.js';
 import { parseConfig } from './config.js';
-import { ALIASED_KEYS, ARCHITECTURES, LAYER_KIND_KEYS, LAYER_TYPE_VALUES } from './config-keys.js';
+import { ARCHITECTURES } from './config-keys.js';
 import { minimaxArch } from './flops.js';
 import { GGUF_ARCH, GGUF_HEAD_NAMES, GGUF_LAYER_NAMES, GGUF_TAIL_NAMES } from './gguf.js';
-import { layerDecays } from './slopes.js';
-import { classify, expectedTensors, layerPrefix } from './tensors.js';
+import { expectedTensors } from './tensors.js';
 
 export const minimaxM1: ModelFamily = {
   id: 'minimax-m1',
   architectures: ARCHITECTURES,
-  config: { parse: parseConfig, layerKindKeys: LAYER_KIND_KEYS, layerTypeValues: LAYER_TYPE_VALUES, aliasedKeys: ALIASED_KEYS },
-  tensors: { expected: expectedTensors, classify, layerPrefix },
-  slopes: layerDecays,
+  config: { parse: parseConfig },
+  tensors: { expected: expectedTensors },
   gguf: { arch: GGUF_ARCH, head: GGUF_HEAD_NAMES, layer: GGUF_LAYER_NAMES, tail: GGUF_TAIL_NAMES },
   flops: minimaxArch,
 };
