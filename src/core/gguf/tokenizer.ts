@@ -15,6 +15,7 @@ import { MAX_JSON_FILE_BYTES } from '../limits.js';
 import { TokenType, type GgufKv } from './format.js';
 import { KNOWN_PRE_PATTERNS } from './tokenizer-data.js';
 import { gpt2ByteSymbols } from '../text/m1-tokenizer.js';
+import { CHAT_TEMPLATE_FILE, isObj, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, tokenText, type Obj } from '../text/tokenizer.js';
 
 export interface GgufVocab {
   kvs: GgufKv[];
@@ -29,8 +30,6 @@ export interface GgufVocab {
   warnings: string[];
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 async function readJsonIfExists(path: string): Promise<unknown> {
   const st = await stat(path).catch(() => undefined);
@@ -72,7 +71,6 @@ function splitPattern(pre: unknown): string | undefined {
   return undefined;
 }
 
-const tokenText = (v: unknown): string | undefined => (typeof v === 'string' ? v : isObj(v) && typeof v.content === 'string' ? v.content : undefined);
 
 /**
  * Build `tokenizer.ggml.*` from a parsed tokenizer.json (+ optional tokenizer_config.json, config.json,
@@ -163,10 +161,10 @@ function setChatTemplate(v: GgufVocab, template: string, from: NonNullable<GgufV
  * @example const v = await loadVocab('/models/MiniMax-M1-80k', 200064, config.raw);
  */
 export async function loadVocab(dir: string, vocabSize: number, configRaw: unknown, o: { chatTemplate?: string } = {}): Promise<GgufVocab> {
-  const file = join(dir, 'tokenizer.json');
+  const file = join(dir, TOKENIZER_FILE);
   const tok = await readJsonIfExists(file);
   const v = tok === undefined ? placeholderVocab(vocabSize) : vocabFromTokenizerJson(tok, vocabSize, {
-    tokenizerConfig: await readJsonIfExists(join(dir, 'tokenizer_config.json')),
+    tokenizerConfig: await readJsonIfExists(join(dir, TOKENIZER_CONFIG_FILE)),
     generationConfig: await readJsonIfExists(join(dir, 'generation_config.json')),
     config: configRaw,
   }, file);
@@ -176,7 +174,7 @@ export async function loadVocab(dir: string, vocabSize: number, configRaw: unkno
   }
   if (tok === undefined) return v;
   // a separate chat_template.jinja (newer HF layout) takes precedence over tokenizer_config.json's
-  const jinja = join(dir, 'chat_template.jinja');
+  const jinja = join(dir, CHAT_TEMPLATE_FILE);
   const st = await stat(jinja).catch(() => undefined);
   if (st?.isFile() && st.size <= MAX_JSON_FILE_BYTES) setChatTemplate(v, await readFile(jinja, 'utf8'), 'chat_template.jinja');
   return v;
